@@ -1,0 +1,427 @@
+"""The DRS v5 backup-migration API: `get_job` and `list_jobs`, with retries inside a deadline."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from jobs import __version__
+
+from . import errors
+from .auth import (
+    TOKENS,
+    AccessKeyCredentials,
+    AkSkAuth,
+    Auth,
+    OutgoingRequest,
+    PasswordCredentials,
+    TokenAuth,
+    TokenCache,
+)
+from .models import KNOWN_STATUSES, Job, JobPage, JobSummary, normalise_status
+from .signing import canonical_query
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"drs-backup-dashboard/{__version__} python-requests/{requests.__version__}"
+LANGUAGES = ("en-us", "zh-cn")
+SORT_KEYS = ("name", "db_type", "inst_id", "ip", "created_at", "description", "tag_value")
+SORT_DIRS = ("asc", "desc")
+MAX_INSTANCE_IDS = 10
+MAX_LIMIT = 2000
+JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+ERROR_BODY_BYTES = 64 * 1024
+
+
+def validate_job_id(job_id: str) -> str:
+    """Job ids look like UUIDs but are not hex (`…-190c0abjb703`): letters, digits, hyphens."""
+    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+        raise errors.InvalidJobId(
+            "A job id has only letters, digits and hyphens, e.g. "
+            "0667845a-6291-4e2a-95b0-190c0abjb703"
+        )
+    return job_id
+
+
+class InvalidFilter(errors.DrsError, ValueError):
+    """A list filter was refused before any request was made."""
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    """The list endpoint's query parameters (drs-api.md §1). Empty values are not sent."""
+
+    name: str = ""
+    status: str = ""
+    dbs_instance_ids: tuple[str, ...] = ()
+    description: str = ""
+    create_at: str = ""
+    completed_at: str = ""
+    enterprise_project_id: str = ""
+    tags: str = ""
+    sort_key: str = ""
+    sort_dir: str = ""
+
+    def params(self) -> list[tuple[str, str]]:
+        status = normalise_status(self.status) if self.status else ""
+        if status and status not in KNOWN_STATUSES:
+            raise InvalidFilter(f"Unknown status {self.status!r}")
+        if len(self.dbs_instance_ids) > MAX_INSTANCE_IDS:
+            raise InvalidFilter(f"At most {MAX_INSTANCE_IDS} instance ids")
+        if self.sort_key and self.sort_key not in SORT_KEYS:
+            raise InvalidFilter(f"Unknown sort key {self.sort_key!r}")
+        if self.sort_dir and self.sort_dir not in SORT_DIRS:
+            raise InvalidFilter(f"Sort direction is asc or desc, not {self.sort_dir!r}")
+        single = {
+            "name": self.name,
+            "status": status,
+            "description": self.description,
+            "create_at": self.create_at,
+            "completed_at": self.completed_at,
+            "enterprise_project_id": self.enterprise_project_id,
+            "tags": self.tags,
+            "sort_key": self.sort_key,
+            "sort_dir": self.sort_dir,
+        }
+        pairs = [(key, value) for key, value in single.items() if value]
+        pairs += [("dbs_instance_ids", i) for i in self.dbs_instance_ids if i]
+        return pairs
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    deadline: float = 25.0  # for one call, retries and waits included
+    max_attempts: int = 3
+    backoff: float = 0.5  # doubled after each failed attempt, with jitter
+    throttle_wait: float = 2.0  # 429: drs-api.md says wait 2 to 5 s
+    max_body_bytes: int = 8 * 1024 * 1024
+    proxies: dict[str, str] = field(default_factory=dict)
+
+
+DEFAULT_SETTINGS = ClientSettings()
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    request_id: str
+    headers: dict[str, str]
+
+
+_sessions: dict[str, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(base_url: str) -> requests.Session:
+    """One pooled session per endpoint, shared by every client in the process."""
+    with _sessions_lock:
+        session = _sessions.get(base_url)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # proxies come from ClientSettings, not the environment
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _sessions[base_url] = session
+        return session
+
+
+class Transport:
+    """Sends one logical call: auth, timeouts, size cap, retries and the deadline."""
+
+    def __init__(self, base_url: str, settings: ClientSettings = DEFAULT_SETTINGS) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"Not an http(s) endpoint: {base_url!r}")
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self.host = parts.netloc.rsplit("@", 1)[-1]
+        self.settings = settings
+        self.session = session_for(self.base_url)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]] | None = None,
+        *,
+        headers: dict[str, str],
+        body: bytes = b"",
+        auth: Auth | None = None,
+        retry: bool = True,
+    ) -> Response:
+        query = canonical_query(params or [])
+        url = self.base_url + path + (f"?{query}" if query else "")
+        deadline = time.monotonic() + self.settings.deadline
+        attempt, refreshed = 0, False
+        while True:
+            attempt += 1
+            request = OutgoingRequest(method, self.host, path, query, dict(headers), body)
+            if auth:
+                auth.authorize(request)
+            try:
+                response = self._once(request, url, deadline)
+            except errors.DrsError as exc:
+                error = exc
+            else:
+                if 200 <= response.status < 300:
+                    return response
+                error = errors.error_for_response(
+                    response.status, response.body.decode("utf-8", "replace"), response.request_id
+                )
+                if isinstance(error, errors.AuthenticationFailed) and auth and not refreshed:
+                    refreshed = True
+                    if auth.refresh(request):
+                        attempt -= 1
+                        continue
+            wait = self._wait_before_retry(error, attempt, retry)
+            if wait is None or time.monotonic() + wait >= deadline:
+                raise error
+            log.info("Retrying %s %s in %.1fs after %s", method, path, wait, type(error).__name__)
+            time.sleep(wait)
+
+    def _once(self, request: OutgoingRequest, url: str, deadline: float) -> Response:
+        remaining = max(deadline - time.monotonic(), 0.05)
+        timeout = (
+            min(self.settings.connect_timeout, remaining),
+            min(self.settings.read_timeout, remaining),
+        )
+        started = time.monotonic()
+        try:
+            with self.session.request(
+                request.method,
+                url,
+                headers=request.headers,
+                data=request.body or None,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+                proxies=self.settings.proxies or None,
+            ) as raw:
+                request_id = raw.headers.get("X-Request-Id", "")
+                ok = 200 <= raw.status_code < 300
+                body = self._read(raw, self.settings.max_body_bytes if ok else ERROR_BODY_BYTES, ok)
+        except requests.Timeout as exc:
+            raise errors.UpstreamUnavailable(f"Timed out after {timeout[1]:.1f}s") from exc
+        except requests.RequestException as exc:
+            raise errors.UpstreamUnavailable(_connection_problem(exc)) from exc
+        log.info(
+            "DRS %s %s → %s in %.0f ms, request id %s",
+            request.method,
+            request.path,
+            raw.status_code,
+            (time.monotonic() - started) * 1000,
+            request_id or "-",
+        )
+        return Response(raw.status_code, body, request_id, dict(raw.headers))
+
+    @staticmethod
+    def _read(raw: requests.Response, cap: int, strict: bool) -> bytes:
+        """The body up to `cap` bytes: beyond it a 2xx is refused, an error body truncated."""
+        declared = raw.headers.get("Content-Length", "")
+        if strict and declared.isdigit() and int(declared) > cap:
+            raise errors.BadUpstreamResponse(
+                f"Response of {declared} bytes exceeds the {cap}-byte limit",
+                status=raw.status_code,
+                request_id=raw.headers.get("X-Request-Id", ""),
+            )
+        chunks, size = [], 0
+        for chunk in raw.iter_content(64 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                if strict:
+                    raise errors.BadUpstreamResponse(
+                        f"Response exceeds the {cap}-byte limit",
+                        status=raw.status_code,
+                        request_id=raw.headers.get("X-Request-Id", ""),
+                    )
+                break
+        return b"".join(chunks)[:cap]
+
+    def _wait_before_retry(self, error: errors.DrsError, attempt: int, retry: bool) -> float | None:
+        if not retry or attempt >= self.settings.max_attempts:
+            return None
+        if isinstance(error, errors.Throttled):
+            return self.settings.throttle_wait * (1 + random.random() * 0.5)
+        if isinstance(error, errors.UpstreamUnavailable):
+            return self.settings.backoff * 2 ** (attempt - 1) * (0.75 + random.random() * 0.5)
+        return None
+
+
+def _connection_problem(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake with DRS failed"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "DRS closed the connection mid-response"
+    if isinstance(exc, requests.ConnectionError):
+        return "Could not connect to DRS (refused, dropped or unreachable)"
+    return f"Request to DRS failed: {type(exc).__name__}"
+
+
+def _json_object(response: Response) -> tuple[dict, str]:
+    text = response.body.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise errors.BadUpstreamResponse(
+            "DRS answered with malformed JSON",
+            status=response.status,
+            request_id=response.request_id,
+        ) from exc
+    if not isinstance(data, dict):
+        raise errors.BadUpstreamResponse(
+            f"DRS answered with a JSON {type(data).__name__}, not an object",
+            status=response.status,
+            request_id=response.request_id,
+        )
+    return data, text
+
+
+class DrsClient:
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        auth: Auth,
+        drs_endpoint: str,
+        language: str = "en-us",
+        settings: ClientSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        if not re.match(r"^[A-Za-z0-9-]{1,64}$", project_id or ""):
+            raise ValueError("A project id has only letters, digits and hyphens")
+        self.project_id = project_id
+        self.auth = auth
+        self.language = _language(language)
+        self.transport = Transport(drs_endpoint, settings)
+
+    @classmethod
+    def with_password(
+        cls,
+        *,
+        project_id: str,
+        drs_endpoint: str,
+        iam_endpoint: str,
+        credentials: PasswordCredentials,
+        language: str = "en-us",
+        settings: ClientSettings = DEFAULT_SETTINGS,
+        cache: TokenCache = TOKENS,
+    ) -> DrsClient:
+        iam = Transport(iam_endpoint, settings)
+
+        def post(url: str, body: bytes) -> tuple[str, str]:
+            response = iam.send(
+                "POST",
+                urlsplit(url).path,
+                headers={
+                    "Content-Type": "application/json;charset=utf8",
+                    "User-Agent": USER_AGENT,
+                },
+                body=body,
+            )
+            token = response.headers.get("X-Subject-Token", "")
+            if not token:
+                raise errors.BadUpstreamResponse(
+                    "IAM issued no X-Subject-Token",
+                    status=response.status,
+                    request_id=response.request_id,
+                )
+            return token, response.body.decode("utf-8", "replace")
+
+        auth = TokenAuth(iam.base_url, credentials, project_id, post, cache)
+        return cls(
+            project_id=project_id,
+            auth=auth,
+            drs_endpoint=drs_endpoint,
+            language=language,
+            settings=settings,
+        )
+
+    @classmethod
+    def with_access_key(
+        cls,
+        *,
+        project_id: str,
+        drs_endpoint: str,
+        credentials: AccessKeyCredentials,
+        language: str = "en-us",
+        settings: ClientSettings = DEFAULT_SETTINGS,
+    ) -> DrsClient:
+        return cls(
+            project_id=project_id,
+            auth=AkSkAuth(credentials, project_id),
+            drs_endpoint=drs_endpoint,
+            language=language,
+            settings=settings,
+        )
+
+    def get_job(self, job_id: str, *, language: str | None = None) -> Job:
+        path = f"{self._jobs_path()}/{quote(validate_job_id(job_id), safe='')}"
+        response = self._get(path, [], language)
+        data, text = _json_object(response)
+        return Job.parse(data, raw_json=text, request_id=response.request_id)
+
+    def list_jobs(
+        self,
+        filters: JobFilters | None = None,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        language: str | None = None,
+    ) -> JobPage:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidFilter(f"limit must be between 1 and {MAX_LIMIT}")
+        if offset < 0:
+            raise InvalidFilter("offset must not be negative")
+        params = (filters or JobFilters()).params()
+        params += [("limit", str(limit)), ("offset", str(offset))]
+        response = self._get(self._jobs_path(), params, language)
+        data, _ = _json_object(response)
+        return JobPage.parse(data, limit, offset, request_id=response.request_id)
+
+    def iter_jobs(
+        self, filters: JobFilters | None = None, *, page_size: int = 100
+    ) -> Iterator[JobSummary]:
+        """Every matching job, page by page, each id once (jobs move between calls)."""
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            page = self.list_jobs(filters, limit=page_size, offset=offset)
+            for job in page.jobs:
+                if job.id not in seen:
+                    seen.add(job.id)
+                    yield job
+            if len(page.jobs) < page_size:
+                return
+            offset += len(page.jobs)
+
+    def _jobs_path(self) -> str:
+        return f"/v5/{quote(self.project_id, safe='')}/backup-migration-jobs"
+
+    def _get(self, path: str, params: list[tuple[str, str]], language: str | None) -> Response:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-Language": _language(language or self.language),
+            "User-Agent": USER_AGENT,
+        }
+        return self.transport.send("GET", path, params, headers=headers, auth=self.auth)
+
+
+def _language(value: str) -> str:
+    lowered = (value or "").lower().replace("_", "-")
+    if lowered.startswith("zh"):
+        return "zh-cn"
+    return "en-us" if lowered not in LANGUAGES else lowered

@@ -1,0 +1,362 @@
+"""Typed, immutable views of DRS responses. Parsing never raises: odd fields become None/empty."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+TRANSFERRING = "TRANSFERRING"
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+PRECHECK_FAILED = "PRECHECK FAILED"
+KNOWN_STATUSES = (TRANSFERRING, SUCCESS, FAILED, PRECHECK_FAILED)
+TERMINAL_STATUSES = frozenset({SUCCESS, FAILED, PRECHECK_FAILED})
+FAILED_STATUSES = frozenset({FAILED, PRECHECK_FAILED})
+
+
+def normalise_status(value: Any) -> str:
+    """Known statuses case-insensitively; anything else verbatim (and so not terminal)."""
+    text = _text(value)
+    canonical = " ".join(text.split()).upper()
+    return canonical if canonical in KNOWN_STATUSES else text
+
+
+def is_terminal(status: str) -> bool:
+    return status in TERMINAL_STATUSES
+
+
+# -- lenient field readers ---------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(_text(item) for item in value if item is not None)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO 8601 (`2024-08-19T02:27:15Z`) → aware UTC datetime; anything else → None."""
+    text = _text(value).strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_epoch_ms(value: Any) -> datetime | None:
+    """`"1706511360000"` → 2024-01-29T06:56:00Z."""
+    text = _text(value).strip()
+    if not text.isdigit():
+        return None
+    try:
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:I?B)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+
+
+def parse_size(value: Any) -> int | None:
+    """`"704KB"` → 720896, `"12.4GB"` → bytes (binary units, as RDS reports them); else None."""
+    match = _SIZE.match(_text(value))
+    if not match:
+        return None
+    number, unit = match.groups()
+    return round(float(number) * _UNITS[unit.upper()])
+
+
+def parse_name_list(value: Any) -> tuple[str, ...] | None:
+    """`new_db_names` is a JSON list inside a string; None when it cannot be decoded."""
+    if isinstance(value, list):
+        return _strings(value)
+    try:
+        decoded = json.loads(_text(value))
+    except ValueError:
+        return None
+    return _strings(decoded) if isinstance(decoded, list) else None
+
+
+# -- the detail response ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BackupFile:
+    name: str
+    size_text: str
+    size_bytes: int | None
+    last_modified: datetime | None
+    last_modified_raw: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> BackupFile:
+        return cls(
+            name=_text(data.get("file_name")),
+            size_text=_text(data.get("file_size")),
+            size_bytes=parse_size(data.get("file_size")),
+            last_modified=parse_epoch_ms(data.get("file_last_modify")),
+            last_modified_raw=_text(data.get("file_last_modify")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BackupInfo:
+    file_source: str = ""
+    bucket_name: str = ""
+    files: tuple[BackupFile, ...] = ()
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> BackupInfo:
+        return cls(
+            file_source=_text(data.get("file_source")),
+            bucket_name=_text(data.get("bucket_name")),
+            files=tuple(BackupFile.parse(item) for item in _objects(data.get("file_info"))),
+        )
+
+    @property
+    def total_bytes(self) -> int | None:
+        """The sum of the sizes, or None if any size could not be read."""
+        sizes = [f.size_bytes for f in self.files]
+        return None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class BaseInfo:
+    name: str = ""
+    engine_type: str = ""
+    description: str = ""
+    enterprise_project_id: str = ""
+    tags: tuple[Tag, ...] = ()
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> BaseInfo:
+        return cls(
+            name=_text(data.get("name")),
+            engine_type=_text(data.get("engine_type")),
+            description=_text(data.get("description")),
+            enterprise_project_id=_text(data.get("enterprise_project_id")),
+            tags=tuple(
+                Tag(_text(t.get("key")), _text(t.get("value"))) for t in _objects(data.get("tags"))
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetDbInfo:
+    target_instance_id: str = ""
+    ms_file_stream_status: str = ""
+    file_id: str = ""
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> TargetDbInfo:
+        return cls(
+            target_instance_id=_text(data.get("target_instance_id")),
+            ms_file_stream_status=_text(data.get("ms_file_stream_status")),
+            file_id=_text(data.get("file_id")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreOptions:
+    is_cover: bool | None = None
+    is_default_restore: bool | None = None
+    is_last_backup: bool | None = None
+    is_precheck: bool | None = None
+    is_delete_backup_file: bool | None = None
+    recovery_mode: str = ""
+    db_names: tuple[str, ...] = ()
+    reset_db_name_map: tuple[tuple[str, str], ...] = ()
+    consistency_check_mode: str = ""
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> RestoreOptions:
+        return cls(
+            is_cover=_flag(data.get("is_cover")),
+            is_default_restore=_flag(data.get("is_default_restore")),
+            is_last_backup=_flag(data.get("is_last_backup")),
+            is_precheck=_flag(data.get("is_precheck")),
+            is_delete_backup_file=_flag(data.get("is_delete_backup_file")),
+            recovery_mode=_text(data.get("recovery_mode")),
+            db_names=_strings(data.get("db_names")),
+            reset_db_name_map=tuple(
+                (_text(k), _text(v)) for k, v in _object(data.get("reset_db_name_map")).items()
+            ),
+            consistency_check_mode=_text(data.get("consistency_check_mode")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One backup migration job from the detail endpoint; `raw_json` is the body as received."""
+
+    id: str
+    status: str
+    status_raw: str
+    create_time: datetime | None
+    finish_time: datetime | None
+    backup_info: BackupInfo
+    base_info: BaseInfo
+    target_db_info: TargetDbInfo
+    options: RestoreOptions
+    new_db_names: tuple[str, ...] | None
+    new_db_names_raw: str
+    instance_name: str
+    error_log: str
+    raw_json: str = field(repr=False)
+    request_id: str = ""
+
+    @classmethod
+    def parse(cls, data: Any, raw_json: str | None = None, request_id: str = "") -> Job:
+        data = _object(data)
+        return cls(
+            id=_text(data.get("id")),
+            status=normalise_status(data.get("status")),
+            status_raw=_text(data.get("status")),
+            create_time=parse_time(data.get("create_time")),
+            finish_time=parse_time(data.get("finish_time")),
+            backup_info=BackupInfo.parse(_object(data.get("backup_info"))),
+            base_info=BaseInfo.parse(_object(data.get("base_info"))),
+            target_db_info=TargetDbInfo.parse(_object(data.get("target_db_info"))),
+            options=RestoreOptions.parse(_object(data.get("options"))),
+            new_db_names=parse_name_list(data.get("new_db_names")),
+            new_db_names_raw=_text(data.get("new_db_names")),
+            instance_name=_text(data.get("instance_name")),
+            error_log=_text(data.get("error_log")),
+            raw_json=raw_json if raw_json is not None else json.dumps(data, ensure_ascii=False),
+            request_id=request_id,
+        )
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return json.loads(self.raw_json)
+
+    @property
+    def name(self) -> str:
+        return self.base_info.name
+
+    @property
+    def is_terminal(self) -> bool:
+        return is_terminal(self.status)
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+    def duration(self, now: datetime | None = None) -> timedelta | None:
+        """Finished jobs: create → finish. Running jobs: elapsed until `now`."""
+        return _duration(self.create_time, self.finish_time, self.is_terminal, now)
+
+
+# -- the list response ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """One item of the list endpoint: no files, target or options."""
+
+    id: str
+    name: str
+    status: str
+    status_raw: str
+    engine_type: str
+    description: str
+    error_log: str
+    create_time: datetime | None
+    finish_time: datetime | None
+    enterprise_project_id: str
+    raw_json: str = field(repr=False)
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> JobSummary:
+        return cls(
+            id=_text(data.get("id")),
+            name=_text(data.get("name")),
+            status=normalise_status(data.get("status")),
+            status_raw=_text(data.get("status")),
+            engine_type=_text(data.get("engine_type")),
+            description=_text(data.get("description")),
+            error_log=_text(data.get("error_log")),
+            create_time=parse_time(data.get("create_time")),
+            finish_time=parse_time(data.get("finish_time")),
+            enterprise_project_id=_text(data.get("enterprise_project_id")),
+            raw_json=json.dumps(data, ensure_ascii=False),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return is_terminal(self.status)
+
+    def duration(self, now: datetime | None = None) -> timedelta | None:
+        return _duration(self.create_time, self.finish_time, self.is_terminal, now)
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    count: int
+    jobs: tuple[JobSummary, ...]
+    limit: int
+    offset: int
+    request_id: str = ""
+
+    @classmethod
+    def parse(cls, data: Any, limit: int, offset: int, request_id: str = "") -> JobPage:
+        data = _object(data)
+        jobs = tuple(JobSummary.parse(item) for item in _objects(data.get("jobs")))
+        count = data.get("count")
+        valid_count = isinstance(count, int) and not isinstance(count, bool) and count >= 0
+        return cls(
+            count=count if valid_count else offset + len(jobs),
+            jobs=jobs,
+            limit=limit,
+            offset=offset,
+            request_id=request_id,
+        )
+
+
+def _duration(
+    start: datetime | None, end: datetime | None, terminal: bool, now: datetime | None
+) -> timedelta | None:
+    if start is None:
+        return None
+    if end is None:
+        if terminal:
+            return None
+        end = now or datetime.now(UTC)
+    return max(end - start, timedelta(0))

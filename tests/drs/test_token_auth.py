@@ -1,0 +1,116 @@
+"""IAM password tokens: fetched once, shared, refreshed exactly once on 401."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from jobs.drs import AuthenticationFailed, DrsClient
+from jobs.drs.auth import OutgoingRequest, TokenCache
+from tests.conftest import FAST
+
+SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
+
+
+def new_client(simulator, config, credentials, cache):
+    return DrsClient.with_password(
+        project_id=config.project_id,
+        drs_endpoint=simulator.url,
+        iam_endpoint=simulator.url,
+        credentials=credentials,
+        settings=FAST,
+        cache=cache,
+    )
+
+
+def test_token_reused_across_requests_and_clients(
+    simulator, simulator_config, password_credentials, token_cache
+):
+    before = simulator.tokens_issued
+    for _ in range(3):
+        new_client(simulator, simulator_config, password_credentials, token_cache).get_job(SEED_ID)
+    assert simulator.tokens_issued - before == 1
+    assert simulator.calls() == 3
+
+
+def test_concurrent_first_fetch_gets_one_token(
+    simulator, simulator_config, password_credentials, token_cache
+):
+    client = new_client(simulator, simulator_config, password_credentials, token_cache)
+    simulator.set_fault("delay", target="*", seconds=0.2, count=1)  # slow the first DRS call only
+    before = simulator.tokens_issued
+    start = threading.Barrier(16)
+
+    def fetch(_):
+        start.wait()
+        return client.get_job(SEED_ID).id
+
+    with ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(fetch, range(16))) == {SEED_ID}
+    assert simulator.tokens_issued - before == 1
+
+
+def test_expired_token_is_refreshed_once(token_client, simulator):
+    token_client.get_job(SEED_ID)
+    before = simulator.tokens_issued
+    simulator.expire_tokens()
+    assert token_client.get_job(SEED_ID).id == SEED_ID
+    assert simulator.tokens_issued - before == 1
+
+
+def test_persistent_401_refreshes_exactly_once(token_client, simulator):
+    token_client.get_job(SEED_ID)
+    before_tokens, before_calls = simulator.tokens_issued, simulator.calls()
+    simulator.set_fault("expired_token", target="*")
+    with pytest.raises(AuthenticationFailed) as caught:
+        token_client.get_job(SEED_ID)
+    assert caught.value.status == 401
+    assert simulator.tokens_issued - before_tokens == 1
+    assert simulator.calls() - before_calls == 2
+
+
+def test_concurrent_401s_refresh_once(token_client, simulator):
+    token_client.get_job(SEED_ID)
+    before = simulator.tokens_issued
+    simulator.expire_tokens()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: token_client.get_job(SEED_ID), range(8)))
+    assert simulator.tokens_issued - before == 1
+
+
+def test_token_refreshed_before_expiry():
+    cache = TokenCache()
+    issued = []
+
+    def fetch():
+        from datetime import UTC, datetime, timedelta
+
+        issued.append(1)
+        return f"t{len(issued)}", datetime.now(UTC) + timedelta(seconds=1)
+
+    assert cache.get("k", fetch) == "t1"
+    assert cache.get("k", fetch) == "t1"
+    time.sleep(1.0)  # a tenth of the 1 s lifetime is the margin: 0.9 s in, it is stale
+    assert cache.get("k", fetch) == "t2"
+
+
+def test_invalidate_ignores_a_token_already_replaced():
+    cache = TokenCache()
+    tokens = iter(["a", "b"])
+    cache.get("k", lambda: (next(tokens), None))
+    cache.invalidate("k", "a")
+    assert cache.get("k", lambda: (next(tokens), None)) == "b"
+    cache.invalidate("k", "a")  # a late 401 for the old token must not drop the new one
+    assert cache.get("k", lambda: ("c", None)) == "b"
+
+
+def test_secrets_never_in_repr(token_client, token_cache, password_credentials):
+    request = OutgoingRequest("GET", "h", "/", "", {})
+    token_client.auth.authorize(request)
+    token = request.headers["X-Auth-Token"]
+    assert token
+    assert token not in repr(token_cache._tokens)
+    assert password_credentials.password not in repr(password_credentials)
