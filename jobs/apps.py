@@ -1,6 +1,21 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "DRS backup migration jobs"
+
+    def ready(self) -> None:
+        from . import audit  # noqa: F401  (connects the sign-in receivers)
+
+        checks.register(check_access_policies, checks.Tags.security)
+
+
+def check_access_policies(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    from .access import views_without_policy
+
+    return [
+        checks.Error(f"View without an access policy: {route}", id="jobs.E001")
+        for route in views_without_policy()
+    ]

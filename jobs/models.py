@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.text import slugify
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from . import crypto
 from .drs import REGIONS
 
-project_id_validator = RegexValidator(r"^[A-Za-z0-9-]{1,64}$", _("Letters, digits and hyphens."))
+project_id_validator = RegexValidator(r"^[A-Za-z0-9-]{1,64}\Z", _("Letters, digits and hyphens."))
 
 
 class Tenant(models.Model):
@@ -70,10 +71,78 @@ class Tenant(models.Model):
         self.secret_key_encrypted = crypto.encrypt(value) if value else ""
 
 
+RESERVED_SLUGS = {"new"}  # tenants/new/ is the creation page
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:40] or "tenant"
     slug, n = base, 1
-    while Tenant.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Tenant.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+class Role(models.TextChoices):
+    """Ordered: each role can do what the ones before it can."""
+
+    VIEWER = "viewer", _("Viewer")
+    OPERATOR = "operator", _("Operator")
+    ADMIN = "admin", _("Admin")
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("user", "tenant", name="one_membership_per_tenant")]
+        ordering = ["tenant__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.tenant} · {self.role}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, to which tenant, from where. Never holds a secret."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOGIN_LOCKED = "login_locked", _("Sign-in locked out")
+        LOGOUT = "logout", _("Signed out")
+        PASSWORD_CHANGED = "password_changed", _("Changed own password")
+        TENANT_CREATED = "tenant_created", _("Tenant created")
+        TENANT_UPDATED = "tenant_updated", _("Tenant updated")
+        TENANT_DELETED = "tenant_deleted", _("Tenant deleted")
+        CREDENTIALS_CHANGED = "credentials_changed", _("Credentials changed")
+        CONNECTION_TESTED = "connection_tested", _("Connection tested")
+        MEMBER_ADDED = "member_added", _("Member added")
+        MEMBER_CHANGED = "member_changed", _("Member role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        KEYS_ROTATED = "keys_rotated", _("Credential keys rotated")
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices, db_index=True)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL)
+    tenant_name = models.CharField(max_length=100, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.tenant_name}"

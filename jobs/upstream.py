@@ -1,11 +1,38 @@
-"""Builds the DRS client for a tenant, with the timeouts from settings."""
+"""Builds the DRS client for a tenant and says in plain words what a failure means."""
 
 from __future__ import annotations
 
-from django.conf import settings
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from . import drs
 from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCredentials, endpoints_for
 from .models import Tenant
+
+CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
+
+
+class EndpointRefused(drs.RequestRejected):
+    """A custom endpoint outside the cloud's domains while custom endpoints are off."""
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why a custom endpoint is refused, or None. Keeps the server from calling internal hosts."""
+    if not url or settings.DRS_ALLOW_CUSTOM_ENDPOINTS:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        return _("Custom endpoints must use https.")
+    if parts.username or parts.password:
+        return _("Endpoints must not carry credentials.")
+    if not any(host == d or host.endswith("." + d) for d in CLOUD_DOMAINS):
+        return _("Custom endpoints must be on the cloud's domains (%(domains)s).") % {
+            "domains": ", ".join(CLOUD_DOMAINS)
+        }
+    return None
 
 
 def client_settings() -> ClientSettings:
@@ -17,6 +44,10 @@ def client_settings() -> ClientSettings:
 
 
 def client_for(tenant: Tenant, language: str | None = None) -> DrsClient:
+    for url in (tenant.drs_endpoint, tenant.iam_endpoint):
+        problem = endpoint_problem(url)
+        if problem:
+            raise EndpointRefused(problem)
     endpoints = endpoints_for(tenant.region)
     common = {
         "project_id": tenant.project_id,
@@ -33,3 +64,53 @@ def client_for(tenant: Tenant, language: str | None = None) -> DrsClient:
         credentials=PasswordCredentials(tenant.iam_domain, tenant.iam_user, tenant.password),
         **common,
     )
+
+
+def explain(error: drs.DrsError, tenant: Tenant | None = None) -> str:
+    """One plain sentence on what went wrong and what to check."""
+    aksk = tenant is not None and tenant.auth_method == Tenant.AuthMethod.AKSK
+    if isinstance(error, EndpointRefused):
+        return str(error.error_msg)
+    if isinstance(error, drs.AuthenticationFailed):
+        if aksk:
+            return _(
+                "The gateway refused the AK/SK signature: check the access key, the secret key "
+                "and this server's clock."
+            )
+        return _("IAM or DRS refused the credentials: check the account, user and password.")
+    if isinstance(error, drs.PermissionDenied):
+        return _(
+            "The credentials work but lack DRS permissions for this project: check the project "
+            "id and the user's DRS policies."
+        )
+    if isinstance(error, drs.Throttled):
+        return _("The API gateway is throttling these credentials; try again in a minute.")
+    if isinstance(error, drs.UpstreamUnavailable):
+        return _("Could not reach the endpoint: %(reason)s.") % {"reason": error.error_msg}
+    if isinstance(error, drs.BadUpstreamResponse):
+        return _("The endpoint answered with something that is not the DRS API: %(reason)s.") % {
+            "reason": error.error_msg
+        }
+    if isinstance(error, drs.RequestRejected) and error.status == 404:
+        return _(
+            "The endpoint does not serve the DRS v5 backup-migration API: check the region or "
+            "the endpoint."
+        )
+    return _("DRS refused the request: %(reason)s") % {"reason": error.error_msg}
+
+
+def check_connection(tenant: Tenant) -> tuple[bool, str]:
+    """Fetch a token or sign a one-job list call: (works, what we found)."""
+    try:
+        page = client_for(tenant).list_jobs(limit=1)
+    except drs.DrsError as error:
+        reference = " ".join(
+            part
+            for part in (
+                error.error_code and f"[{error.error_code}]",
+                error.request_id and _("request id %(id)s") % {"id": error.request_id},
+            )
+            if part
+        )
+        return False, f"{explain(error, tenant)} {reference}".strip()
+    return True, _("Connected: %(count)d jobs visible in this project.") % {"count": page.count}

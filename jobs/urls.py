@@ -1,9 +1,38 @@
-from django.urls import include, path
+from django.urls import path
 
-from . import views
+from .views import accounts, home, tenants
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("", home.home, name="home"),
+    path("healthz", home.healthz, name="healthz"),
+    path("accounts/login/", accounts.login, name="login"),
+    path("accounts/logout/", accounts.logout, name="logout"),
+    path("accounts/password_change/", accounts.password_change, name="password_change"),
+    path(
+        "accounts/password_change/done/",
+        accounts.password_change_done,
+        name="password_change_done",
+    ),
+    path("tenants/", tenants.tenant_list, name="tenant_list"),
+    path("tenants/new/", tenants.tenant_create, name="tenant_create"),
+    path(
+        "tenants/new/test-connection/",
+        tenants.tenant_test_connection_new,
+        name="tenant_test_connection_new",
+    ),
+    path("tenants/<slug:slug>/", tenants.tenant_detail, name="tenant_detail"),
+    path("tenants/<slug:slug>/edit/", tenants.tenant_edit, name="tenant_edit"),
+    path(
+        "tenants/<slug:slug>/test-connection/",
+        tenants.tenant_test_connection,
+        name="tenant_test_connection",
+    ),
+    path("tenants/<slug:slug>/delete/", tenants.tenant_delete, name="tenant_delete"),
+    path("tenants/<slug:slug>/members/", tenants.tenant_members, name="tenant_members"),
+    path(
+        "tenants/<slug:slug>/members/<int:member_id>/",
+        tenants.tenant_member,
+        name="tenant_member",
+    ),
+    path("audit/", tenants.audit_log, name="audit_log"),
 ]

@@ -19,6 +19,11 @@ FAST = ClientSettings(
 )
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def simulator_config() -> SimulatorConfig:
     return SimulatorConfig(bulk_jobs=120, live_jobs=2)
@@ -80,6 +85,75 @@ def aksk_client(simulator, simulator_config, access_key_credentials) -> DrsClien
 
 
 @pytest.fixture(params=["token", "aksk"])
-def client(request) -> DrsClient:
+def drs_client(request) -> DrsClient:
     """Each test using it runs once per authentication method."""
     return request.getfixturevalue(f"{request.param}_client")
+
+
+# -- people and tenants (the healthchecks alice/bob/charlie pattern, one user per role) ---------
+
+PASSWORD = "correct-horse-battery-staple"
+ROLES = ("viewer", "operator", "admin")
+
+
+@pytest.fixture
+def make_tenant(simulator, simulator_config, db):
+    from jobs.models import Tenant
+
+    def make(name="Acme", auth="password", **fields) -> Tenant:
+        domain, user, password = simulator_config.iam_users[0]
+        access_key, secret_key = next(iter(simulator_config.access_keys.items()))
+        tenant = Tenant(
+            name=name,
+            region="ap-southeast-3",
+            project_id=simulator_config.project_id,
+            drs_endpoint=simulator.url,
+            iam_endpoint=simulator.url,
+            auth_method=auth,
+            iam_domain=domain if auth == "password" else "",
+            iam_user=user if auth == "password" else "",
+            access_key=access_key if auth == "aksk" else "",
+        )
+        for key, value in fields.items():
+            setattr(tenant, key, value)
+        if auth == "password":
+            tenant.password = fields.get("password", password)
+        else:
+            tenant.secret_key = fields.get("secret_key", secret_key)
+        tenant.save()
+        return tenant
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant()
+
+
+@pytest.fixture
+def people(tenant, django_user_model):
+    """root (superuser), one member per role in `tenant`, and charlie the outsider."""
+    from jobs.models import Membership
+
+    users = {"anonymous": None}
+    users["root"] = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    for role in ROLES:
+        user = django_user_model.objects.create_user(role, f"{role}@example.com", PASSWORD)
+        Membership.objects.create(user=user, tenant=tenant, role=role)
+        users[role] = user
+    users["outsider"] = django_user_model.objects.create_user("charlie", "c@example.com", PASSWORD)
+    return users
+
+
+@pytest.fixture
+def login(client, people):
+    """login("viewer") → the test client, signed in as that person."""
+
+    def sign_in(who: str):
+        client.logout()
+        if people[who] is not None:
+            client.force_login(people[who])
+        return client
+
+    return sign_in

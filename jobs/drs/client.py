@@ -39,13 +39,13 @@ SORT_KEYS = ("name", "db_type", "inst_id", "ip", "created_at", "description", "t
 SORT_DIRS = ("asc", "desc")
 MAX_INSTANCE_IDS = 10
 MAX_LIMIT = 2000
-JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 ERROR_BODY_BYTES = 64 * 1024
 
 
 def validate_job_id(job_id: str) -> str:
     """Job ids look like UUIDs but are not hex (`…-190c0abjb703`): letters, digits, hyphens."""
-    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
         raise errors.InvalidJobId(
             "A job id has only letters, digits and hyphens, e.g. "
             "0667845a-6291-4e2a-95b0-190c0abjb703"
@@ -300,7 +300,7 @@ class DrsClient:
         language: str = "en-us",
         settings: ClientSettings = DEFAULT_SETTINGS,
     ) -> None:
-        if not re.match(r"^[A-Za-z0-9-]{1,64}$", project_id or ""):
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", project_id or ""):
             raise ValueError("A project id has only letters, digits and hyphens")
         self.project_id = project_id
         self.auth = auth

@@ -37,9 +37,9 @@ def test_5xx_with_html_body(token_client, simulator, simulator_config, kind):
     assert simulator.calls(detail_path(simulator_config)) == FAST.max_attempts
 
 
-def test_one_5xx_is_retried_away(client, simulator, simulator_config):
+def test_one_5xx_is_retried_away(drs_client, simulator, simulator_config):
     simulator.set_fault("http_503", target=SEED_ID, count=1)
-    assert client.get_job(SEED_ID).id == SEED_ID
+    assert drs_client.get_job(SEED_ID).id == SEED_ID
     assert simulator.calls(detail_path(simulator_config)) == 2
 
 
@@ -69,7 +69,7 @@ def test_bad_json_body(token_client, simulator, kind):
 
 def test_oversized_body_is_refused(simulator, simulator_config, password_credentials, token_cache):
     small = dataclasses.replace(FAST, max_body_bytes=256 * 1024)
-    client = DrsClient.with_password(
+    drs_client = DrsClient.with_password(
         project_id=simulator_config.project_id,
         drs_endpoint=simulator.url,
         iam_endpoint=simulator.url,
@@ -79,12 +79,12 @@ def test_oversized_body_is_refused(simulator, simulator_config, password_credent
     )
     simulator.set_fault("oversized", target=SEED_ID, bytes=1024 * 1024)
     with pytest.raises(BadUpstreamResponse, match="limit"):
-        client.get_job(SEED_ID)
+        drs_client.get_job(SEED_ID)
 
 
 def test_delay_beyond_timeout(simulator, simulator_config, access_key_credentials):
     quick = dataclasses.replace(FAST, read_timeout=0.3, deadline=1.0)
-    client = DrsClient.with_access_key(
+    drs_client = DrsClient.with_access_key(
         project_id=simulator_config.project_id,
         drs_endpoint=simulator.url,
         credentials=access_key_credentials,
@@ -92,7 +92,7 @@ def test_delay_beyond_timeout(simulator, simulator_config, access_key_credential
     )
     simulator.set_fault("delay", target=SEED_ID, seconds=1.5)
     with pytest.raises(UpstreamUnavailable, match="Timed out"):
-        client.get_job(SEED_ID)
+        drs_client.get_job(SEED_ID)
 
 
 def test_dropped_connection(token_client, simulator):
@@ -105,32 +105,32 @@ def test_refused_connection(simulator_config, access_key_credentials):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again before the request: nothing listens
-    client = DrsClient.with_access_key(
+    drs_client = DrsClient.with_access_key(
         project_id=simulator_config.project_id,
         drs_endpoint=f"http://127.0.0.1:{port}",
         credentials=access_key_credentials,
         settings=FAST,
     )
     with pytest.raises(UpstreamUnavailable, match="connect"):
-        client.get_job(SEED_ID)
+        drs_client.get_job(SEED_ID)
 
 
 def test_wrong_secret_key_is_not_retried(simulator, simulator_config, access_key_credentials):
-    client = DrsClient.with_access_key(
+    drs_client = DrsClient.with_access_key(
         project_id=simulator_config.project_id,
         drs_endpoint=simulator.url,
         credentials=dataclasses.replace(access_key_credentials, secret_key="wrong" * 8),
         settings=FAST,
     )
     with pytest.raises(AuthenticationFailed) as caught:
-        client.get_job(SEED_ID)
+        drs_client.get_job(SEED_ID)
     assert caught.value.status == 401
     assert caught.value.error_code.startswith("APIG.030")
     assert simulator.calls() == 1
 
 
 def test_wrong_password(simulator, simulator_config, password_credentials, token_cache):
-    client = DrsClient.with_password(
+    drs_client = DrsClient.with_password(
         project_id=simulator_config.project_id,
         drs_endpoint=simulator.url,
         iam_endpoint=simulator.url,
@@ -139,21 +139,21 @@ def test_wrong_password(simulator, simulator_config, password_credentials, token
         cache=token_cache,
     )
     with pytest.raises(AuthenticationFailed) as caught:
-        client.get_job(SEED_ID)
+        drs_client.get_job(SEED_ID)
     assert caught.value.status == 401
     assert "password" in caught.value.error_msg
     assert simulator.calls() == 0
 
 
 def test_other_project_is_permission_denied(simulator, access_key_credentials):
-    client = DrsClient.with_access_key(
+    drs_client = DrsClient.with_access_key(
         project_id="ffffffffffffffffffffffffffffffff",
         drs_endpoint=simulator.url,
         credentials=access_key_credentials,
         settings=FAST,
     )
     with pytest.raises(PermissionDenied) as caught:
-        client.get_job(SEED_ID)
+        drs_client.get_job(SEED_ID)
     assert caught.value.status == 403
 
 
@@ -161,6 +161,7 @@ def test_odd_and_unknown_status_bodies_parse(token_client, simulator):
     simulator.set_fault("missing_fields", target=SEED_ID)
     job = token_client.get_job(SEED_ID)
     assert job.raw_json
+    simulator.clear_faults()
     simulator.set_fault("unknown_status", target=SEED_ID)
     job = token_client.get_job(SEED_ID)
     assert job.status == "PAUSED" and not job.is_terminal

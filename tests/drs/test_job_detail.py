@@ -15,8 +15,8 @@ SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 SEED_EXAMPLE = json.loads((Path(__file__).parent.parent / "data" / "seed_example.json").read_text())
 
 
-def test_seed_example_every_field(client):
-    job = client.get_job(SEED_ID)
+def test_seed_example_every_field(drs_client):
+    job = drs_client.get_job(SEED_ID)
 
     assert job.raw == SEED_EXAMPLE
     assert job.id == SEED_ID
@@ -57,15 +57,15 @@ def test_seed_example_every_field(client):
     assert len(job.request_id) == 32
 
 
-def test_result_is_immutable(client):
-    job = client.get_job(SEED_ID)
+def test_result_is_immutable(drs_client):
+    job = drs_client.get_job(SEED_ID)
     with pytest.raises(AttributeError):
         job.status = "FAILED"  # type: ignore[misc]
 
 
-def test_not_found_is_its_own_error(client):
+def test_not_found_is_its_own_error(drs_client):
     with pytest.raises(JobNotFound) as caught:
-        client.get_job("00000000-0000-0000-0000-00000000dead")
+        drs_client.get_job("00000000-0000-0000-0000-00000000dead")
     assert caught.value.status == 400
     assert caught.value.error_code == "DRS.10000010"
     assert "does not exist" in caught.value.error_msg

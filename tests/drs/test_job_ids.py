@@ -29,9 +29,9 @@ def test_refused(job_id):
         validate_job_id(job_id)
 
 
-def test_refused_before_any_request(client, simulator):
+def test_refused_before_any_request(drs_client, simulator):
     with pytest.raises(InvalidJobId):
-        client.get_job("../../v3/auth/tokens")
+        drs_client.get_job("../../v3/auth/tokens")
     assert simulator.calls() == 0
     assert simulator.calls("/") == 0
 

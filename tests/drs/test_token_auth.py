@@ -39,14 +39,14 @@ def test_token_reused_across_requests_and_clients(
 def test_concurrent_first_fetch_gets_one_token(
     simulator, simulator_config, password_credentials, token_cache
 ):
-    client = new_client(simulator, simulator_config, password_credentials, token_cache)
+    drs_client = new_client(simulator, simulator_config, password_credentials, token_cache)
     simulator.set_fault("delay", target="*", seconds=0.2, count=1)  # slow the first DRS call only
     before = simulator.tokens_issued
     start = threading.Barrier(16)
 
     def fetch(_):
         start.wait()
-        return client.get_job(SEED_ID).id
+        return drs_client.get_job(SEED_ID).id
 
     with ThreadPoolExecutor(16) as pool:
         assert set(pool.map(fetch, range(16))) == {SEED_ID}

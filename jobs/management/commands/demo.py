@@ -3,15 +3,15 @@ import os
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from jobs.models import Tenant
+from jobs.models import Membership, Role, Tenant
 from jobs.simulator import SimulatorConfig
 
-DEMO_USER = "demo"
-DEMO_PASSWORD = "drs-demo-2026"  # noqa: S105 (printed demo login)
+DEMO_PASSWORD = "drs-demo-2026"  # noqa: S105 (the printed demo login)
+ROLE_USERS = {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
 
 
 class Command(BaseCommand):
-    help = "Create the demo login and two tenants (token and AK/SK) pointing at the simulator."
+    help = "Create demo logins (a superuser and one user per role) and two simulator tenants."
 
     def add_arguments(self, parser):
         parser.add_argument("--simulator-url", default="http://127.0.0.1:8001")
@@ -19,11 +19,6 @@ class Command(BaseCommand):
     def handle(self, *args, simulator_url, **options):
         config = SimulatorConfig()
         password = os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD)
-        user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
-        user.is_superuser = user.is_staff = True
-        user.set_password(password)
-        user.save()
-
         domain, iam_user, iam_password = config.iam_users[0]
         access_key, secret_key = next(iter(config.access_keys.items()))
         common = {
@@ -34,16 +29,43 @@ class Command(BaseCommand):
         }
         token_tenant, _ = Tenant.objects.update_or_create(
             slug="demo-token",
-            defaults={"name": "Demo (IAM token)", "auth_method": "password", **common},
+            defaults={
+                "name": "Demo (IAM token)",
+                "auth_method": Tenant.AuthMethod.PASSWORD,
+                "iam_domain": domain,
+                "iam_user": iam_user,
+                **common,
+            },
         )
-        token_tenant.iam_domain, token_tenant.iam_user = domain, iam_user
         token_tenant.password = iam_password
         token_tenant.save()
         aksk_tenant, _ = Tenant.objects.update_or_create(
             slug="demo-aksk",
-            defaults={"name": "Demo (AK/SK)", "auth_method": "aksk", **common},
+            defaults={
+                "name": "Demo (AK/SK)",
+                "auth_method": Tenant.AuthMethod.AKSK,
+                "access_key": access_key,
+                **common,
+            },
         )
-        aksk_tenant.access_key = access_key
         aksk_tenant.secret_key = secret_key
         aksk_tenant.save()
-        self.stdout.write(f"Demo login: {DEMO_USER} / {password}")
+
+        self._user("demo", password, superuser=True)
+        for username, role in ROLE_USERS.items():
+            user = self._user(username, password)
+            for tenant in (token_tenant, aksk_tenant):
+                Membership.objects.update_or_create(
+                    user=user, tenant=tenant, defaults={"role": role}
+                )
+        self.stdout.write(
+            f"Demo logins (password {password}): demo (superuser), "
+            + ", ".join(f"{name} ({role.label.lower()})" for name, role in ROLE_USERS.items())
+        )
+
+    def _user(self, username: str, password: str, superuser: bool = False):
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_superuser = user.is_staff = superuser
+        user.set_password(password)
+        user.save()
+        return user

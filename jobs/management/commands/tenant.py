@@ -1,0 +1,128 @@
+"""`manage.py tenant add|list|test|grant|remove`: tenants from scripts. Secrets never on argv."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs import audit
+from jobs.drs import REGIONS
+from jobs.forms import TenantForm
+from jobs.models import Membership, Role, Tenant
+from jobs.upstream import check_connection
+
+Action = audit.Action
+
+
+class Command(BaseCommand):
+    help = "Manage tenants: add, list, test, grant, remove."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="Create a tenant; prints its slug on the last line.")
+        add.add_argument("--name", required=True)
+        add.add_argument("--region", required=True, choices=REGIONS, metavar="REGION")
+        add.add_argument("--project-id", required=True)
+        add.add_argument("--auth", required=True, choices=["password", "aksk"])
+        add.add_argument("--domain", default="", help="IAM account name (--auth password)")
+        add.add_argument("--user", default="", help="IAM user name (--auth password)")
+        add.add_argument("--ak", default="", help="Access key id (--auth aksk)")
+        add.add_argument("--drs-endpoint", default="")
+        add.add_argument("--iam-endpoint", default="")
+        add.add_argument("--language", default="en-us", choices=["en-us", "zh-cn"])
+        add.add_argument("--enterprise-project-id", default="")
+        sub.add_parser("list", help="List tenants.")
+        test = sub.add_parser("test", help="Test a tenant's connection; exit 0 only if it works.")
+        test.add_argument("slug")
+        grant = sub.add_parser("grant", help="Give a user a role in a tenant.")
+        grant.add_argument("slug")
+        grant.add_argument("username")
+        grant.add_argument("--role", required=True, choices=[r.value for r in Role])
+        remove = sub.add_parser("remove", help="Delete a tenant and its memberships.")
+        remove.add_argument("slug")
+
+    def handle(self, *args, action, **options):
+        getattr(self, f"_{action}")(**options)
+
+    def _add(self, *, name, region, project_id, auth, domain, user, ak, **options):
+        secret_env = "DRS_PASSWORD" if auth == "password" else "DRS_SK"
+        secret = os.environ.get(secret_env) or self._read_secret(secret_env)
+        form = TenantForm(
+            {
+                "name": name,
+                "region": region,
+                "project_id": project_id,
+                "auth_method": auth,
+                "iam_domain": domain,
+                "iam_user": user,
+                "access_key": ak,
+                "language": options["language"],
+                "enterprise_project_id": options["enterprise_project_id"],
+                "drs_endpoint": options["drs_endpoint"],
+                "iam_endpoint": options["iam_endpoint"],
+                "password" if auth == "password" else "secret_key": secret,
+            }
+        )
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
+            )
+            raise CommandError(f"Tenant not created: {problems}")
+        tenant = form.save()
+        audit.record(Action.TENANT_CREATED, actor_name="manage.py", tenant=tenant, slug=tenant.slug)
+        self.stdout.write(f"Created tenant {tenant.name} ({tenant.get_auth_method_display()})")
+        self.stdout.write(tenant.slug)
+
+    def _read_secret(self, variable: str) -> str:
+        if sys.stdin is None or sys.stdin.isatty():
+            import getpass
+
+            return getpass.getpass(f"{variable} not set; enter the secret: ")
+        return sys.stdin.readline().rstrip("\n")
+
+    def _list(self, **options):
+        for tenant in Tenant.objects.all():
+            self.stdout.write(
+                f"{tenant.slug}\t{tenant.name}\t{tenant.region}\t{tenant.project_id}\t"
+                f"{tenant.auth_method}"
+            )
+
+    def _test(self, *, slug, **options):
+        tenant = self._tenant(slug)
+        ok, message = check_connection(tenant)
+        audit.record(Action.CONNECTION_TESTED, actor_name="manage.py", tenant=tenant, ok=ok)
+        if not ok:
+            raise CommandError(message)
+        self.stdout.write(message)
+
+    def _grant(self, *, slug, username, role, **options):
+        tenant = self._tenant(slug)
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"No user {username!r}")
+        _, created = Membership.objects.update_or_create(
+            user=user, tenant=tenant, defaults={"role": role}
+        )
+        audit.record(
+            Action.MEMBER_ADDED if created else Action.MEMBER_CHANGED,
+            actor_name="manage.py",
+            tenant=tenant,
+            member=username,
+            role=role,
+        )
+        self.stdout.write(f"{username} is {role} of {tenant.slug}")
+
+    def _remove(self, *, slug, **options):
+        tenant = self._tenant(slug)
+        audit.record(Action.TENANT_DELETED, actor_name="manage.py", tenant=tenant, slug=slug)
+        tenant.delete()
+        self.stdout.write(f"Removed {slug}")
+
+    def _tenant(self, slug: str) -> Tenant:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise CommandError(f"No tenant {slug!r}")
+        return tenant

@@ -1,0 +1,298 @@
+"""In-memory, thread-safe job store and the list endpoint's query semantics.
+
+Our assumptions where drs-api.md is silent (an invalid value is a 400 DRS.M00007):
+- `name`, `description`: case-insensitive substring match.
+- `status`: case-insensitive exact match; must be one of the four documented values.
+- `dbs_instance_ids`: repeated keys (comma-separated values are split too), at most 10 ids,
+  matched against `target_db_info.target_instance_id`.
+- `create_at`, `completed_at`: "on or after". Epoch milliseconds (all digits), `YYYY-MM-DD`,
+  or an ISO 8601 datetime (`Z`/offset; naive means UTC). A job without `finish_time` never
+  matches `completed_at`.
+- `enterprise_project_id`: exact; `all_granted_eps` means no filter.
+- `tags`: `key=value` or `key`; repeat the parameter (or separate with commas) to AND them.
+- `limit` 1..2000 (default 10), `offset` >= 0 (default 0).
+- `sort_key` as documented: `ip` is the target instance's private IP, `tag_value` the first
+  tag's value; `sort_dir` `asc`/`desc` (default `desc`, by `created_at`). Ties: create time, id.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+STATUSES = ("TRANSFERRING", "SUCCESS", "FAILED", "PRECHECK FAILED")
+TERMINAL_OUTCOMES = ("SUCCESS", "FAILED", "PRECHECK FAILED")
+SORT_KEYS = ("name", "db_type", "inst_id", "ip", "created_at", "description", "tag_value")
+SORT_DIRS = ("asc", "desc")
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 2000
+MAX_INSTANCE_IDS = 10
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class InvalidParameter(ValueError):
+    """A list query parameter the API would reject (400 DRS.M00007)."""
+
+
+def format_time(epoch: float) -> str:
+    return time.strftime(TIME_FORMAT, time.gmtime(epoch))
+
+
+def parse_time(value: str) -> float | None:
+    try:
+        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Lifecycle:
+    """A live job: TRANSFERRING until started + duration, then its outcome."""
+
+    started: float
+    duration: float
+    outcome: str
+    error_log: str = ""
+
+    def done(self, now: float) -> bool:
+        return now >= self.started + self.duration
+
+
+@dataclass
+class Job:
+    data: dict[str, Any]  # the detail response as stored
+    created: float
+    ip: str = ""
+    lifecycle: Lifecycle | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    def view(self, now: float) -> dict[str, Any]:
+        """The detail response at `now`; live jobs get their status from the clock."""
+        data = copy.deepcopy(self.data)
+        life = self.lifecycle
+        if life is None:
+            return data
+        if life.done(now):
+            data["status"] = life.outcome
+            data["finish_time"] = format_time(life.started + life.duration)
+            data["error_log"] = life.error_log
+        else:
+            data["status"] = "TRANSFERRING"
+            data.pop("finish_time", None)
+            data["error_log"] = ""
+        return data
+
+
+def summary(view: dict[str, Any]) -> dict[str, str]:
+    """A list item: the documented fields, all strings."""
+    base = view.get("base_info") or {}
+    fields = {
+        "id": view.get("id"),
+        "name": base.get("name"),
+        "status": view.get("status"),
+        "engine_type": base.get("engine_type"),
+        "error_log": view.get("error_log"),
+        "description": base.get("description"),
+        "create_time": view.get("create_time"),
+        "finish_time": view.get("finish_time"),
+        "enterprise_project_id": base.get("enterprise_project_id"),
+    }
+    return {key: "" if value is None else str(value) for key, value in fields.items()}
+
+
+@dataclass
+class ListQuery:
+    name: str = ""
+    status: str = ""
+    instance_ids: frozenset[str] = frozenset()
+    description: str = ""
+    created_from: float | None = None
+    completed_from: float | None = None
+    enterprise_project_id: str = ""
+    tags: list[tuple[str, str | None]] = field(default_factory=list)
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    sort_key: str = "created_at"
+    descending: bool = True
+
+    def matches(self, job: Job, view: dict[str, Any]) -> bool:
+        base = view.get("base_info") or {}
+        target = view.get("target_db_info") or {}
+        finished = parse_time(str(view.get("finish_time") or ""))
+        checks = (
+            _contains(base.get("name"), self.name),
+            not self.status or str(view.get("status") or "").strip().upper() == self.status,
+            not self.instance_ids or target.get("target_instance_id") in self.instance_ids,
+            _contains(base.get("description"), self.description),
+            self.created_from is None or job.created >= self.created_from,
+            self.completed_from is None
+            or (finished is not None and finished >= self.completed_from),
+            not self.enterprise_project_id
+            or base.get("enterprise_project_id") == self.enterprise_project_id,
+            all(_has_tag(base.get("tags"), key, value) for key, value in self.tags),
+        )
+        return all(checks)
+
+    def sort_value(self, job: Job, view: dict[str, Any]) -> tuple[Any, ...]:
+        base = view.get("base_info") or {}
+        tags = base.get("tags") or [{}]
+        primary: Any = {
+            "name": str(base.get("name") or "").lower(),
+            "db_type": str(base.get("engine_type") or ""),
+            "inst_id": str((view.get("target_db_info") or {}).get("target_instance_id") or ""),
+            "ip": _ip_key(job.ip),
+            "created_at": job.created,
+            "description": str(base.get("description") or "").lower(),
+            "tag_value": str(tags[0].get("value") or "").lower(),
+        }[self.sort_key]
+        return primary, job.created, job.id
+
+
+def _contains(value: Any, needle: str) -> bool:
+    return not needle or needle.lower() in str(value or "").lower()
+
+
+def _has_tag(tags: Any, key: str, value: str | None) -> bool:
+    pairs = [(t.get("key"), t.get("value")) for t in tags or [] if isinstance(t, dict)]
+    return any(k == key and (value is None or v == value) for k, v in pairs)
+
+
+def _ip_key(ip: str) -> tuple[int, int]:
+    try:
+        return 0, int(ipaddress.ip_address(ip))
+    except ValueError:
+        return 1, 0
+
+
+def _int_param(name: str, raw: str, low: int, high: int | None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise InvalidParameter(f"Invalid parameter: {name} must be an integer.") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidParameter(f"Invalid parameter: {name} must be {bounds}.")
+    return value
+
+
+def _time_param(name: str, raw: str) -> float:
+    raw = raw.strip()
+    if raw.isdigit():
+        return int(raw) / 1000
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidParameter(
+            f"Invalid parameter: {name} must be epoch milliseconds or an ISO 8601 date/time."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _split(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def parse_list_query(pairs: list[tuple[str, str]]) -> ListQuery:
+    """Validate decoded query pairs; unknown parameters are ignored like the cloud does."""
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi.setdefault(key, []).append(value)
+
+    def one(key: str) -> str:
+        return multi.get(key, [""])[-1].strip()
+
+    query = ListQuery(name=one("name"), description=one("description"))
+    status = one("status").upper()
+    if status and status not in STATUSES:
+        raise InvalidParameter(f"Invalid parameter: status must be one of {', '.join(STATUSES)}.")
+    query.status = status
+    ids = _split(multi.get("dbs_instance_ids", []))
+    if len(ids) > MAX_INSTANCE_IDS:
+        raise InvalidParameter(
+            f"Invalid parameter: dbs_instance_ids accepts at most {MAX_INSTANCE_IDS} ids."
+        )
+    query.instance_ids = frozenset(ids)
+    if one("create_at"):
+        query.created_from = _time_param("create_at", one("create_at"))
+    if one("completed_at"):
+        query.completed_from = _time_param("completed_at", one("completed_at"))
+    enterprise_project = one("enterprise_project_id")
+    query.enterprise_project_id = (
+        "" if enterprise_project == "all_granted_eps" else enterprise_project
+    )
+    for tag in _split(multi.get("tags", [])):
+        key, sep, value = tag.partition("=")
+        query.tags.append((key.strip(), value.strip() if sep else None))
+    if "limit" in multi:
+        query.limit = _int_param("limit", one("limit"), 1, MAX_LIMIT)
+    if "offset" in multi:
+        query.offset = _int_param("offset", one("offset"), 0, None)
+    sort_key = one("sort_key") or "created_at"
+    if sort_key not in SORT_KEYS:
+        raise InvalidParameter(
+            f"Invalid parameter: sort_key must be one of {', '.join(SORT_KEYS)}."
+        )
+    query.sort_key = sort_key
+    sort_dir = one("sort_dir").lower() or "desc"
+    if sort_dir not in SORT_DIRS:
+        raise InvalidParameter("Invalid parameter: sort_dir must be asc or desc.")
+    query.descending = sort_dir == "desc"
+    return query
+
+
+class JobStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def add(self, job: Job) -> str:
+        with self._lock:
+            self._jobs[job.id] = job
+        return job.id
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._jobs)
+
+    def job(self, job_id: str) -> Job | None:
+        """The stored record with its private metadata (a live reference, handle with care)."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def get(self, job_id: str, now: float | None = None) -> dict[str, Any] | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return job.view(time.time() if now is None else now) if job else None
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        """The first job whose base_info.name equals `name` (for tests and demos)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            if (job.data.get("base_info") or {}).get("name") == name:
+                return self.get(job.id)
+        return None
+
+    def list(self, query: ListQuery, now: float | None = None) -> tuple[int, list[dict[str, str]]]:
+        """(total matching, the requested page of list items)."""
+        moment = time.time() if now is None else now
+        with self._lock:
+            views = [(job, job.view(moment)) for job in self._jobs.values()]
+        matching = [(job, view) for job, view in views if query.matches(job, view)]
+        matching.sort(key=lambda pair: query.sort_value(*pair), reverse=query.descending)
+        page = matching[query.offset : query.offset + query.limit]
+        return len(matching), [summary(view) for _, view in page]

@@ -1,0 +1,71 @@
+"""Sign-in with a lockout after repeated failures, sign-out, password change."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from .. import audit
+from ..access import public, signed_in
+
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 20
+LOCKOUT_SECONDS = 15 * 60
+
+
+def _keys(request) -> list[tuple[str, int]]:
+    username = request.POST.get("username", "").strip().lower()[:150]
+    ip = audit.client_ip(request) or "unknown"
+    return [(f"login-failures:user:{username}", MAX_FAILURES_PER_USER),
+            (f"login-failures:ip:{ip}", MAX_FAILURES_PER_IP)]  # fmt: skip
+
+
+def _locked(request) -> bool:
+    return any(cache.get(key, 0) >= limit for key, limit in _keys(request))
+
+
+def _count_failure(request) -> None:
+    for key, _limit in _keys(request):
+        cache.add(key, 0, LOCKOUT_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, LOCKOUT_SECONDS)
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        if _locked(request):
+            audit.record(
+                audit.Action.LOGIN_LOCKED,
+                request=request,
+                actor_name=request.POST.get("username", "")[:150],
+            )
+            context = self.get_context_data(
+                form=self.form_class(request=request),
+                lockout=_("Too many failed sign-ins. Wait 15 minutes, then try again."),
+            )
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form) -> HttpResponse:
+        _count_failure(self.request)
+        return super().form_invalid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        audit.record(audit.Action.PASSWORD_CHANGED, request=self.request)
+        return response
+
+
+login = public(LoginView.as_view())
+logout = public(auth_views.LogoutView.as_view())
+password_change = signed_in(PasswordChangeView.as_view())
+password_change_done = signed_in(auth_views.PasswordChangeDoneView.as_view())

@@ -1,0 +1,191 @@
+"""Tenants, their members and the audit log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import audit
+from ..access import signed_in, superuser, tenant_role, visible_tenants
+from ..forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
+from ..models import AuditEvent, Membership, Role, Tenant
+from ..upstream import check_connection
+
+Action = AuditEvent.Action
+CREDENTIAL_FIELDS = {"auth_method", "iam_domain", "iam_user", "access_key"}
+AUDIT_PAGE_SIZE = 100
+
+
+@signed_in
+@require_GET
+def tenant_list(request: HttpRequest) -> HttpResponse:
+    roles = {m.tenant_id: m.role for m in request.user.memberships.all()}
+    tenants = [
+        (tenant, Role.ADMIN if request.user.is_superuser else Role(roles[tenant.pk]))
+        for tenant in visible_tenants(request.user)
+    ]
+    return render(request, "tenants/list.html", {"tenants": tenants})
+
+
+@superuser
+@require_http_methods(["GET", "POST"])
+def tenant_create(request: HttpRequest) -> HttpResponse:
+    form = TenantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tenant = form.save()
+        audit.record(Action.TENANT_CREATED, request=request, tenant=tenant, slug=tenant.slug)
+        _record_credentials(request, tenant, form)
+        messages.success(request, _("Tenant %(name)s created.") % {"name": tenant.name})
+        return redirect("tenant_detail", slug=tenant.slug)
+    return render(request, "tenants/form.html", {"form": form, "tenant": None})
+
+
+@tenant_role(Role.VIEWER)
+@require_GET
+def tenant_detail(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return render(request, "tenants/detail.html", {"tenant": tenant, "role": request.role})
+
+
+@tenant_role(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def tenant_edit(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = TenantForm(request.POST or None, instance=tenant)
+    if request.method == "POST" and form.is_valid():
+        tenant = form.save()
+        changed = sorted(set(form.changed_data) - {"password", "secret_key"})
+        if changed:
+            audit.record(Action.TENANT_UPDATED, request=request, tenant=tenant, fields=changed)
+        _record_credentials(request, tenant, form)
+        messages.success(request, _("Tenant %(name)s saved.") % {"name": tenant.name})
+        return redirect("tenant_detail", slug=tenant.slug)
+    return render(request, "tenants/form.html", {"form": form, "tenant": tenant})
+
+
+def _record_credentials(request, tenant: Tenant, form: TenantForm) -> None:
+    changed = sorted(set(form.changed_secrets) | (CREDENTIAL_FIELDS & set(form.changed_data)))
+    if changed:
+        audit.record(Action.CREDENTIALS_CHANGED, request=request, tenant=tenant, fields=changed)
+
+
+@tenant_role(Role.ADMIN)
+@require_POST
+def tenant_test_connection(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _connection_result(request, TenantForm(request.POST, instance=tenant), tenant)
+
+
+@superuser
+@require_POST
+def tenant_test_connection_new(request: HttpRequest) -> HttpResponse:
+    return _connection_result(request, TenantForm(request.POST), None)
+
+
+def _connection_result(request, form: TenantForm, tenant: Tenant | None) -> HttpResponse:
+    """Tests what the form holds now, without saving it; empty secrets mean the stored ones."""
+    if form.is_valid():
+        ok, message = check_connection(form.save(commit=False))
+        audit.record(Action.CONNECTION_TESTED, request=request, tenant=tenant, ok=ok)
+    else:
+        ok, message = False, _("Fix the highlighted fields first.")
+    return render(
+        request, "tenants/form.html#connection-result", {"result": {"ok": ok, "message": message}}
+    )
+
+
+@superuser
+@require_POST
+def tenant_delete(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    audit.record(Action.TENANT_DELETED, request=request, tenant=tenant, slug=tenant.slug)
+    tenant.delete()
+    messages.success(request, _("Tenant %(name)s deleted.") % {"name": tenant.name})
+    return redirect("tenant_list")
+
+
+@tenant_role(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def tenant_members(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user, role = form.cleaned_data["username"], form.cleaned_data["role"]
+        _, created = Membership.objects.update_or_create(
+            user=user, tenant=tenant, defaults={"role": role}
+        )
+        action = Action.MEMBER_ADDED if created else Action.MEMBER_CHANGED
+        audit.record(action, request=request, tenant=tenant, member=user.username, role=role)
+        return redirect("tenant_members", slug=tenant.slug)
+    members = tenant.memberships.select_related("user")
+    return render(
+        request,
+        "tenants/members.html",
+        {"tenant": tenant, "members": members, "form": form, "roles": Role.choices},
+    )
+
+
+@tenant_role(Role.ADMIN)
+@require_POST
+def tenant_member(request: HttpRequest, tenant: Tenant, member_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, pk=member_id, tenant=tenant)
+    if membership.user_id == request.user.pk and not request.user.is_superuser:
+        messages.error(request, _("You cannot change your own membership."))
+        return redirect("tenant_members", slug=tenant.slug)
+    username = membership.user.username
+    if "remove" in request.POST:
+        membership.delete()
+        audit.record(Action.MEMBER_REMOVED, request=request, tenant=tenant, member=username)
+        return redirect("tenant_members", slug=tenant.slug)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+        return redirect("tenant_members", slug=tenant.slug)
+    membership.role = form.cleaned_data["role"]
+    membership.save(update_fields=["role"])
+    audit.record(
+        Action.MEMBER_CHANGED, request=request, tenant=tenant, member=username, role=membership.role
+    )
+    return redirect("tenant_members", slug=tenant.slug)
+
+
+@signed_in
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Superusers see every event; tenant admins see their tenants' events."""
+    if request.user.is_superuser:
+        tenants = Tenant.objects.all()
+        events = AuditEvent.objects.all()
+    else:
+        tenants = Tenant.objects.filter(
+            memberships__user=request.user, memberships__role=Role.ADMIN
+        )
+        if not tenants.exists():
+            raise Http404
+        events = AuditEvent.objects.filter(tenant__in=tenants)
+    form = AuditFilterForm(request.GET or None, tenants=tenants)
+    if form.is_valid():
+        events = _filter_events(events, form.cleaned_data)
+    page = Paginator(events.select_related("tenant"), AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "audit/log.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+def _filter_events(events, data: dict):
+    if data.get("tenant"):
+        events = events.filter(tenant=data["tenant"])
+    if data.get("actor"):
+        events = events.filter(Q(actor_name__icontains=data["actor"]))
+    if data.get("action"):
+        events = events.filter(action=data["action"])
+    if data.get("since"):
+        events = events.filter(at__date__gte=data["since"])
+    if data.get("until"):
+        events = events.filter(at__date__lte=data["until"])
+    return events

@@ -1,0 +1,75 @@
+"""Every URL, for every kind of person gets the expected status. A URL missing here fails the suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs import access
+from jobs.models import Membership
+
+PEOPLE = ("anonymous", "outsider", "viewer", "operator", "admin", "root")
+LOGIN = 302  # to the sign-in page
+
+# name: (method, {person: status}); people left out get the `others` entry.
+SIGNED_IN = {"anonymous": LOGIN, "others": 200}
+TENANT_READ = {"anonymous": LOGIN, "outsider": 404, "others": 200}
+TENANT_ADMIN = {"anonymous": LOGIN, "outsider": 404, "viewer": 403, "operator": 403}
+SUPERUSER = {"anonymous": LOGIN, "root": None, "others": 404}
+
+EXPECTED: dict[str, tuple[str, dict]] = {
+    "healthz": ("GET", {"others": 200}),
+    "login": ("GET", {"others": 200}),
+    "logout": ("POST", {"others": 302}),
+    "password_change": ("GET", SIGNED_IN),
+    "password_change_done": ("GET", SIGNED_IN),
+    "home": ("GET", SIGNED_IN),
+    "tenant_list": ("GET", SIGNED_IN),
+    "audit_log": ("GET", {"anonymous": LOGIN, "admin": 200, "root": 200, "others": 404}),
+    "tenant_create": ("GET", {**SUPERUSER, "root": 200}),
+    "tenant_test_connection_new": ("POST", {**SUPERUSER, "root": 200}),
+    "tenant_delete": ("POST", {**SUPERUSER, "root": 302}),
+    "tenant_detail": ("GET", TENANT_READ),
+    "tenant_edit": ("GET", {**TENANT_ADMIN, "others": 200}),
+    "tenant_test_connection": ("POST", {**TENANT_ADMIN, "others": 200}),
+    "tenant_members": ("GET", {**TENANT_ADMIN, "others": 200}),
+    "tenant_member": ("POST", {**TENANT_ADMIN, "others": 302}),
+}
+
+
+def expected_status(name: str, person: str) -> int:
+    table = EXPECTED[name][1]
+    return table.get(person, table.get("others"))
+
+
+def url_for(route: str, tenant, people) -> str:
+    membership = Membership.objects.get(user=people["viewer"], tenant=tenant)
+    return "/" + route.replace("<slug:slug>", tenant.slug).replace(
+        "<int:member_id>", str(membership.pk)
+    )
+
+
+def test_every_url_is_in_the_matrix():
+    names = {pattern.name for _, pattern in access.all_routes()}
+    assert names == set(EXPECTED), "add new URLs to EXPECTED with their policy"
+
+
+def test_every_view_declares_a_policy():
+    assert access.views_without_policy() == []
+
+
+def test_a_view_without_policy_is_reported(monkeypatch):
+    from jobs.views import tenants
+
+    monkeypatch.delattr(tenants.tenant_detail, access.POLICY_ATTR)
+    assert any("tenant_detail" in line for line in access.views_without_policy())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize(("route", "name"), [(r, p.name) for r, p in access.all_routes()])
+def test_matrix(route, name, person, login, tenant, people):
+    client = login(person)
+    method, _ = EXPECTED[name]
+    url = url_for(route, tenant, people)
+    response = client.post(url, {}) if method == "POST" else client.get(url)
+    assert response.status_code == expected_status(name, person), (name, person)
