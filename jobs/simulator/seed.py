@@ -458,7 +458,7 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             10.1,
             t[1],
             "SalesDB",
-            description="生产环境ERP数据库全量迁移（第一批），目标实例：rds-erp-prod-ha",  # noqa: RUF001
+            description="生产环境ERP数据库全量迁移（第一批），目标实例：rds-erp-prod-ha",
             tags=[{"key": "env", "value": "prod"}],
             options={"is_default_restore": False, "db_names": ["SalesDB", "Orders"]},
             new_db_names=["SalesDB", "Orders"],

@@ -1,4 +1,4 @@
-"""Every URL, for every kind of person gets the expected status. A URL missing here fails the suite."""
+"""Each URL, for each kind of person, gets the expected status. Unlisted URLs fail the suite."""
 
 from __future__ import annotations
 
