@@ -1,0 +1,81 @@
+"""Test connection (htmx) says plainly what failed, without saving anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def form_for(tenant: Tenant, **changes) -> dict:
+    data = {
+        "name": tenant.name,
+        "region": tenant.region,
+        "project_id": tenant.project_id,
+        "auth_method": tenant.auth_method,
+        "iam_domain": tenant.iam_domain,
+        "iam_user": tenant.iam_user,
+        "access_key": tenant.access_key,
+        "language": "en-us",
+        "drs_endpoint": tenant.drs_endpoint,
+        "iam_endpoint": tenant.iam_endpoint,
+    }
+    return {**data, **changes}
+
+
+def connection_result(client, tenant, people, **changes) -> str:
+    client.force_login(people["admin"])
+    response = client.post(
+        f"/tenants/{tenant.slug}/test-connection/",
+        form_for(tenant, **changes),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html  # the fragment alone
+    return html
+
+
+def test_stored_credentials_work(client, tenant, people):
+    assert "Connected" in connection_result(client, tenant, people)
+
+
+def test_wrong_password(client, tenant, people):
+    html = connection_result(client, tenant, people, password="wrong-password")
+    assert "refused the credentials" in html
+    assert Tenant.objects.get(pk=tenant.pk).password != "wrong-password"  # nothing saved
+
+
+def test_wrong_project(client, tenant, people):
+    html = connection_result(client, tenant, people, project_id="0b4c7e2f9a8d4f6e8c1b3a5d7e9f0c2a")
+    assert "lack DRS permissions" in html or "refused the credentials" in html
+
+
+def test_unreachable_endpoint(client, tenant, people):
+    html = connection_result(
+        client, tenant, people, drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9"
+    )
+    assert "Could not reach" in html
+
+
+def test_throttled(client, tenant, people, simulator):
+    simulator.set_fault("throttle")
+    assert "throttling" in connection_result(client, tenant, people)
+
+
+def test_wrong_secret_key(client, make_tenant, people):
+    tenant = make_tenant("Keys", auth="aksk")
+    people["admin"].memberships.create(tenant=tenant, role="admin")
+    html = connection_result(client, tenant, people, secret_key="x" * 40)
+    assert "AK/SK signature" in html and "APIG.030" in html
+
+
+def test_new_tenant_form_can_test_before_saving(client, tenant, people):
+    client.force_login(people["root"])
+    response = client.post(
+        "/tenants/new/test-connection/", form_for(tenant, name="Fresh", password=tenant.password)
+    )
+    assert "Connected" in response.content.decode()
+    assert not Tenant.objects.filter(name="Fresh").exists()
