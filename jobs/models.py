@@ -146,3 +146,48 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.tenant_name}"
+
+
+class JobSnapshot(models.Model):
+    """The last response we got for a job, kept so the page survives upstream failures."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="snapshots")
+    job_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    raw_json = models.TextField()
+    request_id = models.CharField(max_length=64, blank=True)
+    fetched_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("tenant", "job_id", name="one_snapshot_per_job")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.job_id} {self.status}"
+
+
+class JobStatusChange(models.Model):
+    snapshot = models.ForeignKey(JobSnapshot, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=40)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seen_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class UserPreference(models.Model):
+    """Per-user display settings; an empty time zone means "as the browser reports it"."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone or 'browser'}"

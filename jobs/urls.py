@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from .views import accounts, home, tenants
+from .views import accounts, home, job_page, tenants
+
+
+class JobIdConverter:
+    """Job ids look like UUIDs but are not hex: never Django's <uuid:>."""
+
+    regex = "[A-Za-z0-9-]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(JobIdConverter, "job_id")
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,6 +28,7 @@ urlpatterns = [
         accounts.password_change_done,
         name="password_change_done",
     ),
+    path("accounts/preferences/", accounts.preferences, name="preferences"),
     path("tenants/", tenants.tenant_list, name="tenant_list"),
     path("tenants/new/", tenants.tenant_create, name="tenant_create"),
     path(
@@ -35,4 +51,11 @@ urlpatterns = [
         name="tenant_member",
     ),
     path("audit/", tenants.audit_log, name="audit_log"),
+    path("jobs/lookup/", job_page.lookup, name="job_lookup"),
+    path("tenants/<slug:slug>/jobs/<job_id:job_id>/", job_page.job_detail, name="job_detail"),
+    path(
+        "tenants/<slug:slug>/jobs/<job_id:job_id>/error-log.txt",
+        job_page.job_error_log,
+        name="job_error_log",
+    ),
 ]

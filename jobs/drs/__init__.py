@@ -1,7 +1,14 @@
 """The DRS API client. Knows nothing of Django: views call it, it returns typed results."""
 
 from .auth import AccessKeyCredentials, PasswordCredentials, TokenCache
-from .client import ClientSettings, DrsClient, InvalidFilter, JobFilters, validate_job_id
+from .client import (
+    ClientSettings,
+    DrsClient,
+    InvalidFilter,
+    JobFilters,
+    find_job_id,
+    validate_job_id,
+)
 from .errors import (
     AuthenticationFailed,
     BadUpstreamResponse,
@@ -40,6 +47,7 @@ __all__ = [
     "UnknownRegion",
     "UpstreamUnavailable",
     "endpoints_for",
+    "find_job_id",
     "is_terminal",
     "normalise_status",
     "validate_job_id",

@@ -53,6 +53,19 @@ def validate_job_id(job_id: str) -> str:
     return job_id
 
 
+_ID_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9-])[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}"
+    r"(?![A-Za-z0-9-])"
+)
+
+
+def find_job_id(text: str) -> str | None:
+    """The job id (UUID-shaped, not necessarily hex) in what a user pasted: the id itself, or a
+    console URL or message holding one."""
+    match = _ID_IN_TEXT.search(text or "")
+    return match.group(0) if match else None
+
+
 class InvalidFilter(errors.DrsError, ValueError):
     """A list filter was refused before any request was made."""
 

@@ -263,6 +263,15 @@ class Job:
             request_id=request_id,
         )
 
+    @classmethod
+    def parse_json(cls, text: str, request_id: str = "") -> Job:
+        """From a stored body; text that is not a JSON object gives an empty job."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = {}
+        return cls.parse(data, raw_json=text, request_id=request_id)
+
     @property
     def raw(self) -> dict[str, Any]:
         return json.loads(self.raw_json)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
 from .. import audit
 from ..access import public, signed_in
+from ..models import UserPreference
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
@@ -69,3 +77,46 @@ login = public(LoginView.as_view())
 logout = public(auth_views.LogoutView.as_view())
 password_change = signed_in(PasswordChangeView.as_view())
 password_change_done = signed_in(auth_views.PasswordChangeDoneView.as_view())
+
+
+TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Time zone (empty: follow the browser) and interface language."""
+    preference, _created = UserPreference.objects.get_or_create(user=request.user)
+    problem = ""
+    if request.method == "POST":
+        zone = request.POST.get("time_zone", "")
+        language = request.POST.get("language", "")
+        if zone and zone not in TIME_ZONES:
+            problem = _("Unknown time zone.")
+        elif language not in dict(settings.LANGUAGES):
+            problem = _("Unknown language.")
+        else:
+            preference.time_zone = zone
+            preference.save(update_fields=["time_zone"])
+            translation.activate(language)
+            messages.success(request, _("Preferences saved."))
+            response = redirect("preferences")
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+            return response
+    return render(
+        request,
+        "registration/preferences.html",
+        {
+            "preference": preference,
+            "time_zones": TIME_ZONES,
+            "problem": problem,
+            "current_zone": timezone.get_current_timezone_name(),
+        },
+        status=400 if problem else 200,
+    )

@@ -7,6 +7,7 @@ import pytest
 from jobs import access
 from jobs.models import Membership
 
+SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 PEOPLE = ("anonymous", "outsider", "viewer", "operator", "admin", "root")
 LOGIN = 302  # to the sign-in page
 
@@ -33,6 +34,10 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "tenant_test_connection": ("POST", {**TENANT_ADMIN, "others": 200}),
     "tenant_members": ("GET", {**TENANT_ADMIN, "others": 200}),
     "tenant_member": ("POST", {**TENANT_ADMIN, "others": 302}),
+    "preferences": ("GET", SIGNED_IN),
+    "job_lookup": ("GET", {"anonymous": LOGIN, "others": 400}),  # no text given: 400 + message
+    "job_detail": ("GET", TENANT_READ),
+    "job_error_log": ("GET", TENANT_READ),
 }
 
 
@@ -43,8 +48,10 @@ def expected_status(name: str, person: str) -> int:
 
 def url_for(route: str, tenant, people) -> str:
     membership = Membership.objects.get(user=people["viewer"], tenant=tenant)
-    return "/" + route.replace("<slug:slug>", tenant.slug).replace(
-        "<int:member_id>", str(membership.pk)
+    return "/" + (
+        route.replace("<slug:slug>", tenant.slug)
+        .replace("<int:member_id>", str(membership.pk))
+        .replace("<job_id:job_id>", SEED_ID)
     )
 
 

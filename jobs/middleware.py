@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import zoneinfo
+from urllib.parse import unquote
+
+from django.utils import timezone
+
+TZ_COOKIE = "tz"  # set by static/js/app.js from the browser's time zone
+
+
+def valid_zone(name: str) -> zoneinfo.ZoneInfo | None:
+    if not name or len(name) > 64:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class TimezoneMiddleware:
+    """The user's chosen time zone, else the browser's, else UTC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = ""
+        if request.user.is_authenticated:
+            preference = getattr(request.user, "preference", None)
+            chosen = preference.time_zone if preference else ""
+        zone = valid_zone(chosen) or valid_zone(unquote(request.COOKIES.get(TZ_COOKIE, "")))
+        if zone:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict CSP: our own scripts and styles only; nothing inline, nothing framed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self'",
+                "img-src 'self' data:",
+                "connect-src 'self'",
+                "font-src 'self'",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", self.policy)
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+def navigation(request) -> dict:
+    """Context for the top bar's job lookup."""
+    if not request.user.is_authenticated:
+        return {}
+    from .access import visible_tenants
+
+    return {"lookup_tenants": visible_tenants(request.user)}

@@ -1,0 +1,163 @@
+"""The job page, its live fragment, and the lookup box that leads there."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django_htmx.http import HTMX_STOP_POLLING
+
+from .. import drs
+from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
+from ..hints import hints_for
+from ..live import JobState, NoSnapshot, interval, job_state
+
+TEXT = "text/plain; charset=utf-8"
+MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
+
+
+def drs_language() -> str:
+    return "zh-cn" if (get_language() or "").startswith("zh") else "en-us"
+
+
+@tenant_role(Role.VIEWER)
+@require_GET
+def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
+    live = request.htmx and request.htmx.target == "job-live"
+    errors = _int(request.GET.get("errors")) if live else 0
+    try:
+        state = job_state(
+            tenant, job_id, language=drs_language(), force=request.GET.get("refresh") == "1"
+        )
+    except (drs.JobNotFound, drs.InvalidJobId) as error:
+        return _failure(request, tenant, job_id, error, _not_found_text(error), status=404)
+    except NoSnapshot as failure:
+        if live:
+            return _failed_poll(request, tenant, job_id, failure, errors)
+        status = 503 if isinstance(failure.error, drs.Throttled | drs.UpstreamUnavailable) else 502
+        return _failure(request, tenant, job_id, failure.error, failure.reason, status=status)
+
+    context = _context(request, tenant, state, errors + 1 if state.is_stale else 0)
+    if not live:
+        return render(request, "jobs/job.html", context)
+    context["changed"] = request.GET.get("seen") != state.job.status or "refresh" in request.GET
+    response = render(request, "jobs/job.html#live-update", context)
+    if state.job.is_terminal and not state.is_stale:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+def _context(request, tenant, state: JobState, errors: int) -> dict:
+    job = state.job
+    return {
+        "tenant": tenant,
+        "role": request.role,
+        "state": state,
+        "job": job,
+        "job_id": state.snapshot.job_id,
+        "history": list(state.snapshot.history.all()) if state.snapshot.pk else [],
+        "hints": hints_for(job.error_log),
+        "files": job.backup_info.files,
+        "now": timezone.now(),
+        "poll_seconds": interval(),
+        "poll_errors": min(errors, MAX_BACKOFF_STEPS),
+        "polling": not job.is_terminal or state.is_stale,
+    }
+
+
+def _failed_poll(request, tenant, job_id, failure: NoSnapshot, errors: int) -> HttpResponse:
+    """A poll that failed before we ever saw the job: say why and keep polling, slower."""
+    context = {
+        "tenant": tenant,
+        "job_id": job_id,
+        "failure": failure.reason,
+        "error": failure.error,
+        "poll_seconds": interval(),
+        "poll_errors": min(errors + 1, MAX_BACKOFF_STEPS),
+        "polling": True,
+        "now": timezone.now(),
+    }
+    return render(request, "jobs/job.html#live-failure", context)
+
+
+def _not_found_text(error: drs.DrsError) -> str:
+    if isinstance(error, drs.InvalidJobId):
+        return _("This is not a DRS job id: %(reason)s") % {"reason": error.error_msg}
+    return _("DRS has no job with this id in this tenant's project.")
+
+
+def _failure(request, tenant, job_id, error, explanation: str, status: int) -> HttpResponse:
+    response = render(
+        request,
+        "jobs/job_failure.html",
+        {
+            "tenant": tenant,
+            "job_id": job_id,
+            "error": error,
+            "explanation": explanation,
+            "credentials_problem": isinstance(error, drs.AuthenticationFailed),
+            "is_admin": request.role == Role.ADMIN,
+            "retry_seconds": interval() * 2,
+        },
+        status=status,
+    )
+    if status == 503:
+        response["Retry-After"] = str(interval() * 2)
+    return response
+
+
+@tenant_role(Role.VIEWER)
+@require_GET
+def job_error_log(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
+    """The error log as a text file, for attaching to a ticket."""
+    try:
+        state = job_state(tenant, job_id, language=drs_language())
+    except (drs.JobNotFound, drs.InvalidJobId) as error:
+        return HttpResponse(_not_found_text(error), content_type=TEXT, status=404)
+    except NoSnapshot as failure:
+        return HttpResponse(failure.reason, content_type=TEXT, status=503)
+    response = HttpResponse(state.job.error_log, content_type=TEXT)
+    response["Content-Disposition"] = f'attachment; filename="{job_id}-error-log.txt"'
+    return response
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        return 0
+
+
+@signed_in
+@require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Find the job id in what was pasted and go to its page; otherwise say what is wrong."""
+    tenants = list(visible_tenants(request.user))
+    slug = request.GET.get("tenant") or (tenants[0].slug if len(tenants) == 1 else "")
+    text = request.GET.get("q", "")
+    problem = ""
+    if not slug:
+        problem = _("Choose a tenant.")
+    else:
+        tenant, _role = tenant_for(request.user, slug)
+        job_id = drs.find_job_id(text)
+        if job_id:
+            return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
+        problem = (
+            _("Paste a job id, or a text or URL that contains one.")
+            if not text.strip()
+            else _(
+                "No job id found in that text. A DRS job id looks like "
+                "0667845a-6291-4e2a-95b0-190c0abjb703."
+            )
+        )
+    return render(
+        request,
+        "jobs/lookup.html",
+        {"tenants": tenants, "selected": slug, "q": text, "problem": problem},
+        status=400,
+    )

@@ -1,0 +1,115 @@
+// Behaviour for every page. No inline scripts anywhere (the CSP forbids them).
+(function () {
+  "use strict";
+
+  // The browser's time zone, for users who have not chosen one.
+  var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) {
+    var had = document.cookie.match(/(?:^|; )tz=([^;]*)/);
+    if (!had || had[1] !== zone) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+      if (!had && document.querySelector("time") && !sessionStorage.getItem("tz-reloaded")) {
+        sessionStorage.setItem("tz-reloaded", "1");
+        location.reload();
+      }
+    }
+  }
+
+  // Polling: [data-poll-seconds] elements fire htmx "poll" events; slower after errors
+  // (data-poll-errors), never while the tab is hidden. A swapped-in element without the
+  // attribute (the server answered 286: the job is finished) ends it.
+  var timers = new WeakMap();
+  var skipped = new Set();
+
+  function schedule(el) {
+    clearTimeout(timers.get(el));
+    var base = Number(el.dataset.pollSeconds) || 5;
+    var errors = Math.min(Number(el.dataset.pollErrors) || 0, 6);
+    timers.set(el, setTimeout(function () { fire(el); }, base * 1000 * Math.pow(2, errors)));
+  }
+
+  function fire(el) {
+    if (!el.isConnected || !el.dataset.pollSeconds) return;
+    if (document.hidden) { skipped.add(el); return; }
+    htmx.trigger(el, "poll");
+  }
+
+  function scheduleAll(root) {
+    (root || document).querySelectorAll("[data-poll-seconds]").forEach(schedule);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) return;
+    skipped.forEach(function (el) { fire(el); });
+    skipped.clear();
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail.elt;
+    if (el && el.dataset && el.dataset.pollSeconds && !event.detail.successful) {
+      el.dataset.pollErrors = String((Number(el.dataset.pollErrors) || 0) + 1);
+      schedule(el);
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.elt;
+    if (target && target.matches && target.matches("[data-poll-seconds]")) schedule(target);
+    else if (target && target.querySelectorAll) scheduleAll(target);
+    tick();
+  });
+
+  // Live elapsed time for running jobs.
+  function tick() {
+    document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
+      var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
+      var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      el.textContent = h ? h + " h " + pad(m) + " min" : m ? m + " min " + pad(s) + " s" : s + " s";
+    });
+  }
+
+  // Copy buttons: data-copy="#selector".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = button.dataset.copied || "✔";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+
+  // Sortable tables: <table class="sortable">, <th><button data-sort="text|number">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("table.sortable th button[data-sort]");
+    if (!button) return;
+    var th = button.closest("th");
+    var table = th.closest("table");
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("th").forEach(function (other) { other.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var numeric = button.dataset.sort === "number";
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var key = function (row) {
+      var cell = row.cells[index];
+      var value = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
+      return numeric ? Number(value) : value.toLowerCase();
+    };
+    rows.sort(function (a, b) {
+      var x = key(a), y = key(b);
+      return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scheduleAll(document);
+    tick();
+    setInterval(tick, 1000);
+  });
+})();
