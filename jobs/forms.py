@@ -110,11 +110,17 @@ class RoleForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    tenant = forms.ModelChoiceField(queryset=Tenant.objects.none(), required=False)
-    actor = forms.CharField(required=False, max_length=150)
-    action = forms.ChoiceField(required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tenant = forms.ModelChoiceField(
+        label=_("Tenant"), queryset=Tenant.objects.none(), required=False
+    )
+    actor = forms.CharField(label=_("Who"), required=False, max_length=150)
+    action = forms.ChoiceField(label=_("What"), required=False)
+    since = forms.DateField(
+        label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, tenants=None, **kwargs) -> None:
         from .models import AuditEvent

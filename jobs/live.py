@@ -8,6 +8,7 @@ broken upstream is not hammered. Terminal jobs come from the stored snapshot.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import drs
@@ -24,6 +25,7 @@ from .models import JobSnapshot, JobStatusChange, Tenant
 from .upstream import client_for, explain
 
 WAIT_STEP = 0.05
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,10 @@ def _fetch(tenant: Tenant, job_id: str, language: str) -> dict:
     except DrsError as error:
         _record_failure(tenant, job_id, error)
         return _failure(error, fetched_at)
-    _store(tenant, job_id, job, fetched_at)
+    try:
+        _store(tenant, job_id, job, fetched_at)
+    except DatabaseError:
+        log.exception("Could not store the snapshot of job %s; showing it anyway", job_id)
     return {
         "ok": True,
         "raw": job.raw_json,
@@ -190,6 +195,9 @@ def _store(tenant: Tenant, job_id: str, job: Job, fetched_at: datetime) -> None:
 
 
 def _record_failure(tenant: Tenant, job_id: str, error: DrsError) -> None:
-    JobSnapshot.objects.filter(tenant=tenant, job_id=job_id).update(
-        last_error=explain(error, tenant)[:500], last_error_at=timezone.now()
-    )
+    try:
+        JobSnapshot.objects.filter(tenant=tenant, job_id=job_id).update(
+            last_error=explain(error, tenant)[:500], last_error_at=timezone.now()
+        )
+    except DatabaseError:
+        log.exception("Could not record the failure of job %s", job_id)

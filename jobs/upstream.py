@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from . import drs
@@ -33,6 +34,11 @@ def endpoint_problem(url: str) -> str | None:
             "domains": ", ".join(CLOUD_DOMAINS)
         }
     return None
+
+
+def drs_language() -> str:
+    """The X-Language matching the interface language."""
+    return "zh-cn" if (get_language() or "").startswith("zh") else "en-us"
 
 
 def client_settings() -> ClientSettings:
@@ -85,6 +91,11 @@ def explain(error: drs.DrsError, tenant: Tenant | None = None) -> str:
         )
     if isinstance(error, drs.Throttled):
         return _("The API gateway is throttling these credentials; try again in a minute.")
+    if isinstance(error, drs.UpstreamUnavailable) and error.status:
+        return _("DRS is unavailable: it answered HTTP %(status)d (%(reason)s).") % {
+            "status": error.status,
+            "reason": error.error_msg,
+        }
     if isinstance(error, drs.UpstreamUnavailable):
         return _("Could not reach the endpoint: %(reason)s.") % {"reason": error.error_msg}
     if isinstance(error, drs.BadUpstreamResponse):
@@ -113,4 +124,8 @@ def check_connection(tenant: Tenant) -> tuple[bool, str]:
             if part
         )
         return False, f"{explain(error, tenant)} {reference}".strip()
-    return True, _("Connected: %(count)d jobs visible in this project.") % {"count": page.count}
+    return True, ngettext(
+        "Connected: %(count)d job visible in this project.",
+        "Connected: %(count)d jobs visible in this project.",
+        page.count,
+    ) % {"count": page.count}

@@ -255,6 +255,7 @@ class Simulator:
         self._lock = threading.Lock()
         self._tokens: dict[str, IssuedToken] = {}
         self._calls: Counter[str] = Counter()
+        self._languages: Counter[str] = Counter()
         self._aksk_failures: Counter[str] = Counter()
         self._locked_until: dict[str, float] = {}
         self._rng = random.Random(self.config.random_seed + 1)
@@ -357,10 +358,16 @@ class Simulator:
         with self._lock:
             return sum(n for path, n in self._calls.items() if path.startswith(path_prefix))
 
+    def languages(self) -> dict[str, int]:
+        """DRS requests counted by their X-Language header ("" when absent)."""
+        with self._lock:
+            return dict(self._languages)
+
     def reset_counters(self) -> None:
         """Zero the call and token counters and lift AK lockouts."""
         with self._lock:
             self._calls.clear()
+            self._languages.clear()
             self.tokens_issued = 0
             self._aksk_failures.clear()
             self._locked_until.clear()
@@ -398,6 +405,7 @@ class Simulator:
         project_id, job_id = route
         with self._lock:
             self._calls[request.path] += 1
+            self._languages[request.headers.get("X-Language", "")] += 1
         denied = self._authenticate(request, project_id, job_id)
         if denied is not None:
             return denied

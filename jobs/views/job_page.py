@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
@@ -15,13 +14,10 @@ from .. import drs
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
 from ..live import JobState, NoSnapshot, interval, job_state
+from ..upstream import drs_language
 
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
-
-
-def drs_language() -> str:
-    return "zh-cn" if (get_language() or "").startswith("zh") else "en-us"
 
 
 @tenant_role(Role.VIEWER)
@@ -86,7 +82,7 @@ def _failed_poll(request, tenant, job_id, failure: NoSnapshot, errors: int) -> H
 
 def _not_found_text(error: drs.DrsError) -> str:
     if isinstance(error, drs.InvalidJobId):
-        return _("This is not a DRS job id: %(reason)s") % {"reason": error.error_msg}
+        return _("This is not a DRS job id: a job id has only letters, digits and hyphens.")
     return _("DRS has no job with this id in this tenant's project.")
 
 

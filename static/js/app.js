@@ -65,7 +65,9 @@
       var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
       var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
       var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-      el.textContent = h ? h + " h " + pad(m) + " min" : m ? m + " min " + pad(s) + " s" : s + " s";
+      var u = (el.dataset.units || "h|min|s").split("|");
+      el.textContent = h ? h + " " + u[0] + " " + pad(m) + " " + u[1]
+        : m ? m + " " + u[1] + " " + pad(s) + " " + u[2] : s + " " + u[2];
     });
   }
 
