@@ -1,0 +1,140 @@
+"""`make bench`: figures measured on this machine against the simulator on loopback.
+
+Writes docs/benchmarks.md and prints the same table. Run: `.venv/bin/python -m tests.bench.run`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = int(os.environ.get("BENCH_RUNS", "300"))
+SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def timed(fn, runs: int = RUNS) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def describe(samples: list[float]) -> str:
+    return (
+        f"p50 {statistics.median(samples):.2f} ms, p99 {percentile(samples, 0.99):.2f} ms, "
+        f"mean {statistics.fmean(samples):.2f} ms"
+    )
+
+
+def client_vs_sdk(simulator, config) -> list[tuple[str, str]]:
+    import logging
+
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkdrs.v5 import DrsClient as SdkClient
+    from huaweicloudsdkdrs.v5 import ShowReplicationJobRequest
+
+    from jobs.drs import AccessKeyCredentials, DrsClient
+
+    logging.getLogger("jobs.drs.client").setLevel(logging.WARNING)
+    access_key, secret_key = next(iter(config.access_keys.items()))
+    ours = DrsClient.with_access_key(
+        project_id=config.project_id,
+        drs_endpoint=simulator.url,
+        credentials=AccessKeyCredentials(access_key, secret_key),
+    )
+    sdk = (
+        SdkClient.new_builder()
+        .with_credentials(BasicCredentials(access_key, secret_key, config.project_id))
+        .with_endpoints([simulator.url])
+        .build()
+    )
+    request = ShowReplicationJobRequest(job_id=SEED_ID)
+    ours.get_job(SEED_ID), sdk.show_replication_job(request)  # warm both
+    ours_ms = timed(lambda: ours.get_job(SEED_ID))
+    sdk_ms = timed(lambda: sdk.show_replication_job(request))
+    ratio = statistics.median(ours_ms) / statistics.median(sdk_ms)
+    return [
+        ("Warm `get_job` (ours, AK/SK)", describe(ours_ms)),
+        ("Warm `show_replication_job` (official SDK 3.1.219)", describe(sdk_ms)),
+        ("Ratio ours / SDK (p50; goal ≤ 0.5)", f"{ratio:.2f}"),
+    ]
+
+
+def pages(simulator) -> list[tuple[str, str]]:
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("demo", simulator_url=simulator.url, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    client = Client(HTTP_HOST="localhost")
+    client.login(username="demo", password="drs-demo-2026")
+    page = f"/tenants/demo-aksk/jobs/{SEED_ID}/"
+    running = simulator.add_live_job(3600)
+    fragment = f"/tenants/demo-aksk/jobs/{running}/"
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}
+    client.get(page), client.get(fragment)
+
+    def miss(url, **headers):
+        cache.clear()
+        return client.get(url, {"refresh": "1", "seen": "TRANSFERRING"}, **headers)
+
+    rows = []
+    for label, fn in [
+        ("Job page, terminal job from its snapshot (no upstream call)", lambda: client.get(page)),
+        ("Job page, forced refresh (upstream call)", lambda: miss(page)),
+        ("Fragment, running job, cache hit", lambda: client.get(fragment, {"seen": "TRANSFERRING"}, **htmx)),
+        ("Fragment, running job, cache miss (upstream call)", lambda: miss(fragment, **htmx)),
+    ]:  # fmt: skip
+        rows.append((label, describe(timed(fn, max(RUNS // 3, 50)))))
+    return rows
+
+
+def main() -> None:
+    workdir = tempfile.mkdtemp(prefix="drs-bench-")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from jobs.simulator import Simulator, SimulatorConfig
+
+    call_command("migrate", verbosity=0)
+    config = SimulatorConfig()
+    simulator = Simulator(config).start()
+    try:
+        rows = client_vs_sdk(simulator, config) + pages(simulator)
+    finally:
+        simulator.stop()
+    table = "\n".join(
+        ["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)]
+    )
+    print(table)
+    out = ROOT / "docs" / "benchmarks.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        "# Benchmarks\n\n"
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, on this project's 2-core "
+        f"machine, against the DRS simulator on loopback; {RUNS} runs per client row, "
+        "in-process Django test client for the page rows (server time, no network).\n\n"
+        f"{table}\n\nRe-run: `make bench` (`BENCH_RUNS=1000 make bench` for tighter figures).\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
