@@ -1,6 +1,7 @@
 """Settings come from the environment; the defaults run a development copy with no setup."""
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -103,7 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # A file, not shared-cache memory, so tests see the same locking as a real deployment.
-    DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / "test-db.sqlite3"}
+    DATABASES["default"]["TEST"] = {
+        "NAME": Path(tempfile.gettempdir()) / f"drs-dashboard-test-{os.getpid()}.sqlite3"
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")

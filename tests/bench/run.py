@@ -121,9 +121,7 @@ def main() -> None:
         rows = client_vs_sdk(simulator, config) + pages(simulator)
     finally:
         simulator.stop()
-    table = "\n".join(
-        ["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)]
-    )
+    table = "\n".join(["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
     print(table)
     out = ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
