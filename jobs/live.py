@@ -1,30 +1,25 @@
-"""A job as the page shows it: at most one upstream call per job per interval, however many watch.
-
-The first request in an interval fetches (holding a cache lock, so this works across processes
-with Redis); the others wait for its result. Failures are cached for the interval too, so a
-broken upstream is not hammered. Terminal jobs come from the stored snapshot.
+"""A job as the page shows it: at most one upstream call per job per interval, however many
+watch (`shared`). Failures are shared for the interval too, so a broken upstream is not hammered.
+Terminal jobs come from the stored snapshot.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import drs
 from .drs import DrsError, Job, JobNotFound
 from .models import JobSnapshot, JobStatusChange, Tenant
+from .shared import WaitedTooLong, shared
 from .upstream import client_for, explain
 
-WAIT_STEP = 0.05
 log = logging.getLogger(__name__)
 
 
@@ -59,11 +54,6 @@ class NoSnapshot(Exception):
 
 def interval() -> int:
     return max(int(settings.JOB_REFRESH_SECONDS), 1)
-
-
-def _keys(tenant: Tenant, job_id: str) -> tuple[str, str]:
-    base = f"job:{tenant.pk}:{job_id}"
-    return f"{base}:result", f"{base}:lock"
 
 
 def job_state(tenant: Tenant, job_id: str, *, language: str, force: bool = False) -> JobState:
@@ -101,30 +91,15 @@ def _unsaved(tenant: Tenant, job_id: str, job: Job, result: dict) -> JobSnapshot
 
 
 def _shared_fetch(tenant: Tenant, job_id: str, language: str, force: bool) -> dict:
-    result_key, lock_key = _keys(tenant, job_id)
-    if not force:
-        cached = cache.get(result_key)
-        if cached is not None:
-            return cached
-    token = secrets.token_hex(8)
-    deadline = time.monotonic() + settings.DRS_DEADLINE + 5
-    while True:
-        if cache.add(lock_key, token, timeout=int(settings.DRS_DEADLINE) + 5):
-            try:
-                result = _fetch(tenant, job_id, language)
-                cache.set(result_key, result, timeout=interval())
-                return result
-            finally:
-                if cache.get(lock_key) == token:
-                    cache.delete(lock_key)
-        # Someone else is fetching: wait for their result rather than calling upstream too.
-        while cache.get(lock_key) is not None and time.monotonic() < deadline:
-            time.sleep(WAIT_STEP)
-        cached = cache.get(result_key)
-        if cached is not None:
-            return cached
-        if time.monotonic() >= deadline:
-            return _failure(drs.UpstreamUnavailable("Timed out waiting for another refresh"))
+    try:
+        return shared(
+            f"job:{tenant.pk}:{job_id}",
+            interval(),
+            lambda: _fetch(tenant, job_id, language),
+            force=force,
+        )
+    except WaitedTooLong:
+        return _failure(drs.UpstreamUnavailable("Timed out waiting for another refresh"))
 
 
 def _fetch(tenant: Tenant, job_id: str, language: str) -> dict:
