@@ -80,13 +80,6 @@ def visible_tenants(user) -> QuerySet[Tenant]:
     return Tenant.objects.filter(memberships__user=user)
 
 
-def role_in(user, tenant: Tenant) -> Role | None:
-    if user.is_superuser:
-        return Role.ADMIN
-    membership = Membership.objects.filter(user=user, tenant=tenant).first()
-    return Role(membership.role) if membership else None
-
-
 def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
     for pattern in patterns:
         if isinstance(pattern, URLResolver):

@@ -1,14 +1,27 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role, Tenant
+from . import crypto
+from .drs import JobFilters
+from .models import AuditEvent, Role, Tenant
 from .upstream import endpoint_problem
 
+HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 
-def _hint(value: str) -> str:
+
+def _hint(read) -> str:
+    try:
+        value = read()
+    except crypto.UndecryptableSecret:
+        return str(_("set, but not readable with the configured keys: enter it again"))
+    if len(value) < HINT_MIN_LENGTH:
+        return str(_("set; leave empty to keep"))
     return str(_("set (…%(last4)s); leave empty to keep")) % {"last4": value[-4:]}
 
 
@@ -41,9 +54,9 @@ class TenantForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         tenant = self.instance
         if tenant.pk and tenant.password_encrypted:
-            self.fields["password"].help_text = _hint(tenant.password)
+            self.fields["password"].help_text = _hint(lambda: tenant.password)
         if tenant.pk and tenant.secret_key_encrypted:
-            self.fields["secret_key"].help_text = _hint(tenant.secret_key)
+            self.fields["secret_key"].help_text = _hint(lambda: tenant.secret_key)
 
     def clean_drs_endpoint(self) -> str:
         return self._endpoint("drs_endpoint")
@@ -58,10 +71,22 @@ class TenantForm(forms.ModelForm):
             raise forms.ValidationError(problem)
         return url.rstrip("/")
 
+    # Changing where or as whom we connect needs the secret typed again: a stored secret is never
+    # sent to an endpoint or identity it was not entered for.
+    SECRET_BOUND = ("drs_endpoint", "iam_endpoint", "auth_method", "iam_domain", "iam_user",
+                    "access_key", "project_id", "region")  # fmt: skip
+
     def clean(self) -> dict:
         data = super().clean()
         method = data.get("auth_method")
         tenant = self.instance
+        if tenant.pk and set(self.changed_data) & set(self.SECRET_BOUND):
+            secret = "password" if method == Tenant.AuthMethod.PASSWORD else "secret_key"
+            if not data.get(secret):
+                self.add_error(
+                    secret,
+                    _("Enter it again: the endpoint, region, project or identity changed."),
+                )
         if method == Tenant.AuthMethod.PASSWORD:
             for field in ("iam_domain", "iam_user"):
                 if not data.get(field):
@@ -123,8 +148,98 @@ class AuditFilterForm(forms.Form):
     )
 
     def __init__(self, *args, tenants=None, **kwargs) -> None:
-        from .models import AuditEvent
-
         super().__init__(*args, **kwargs)
         self.fields["tenant"].queryset = tenants if tenants is not None else Tenant.objects.none()
         self.fields["action"].choices = [("", _("Any action")), *AuditEvent.Action.choices]
+
+
+STATUS_CHOICES = [("", _("Any status"))] + [
+    (s, s) for s in ("TRANSFERRING", "SUCCESS", "FAILED", "PRECHECK FAILED")
+]
+PAGE_SIZES = (10, 25, 50, 100)
+
+
+class JobListForm(forms.Form):
+    """The list's filters, all in the URL. Dates are whole days in the user's time zone."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    name = forms.CharField(label=_("Name contains"), max_length=50, required=False)
+    created_from = forms.DateField(
+        label=_("Created on or after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    completed_from = forms.DateField(
+        label=_("Finished on or after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    instance = forms.CharField(
+        label=_("Target instance ids"),
+        max_length=700,
+        required=False,
+        help_text=_("Comma-separated, at most 10."),
+    )
+    tags = forms.CharField(label=_("Tag (key=value)"), max_length=200, required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[("created_at", _("Created")), ("name", _("Name")),
+                 ("inst_id", _("Target instance")), ("description", _("Description"))],
+    )  # fmt: skip
+    dir = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("desc", _("Newest / Z first")), ("asc", _("Oldest / A first"))],
+    )
+    size = forms.TypedChoiceField(
+        label=_("Per page"),
+        required=False,
+        coerce=int,
+        empty_value=25,
+        choices=[(n, n) for n in PAGE_SIZES],
+    )
+    page = forms.IntegerField(
+        min_value=1, max_value=100000, required=False, widget=forms.HiddenInput
+    )
+
+    def clean_instance(self) -> tuple[str, ...]:
+        ids = tuple(i.strip() for i in self.cleaned_data["instance"].split(",") if i.strip())
+        if len(ids) > 10:
+            raise forms.ValidationError(_("At most 10 instance ids."))
+        return ids
+
+    def query(self):
+        """(JobFilters, limit, offset) for the DRS list call."""
+        data = self.cleaned_data
+        size = data.get("size") or 25
+        filters = JobFilters(
+            name=data.get("name", ""),
+            status=data.get("status", ""),
+            dbs_instance_ids=data.get("instance", ()),
+            create_at=_day_start(data.get("created_from")),
+            completed_at=_day_start(data.get("completed_from")),
+            tags=data.get("tags", ""),
+            sort_key=data.get("sort") or "created_at",
+            sort_dir=data.get("dir") or "desc",
+        )
+        return filters, size, ((data.get("page") or 1) - 1) * size
+
+
+def _day_start(day) -> str:
+    """Midnight of `day` in the user's zone, as ISO 8601 UTC (the list filter format we send)."""
+    if not day:
+        return ""
+    start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TriageForm(forms.Form):
+    tenant = forms.CharField(required=False, max_length=50)
+    days = forms.TypedChoiceField(
+        label=_("Created in the last"),
+        required=False,
+        coerce=int,
+        empty_value=30,
+        choices=[(7, _("7 days")), (30, _("30 days")), (90, _("90 days")), (0, _("any time"))],
+    )

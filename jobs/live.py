@@ -107,7 +107,6 @@ def _fetch(tenant: Tenant, job_id: str, language: str) -> dict:
     try:
         job = client_for(tenant, language).get_job(job_id)
     except DrsError as error:
-        _record_failure(tenant, job_id, error)
         return _failure(error, fetched_at)
     try:
         _store(tenant, job_id, job, fetched_at)
@@ -154,25 +153,17 @@ def _store(tenant: Tenant, job_id: str, job: Job, fetched_at: datetime) -> None:
             job_id=job_id,
             defaults={"raw_json": job.raw_json, "fetched_at": fetched_at},
         )
-        changed = created or snapshot.status != job.status
+        if not created and snapshot.fetched_at > fetched_at:
+            return  # a slower, older fetch finished last: keep the newer snapshot
+        status = job.status[:40]
+        changed = created or snapshot.status != status
         snapshot.name = job.name[:100]
-        snapshot.status = job.status[:40]
+        snapshot.status = status
         snapshot.raw_json = job.raw_json
         snapshot.request_id = job.request_id[:64]
         snapshot.fetched_at = fetched_at
-        snapshot.last_error = ""
-        snapshot.last_error_at = None
         snapshot.save()
         if changed:
             JobStatusChange.objects.create(
                 snapshot=snapshot, status=snapshot.status, seen_at=fetched_at
             )
-
-
-def _record_failure(tenant: Tenant, job_id: str, error: DrsError) -> None:
-    try:
-        JobSnapshot.objects.filter(tenant=tenant, job_id=job_id).update(
-            last_error=explain(error, tenant)[:500], last_error_at=timezone.now()
-        )
-    except DatabaseError:
-        log.exception("Could not record the failure of job %s", job_id)

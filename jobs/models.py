@@ -159,8 +159,6 @@ class JobSnapshot(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     fetched_at = models.DateTimeField()
     first_seen_at = models.DateTimeField(auto_now_add=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint("tenant", "job_id", name="one_snapshot_per_job")]
@@ -188,6 +186,8 @@ class UserPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The last filters used on each tenant's job list: {tenant slug: query string}.
+    list_filters = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone or 'browser'}"

@@ -24,13 +24,15 @@ class WaitedTooLong(Exception):
 
 def shared(key: str, ttl: float, compute: Callable[[], T], *, force: bool = False) -> T:
     """The cached value of `key`, computed by one caller at a time. `compute` must not raise:
-    return failures as values, so they are shared (and not retried) for the interval too."""
+    return failures as values, so they are shared (and not retried) for the interval too.
+    `force` skips the cached value, at most once per `ttl`: a refresh button cannot flood."""
     result_key, lock_key = f"{key}:result", f"{key}:lock"
+    force = force and cache.add(f"{key}:forced", 1, timeout=max(ttl, 1))
     if not force:
         cached = cache.get(result_key)
         if cached is not None:
             return cached
-    lock_seconds = int(settings.DRS_DEADLINE) + 5
+    lock_seconds = int(settings.DRS_DEADLINE) * 2 + 5  # outlives a slow fetch with its retries
     deadline = time.monotonic() + lock_seconds
     token = secrets.token_hex(8)
     while time.monotonic() < deadline:
@@ -40,6 +42,7 @@ def shared(key: str, ttl: float, compute: Callable[[], T], *, force: bool = Fals
                 cache.set(result_key, value, timeout=max(ttl, 1))
                 return value
             finally:
+                # Not atomic on Redis; the long lock time makes a stolen lock unlikely.
                 if cache.get(lock_key) == token:
                     cache.delete(lock_key)
         while cache.get(lock_key) is not None and time.monotonic() < deadline:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from . import drs
+from . import crypto, drs
 from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCredentials, endpoints_for
 from .models import Tenant
 
@@ -17,6 +17,10 @@ CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 
 class EndpointRefused(drs.RequestRejected):
     """A custom endpoint outside the cloud's domains while custom endpoints are off."""
+
+
+class CredentialsUnavailable(drs.DrsError):
+    """The tenant's configuration cannot make a client: undecryptable secret, unknown region."""
 
 
 def endpoint_problem(url: str) -> str | None:
@@ -29,10 +33,12 @@ def endpoint_problem(url: str) -> str | None:
         return _("Custom endpoints must use https.")
     if parts.username or parts.password:
         return _("Endpoints must not carry credentials.")
-    if not any(host == d or host.endswith("." + d) for d in CLOUD_DOMAINS):
-        return _("Custom endpoints must be on the cloud's domains (%(domains)s).") % {
-            "domains": ", ".join(CLOUD_DOMAINS)
-        }
+    service_host = host.split(".", 1)[0] in ("drs", "iam")
+    in_cloud = any(host == d or host.endswith("." + d) for d in CLOUD_DOMAINS)
+    if not (service_host and in_cloud) or parts.port not in (None, 443):
+        return _(
+            "Custom endpoints must be drs.* or iam.* hosts on the cloud's domains (%(domains)s)."
+        ) % {"domains": ", ".join(CLOUD_DOMAINS)}
     return None
 
 
@@ -41,25 +47,41 @@ def drs_language() -> str:
     return "zh-cn" if (get_language() or "").startswith("zh") else "en-us"
 
 
-def client_settings() -> ClientSettings:
+def client_settings(deadline: float | None = None) -> ClientSettings:
     return ClientSettings(
         connect_timeout=settings.DRS_CONNECT_TIMEOUT,
         read_timeout=settings.DRS_READ_TIMEOUT,
-        deadline=settings.DRS_DEADLINE,
+        deadline=min(settings.DRS_DEADLINE, deadline or settings.DRS_DEADLINE),
     )
 
 
-def client_for(tenant: Tenant, language: str | None = None) -> DrsClient:
+def client_for(
+    tenant: Tenant, language: str | None = None, deadline: float | None = None
+) -> DrsClient:
+    """Raises only DrsError subclasses, so callers handle one kind of failure."""
     for url in (tenant.drs_endpoint, tenant.iam_endpoint):
         problem = endpoint_problem(url)
         if problem:
             raise EndpointRefused(problem)
+    try:
+        return _build_client(tenant, language, deadline)
+    except crypto.UndecryptableSecret as exc:
+        raise CredentialsUnavailable(
+            _("The stored credentials cannot be decrypted with the configured keys.")
+        ) from exc
+    except (drs.UnknownRegion, ValueError) as exc:
+        raise CredentialsUnavailable(
+            _("The tenant's configuration is invalid: %(reason)s") % {"reason": exc}
+        ) from exc
+
+
+def _build_client(tenant: Tenant, language: str | None, deadline: float | None) -> DrsClient:
     endpoints = endpoints_for(tenant.region)
     common = {
         "project_id": tenant.project_id,
         "drs_endpoint": tenant.drs_endpoint or endpoints.drs,
         "language": language or tenant.language,
-        "settings": client_settings(),
+        "settings": client_settings(deadline),
     }
     if tenant.auth_method == Tenant.AuthMethod.AKSK:
         return DrsClient.with_access_key(
@@ -75,7 +97,7 @@ def client_for(tenant: Tenant, language: str | None = None) -> DrsClient:
 def explain(error: drs.DrsError, tenant: Tenant | None = None) -> str:
     """One plain sentence on what went wrong and what to check."""
     aksk = tenant is not None and tenant.auth_method == Tenant.AuthMethod.AKSK
-    if isinstance(error, EndpointRefused):
+    if isinstance(error, EndpointRefused | CredentialsUnavailable):
         return str(error.error_msg)
     if isinstance(error, drs.AuthenticationFailed):
         if aksk:

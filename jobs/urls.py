@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import accounts, home, job_page, tenants
+from .views import accounts, fleet, home, job_page, tenants
 
 
 class JobIdConverter:
@@ -18,7 +18,8 @@ class JobIdConverter:
 register_converter(JobIdConverter, "job_id")
 
 urlpatterns = [
-    path("", home.home, name="home"),
+    path("", fleet.home, name="home"),
+    path("failures/", fleet.failures, name="failures"),
     path("healthz", home.healthz, name="healthz"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
@@ -52,6 +53,7 @@ urlpatterns = [
     ),
     path("audit/", tenants.audit_log, name="audit_log"),
     path("jobs/lookup/", job_page.lookup, name="job_lookup"),
+    path("tenants/<slug:slug>/jobs/", fleet.job_list, name="job_list"),
     path("tenants/<slug:slug>/jobs/<job_id:job_id>/", job_page.job_detail, name="job_detail"),
     path(
         "tenants/<slug:slug>/jobs/<job_id:job_id>/error-log.txt",

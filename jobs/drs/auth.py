@@ -17,6 +17,7 @@ from .models import parse_time
 TOKEN_MARGIN_SECONDS = 3600  # refresh an hour early (drs-api.md §4a) ...
 TOKEN_MARGIN_SHARE = 0.1  # ... or a tenth of the lifetime, for short-lived tokens
 UNKNOWN_TOKEN_LIFETIME = 3600
+FAILURE_MEMORY_SECONDS = 5  # a failing IAM is asked once per this, not once per waiting thread
 
 
 @dataclass
@@ -62,11 +63,13 @@ class _Token:
 class TokenCache:
     """Tokens per (IAM, user, project), shared by every request in the process.
 
-    A missing token is fetched by one thread while the others wait for it.
+    A missing token is fetched by one thread while the others wait for it; a failed fetch is
+    remembered briefly, so the waiting threads get the same error instead of asking again.
     """
 
     def __init__(self) -> None:
         self._tokens: dict[str, _Token] = {}
+        self._failures: dict[str, tuple[Exception, float]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -78,7 +81,15 @@ class TokenCache:
             token = self._tokens.get(key)
             if token and time.time() < token.refresh_at:
                 return token.value
-            value, expires_at = fetch()
+            failure = self._failures.get(key)
+            if failure and time.time() < failure[1]:
+                raise failure[0]
+            try:
+                value, expires_at = fetch()
+            except Exception as exc:
+                self._failures[key] = (exc, time.time() + FAILURE_MEMORY_SECONDS)
+                raise
+            self._failures.pop(key, None)
             self._tokens[key] = _Token(value, _refresh_at(expires_at))
             return value
 
@@ -92,6 +103,7 @@ class TokenCache:
     def clear(self) -> None:
         with self._guard:
             self._tokens.clear()
+            self._failures.clear()
 
     def _lock(self, key: str) -> threading.Lock:
         with self._guard:

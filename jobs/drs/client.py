@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from jobs import __version__
 
@@ -131,7 +132,7 @@ class Response:
     status: int
     body: bytes
     request_id: str
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict
 
 
 _sessions: dict[str, requests.Session] = {}
@@ -238,7 +239,7 @@ class Transport:
             (time.monotonic() - started) * 1000,
             request_id or "-",
         )
-        return Response(raw.status_code, body, request_id, dict(raw.headers))
+        return Response(raw.status_code, body, request_id, CaseInsensitiveDict(raw.headers))
 
     @staticmethod
     def _read(raw: requests.Response, cap: int, strict: bool) -> bytes:

@@ -94,7 +94,10 @@ def parse_size(value: Any) -> int | None:
     if not match:
         return None
     number, unit = match.groups()
-    return round(float(number) * _UNITS[unit.upper()])
+    try:
+        return round(float(number) * _UNITS[unit.upper()])
+    except OverflowError:  # "9999…9KB": not a size anyone has
+        return None
 
 
 def parse_name_list(value: Any) -> tuple[str, ...] | None:

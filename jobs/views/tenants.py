@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit
@@ -34,6 +35,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 
 @superuser
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("password", "secret_key")
 def tenant_create(request: HttpRequest) -> HttpResponse:
     form = TenantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -53,6 +55,7 @@ def tenant_detail(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @tenant_role(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("password", "secret_key")
 def tenant_edit(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = TenantForm(request.POST or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
@@ -74,12 +77,14 @@ def _record_credentials(request, tenant: Tenant, form: TenantForm) -> None:
 
 @tenant_role(Role.ADMIN)
 @require_POST
+@sensitive_post_parameters("password", "secret_key")
 def tenant_test_connection(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _connection_result(request, TenantForm(request.POST, instance=tenant), tenant)
 
 
 @superuser
 @require_POST
+@sensitive_post_parameters("password", "secret_key")
 def tenant_test_connection_new(request: HttpRequest) -> HttpResponse:
     return _connection_result(request, TenantForm(request.POST), None)
 
@@ -87,8 +92,16 @@ def tenant_test_connection_new(request: HttpRequest) -> HttpResponse:
 def _connection_result(request, form: TenantForm, tenant: Tenant | None) -> HttpResponse:
     """Tests what the form holds now, without saving it; empty secrets mean the stored ones."""
     if form.is_valid():
-        ok, message = check_connection(form.save(commit=False))
-        audit.record(Action.CONNECTION_TESTED, request=request, tenant=tenant, ok=ok)
+        candidate = form.save(commit=False)
+        ok, message = check_connection(candidate)
+        audit.record(
+            Action.CONNECTION_TESTED,
+            request=request,
+            tenant=tenant,
+            ok=ok,
+            drs_endpoint=candidate.drs_endpoint or "(region default)",
+            iam_endpoint=candidate.iam_endpoint or "(region default)",
+        )
     else:
         ok, message = False, _("Fix the highlighted fields first.")
     return render(

@@ -114,3 +114,25 @@ def test_secrets_never_in_repr(token_client, token_cache, password_credentials):
     assert token
     assert token not in repr(token_cache._tokens)
     assert password_credentials.password not in repr(password_credentials)
+
+
+def test_a_failing_iam_is_asked_once_by_waiting_threads():
+    from jobs.drs import AuthenticationFailed as Refused
+
+    cache = TokenCache()
+    attempts = []
+
+    def fetch():
+        attempts.append(1)
+        time.sleep(0.1)
+        raise Refused("The username or password is wrong.", status=401)
+
+    def get(_):
+        try:
+            cache.get("k", fetch)
+        except Refused:
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(get, range(8))) == {"refused"}
+    assert len(attempts) == 1

@@ -78,7 +78,6 @@ def test_stale_snapshot_when_upstream_fails(login, tenant, simulator, settings):
     assert 'data-poll-errors="3"' in html  # the browser backs off
     full = client.get(url).content.decode()
     assert "Stale since" in full and 'id="files"' in full
-    assert JobSnapshot.objects.get(job_id=job_id).last_error
 
 
 @pytest.mark.django_db

@@ -49,14 +49,21 @@ def test_wrong_password(client, tenant, people):
 
 
 def test_wrong_project(client, tenant, people):
-    html = connection_result(client, tenant, people, project_id="0b4c7e2f9a8d4f6e8c1b3a5d7e9f0c2a")
+    html = connection_result(
+        client,
+        tenant,
+        people,
+        project_id="0b4c7e2f9a8d4f6e8c1b3a5d7e9f0c2a",
+        password=tenant.password,
+    )
     assert "lack DRS permissions" in html or "refused the credentials" in html
 
 
 def test_unreachable_endpoint(client, tenant, people):
     html = connection_result(
-        client, tenant, people, drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9"
-    )
+        client, tenant, people, drs_endpoint="http://127.0.0.1:9",
+        iam_endpoint="http://127.0.0.1:9", password=tenant.password,
+    )  # fmt: skip
     assert "Could not reach" in html
 
 
@@ -79,3 +86,19 @@ def test_new_tenant_form_can_test_before_saving(client, tenant, people):
     )
     assert "Connected" in response.content.decode()
     assert not Tenant.objects.filter(name="Fresh").exists()
+
+
+def test_stored_secret_never_follows_a_changed_endpoint(client, tenant, people, simulator):
+    """An admin cannot point the tenant elsewhere and have the server send it the password."""
+    before = simulator.tokens_issued
+    html = connection_result(
+        client, tenant, people, iam_endpoint="http://127.0.0.1:9", drs_endpoint="http://127.0.0.1:9"
+    )
+    assert "Fix the highlighted fields first" in html
+    response = client.post(
+        f"/tenants/{tenant.slug}/edit/", form_for(tenant, iam_endpoint="http://127.0.0.1:9")
+    )
+    assert response.status_code == 200
+    assert "Enter it again" in response.content.decode()
+    assert Tenant.objects.get(pk=tenant.pk).iam_endpoint == tenant.iam_endpoint
+    assert simulator.tokens_issued == before

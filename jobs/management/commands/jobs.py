@@ -1,0 +1,306 @@
+"""`manage.py jobs show|list`: a tenant's DRS jobs from a terminal or a script.
+
+Exit status: 0 when it worked; 1 for a job DRS does not have, an invalid job id, a bad filter
+or an unknown tenant; 2 when DRS or the credentials failed (rejected, throttled, unavailable).
+Errors go to stderr with the DRS error code and request id. `--json` prints only JSON on stdout.
+Each run asks DRS directly: no cache, no snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import textwrap
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs import drs
+from jobs.drs.models import BackupFile, Job
+from jobs.hints import hints_for
+from jobs.models import Tenant
+from jobs.serialize import job_to_api, summary_to_api
+from jobs.templatetags.dashboard import human_bytes, human_duration, yes_no
+from jobs.upstream import client_for, explain
+
+T = TypeVar("T")
+NOT_FOUND, UPSTREAM = 1, 2
+WRAP = 100
+DEFAULT_LIMIT = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Show one DRS job or list a tenant's jobs, as text or --json. "
+        "Exit 1: not found or invalid input; 2: DRS or the credentials failed."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        show = sub.add_parser("show", help="One job: what the job page shows, as text or JSON.")
+        show.add_argument("slug", help="Tenant slug (see `tenant list`).")
+        show.add_argument("job_id")
+        show.add_argument("--json", action="store_true", dest="as_json", help="One JSON object.")
+        listing = sub.add_parser("list", help="A page of the tenant's jobs, newest first.")
+        listing.add_argument("slug", help="Tenant slug (see `tenant list`).")
+        listing.add_argument("--status", default="", help="SUCCESS, FAILED, TRANSFERRING, …")
+        listing.add_argument("--name", default="", help="Fuzzy match on the job name.")
+        listing.add_argument("--limit", type=int, default=DEFAULT_LIMIT)
+        listing.add_argument("--offset", type=int, default=0)
+        listing.add_argument("--json", action="store_true", dest="as_json")
+
+    def handle(self, *args, action, verbosity=1, **options):
+        # The client logs every call at INFO; on a terminal that is noise unless asked for (-v2).
+        drs_log = logging.getLogger("jobs.drs")
+        level = drs_log.level
+        if verbosity < 2:
+            drs_log.setLevel(logging.WARNING)
+        try:
+            getattr(self, f"_{action}")(**options)
+        finally:
+            drs_log.setLevel(level)
+
+    # -- show ----------------------------------------------------------------------------
+
+    def _show(self, *, slug, job_id, as_json, **options):
+        tenant = self._tenant(slug)
+        job = self._call(tenant, lambda: client_for(tenant).get_job(job_id), job_id=job_id)
+        if as_json:
+            self.stdout.write(json.dumps(job_to_api(job), ensure_ascii=False, indent=2))
+            return
+        self.stdout.write("\n".join(job_text(job, tenant)))
+
+    # -- list ----------------------------------------------------------------------------
+
+    def _list(self, *, slug, status, name, limit, offset, as_json, **options):
+        tenant = self._tenant(slug)
+        filters = drs.JobFilters(name=name, status=status)
+        page = self._call(
+            tenant, lambda: client_for(tenant).list_jobs(filters, limit=limit, offset=offset)
+        )
+        if as_json:
+            data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs]}
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        now = datetime.now(UTC)
+        rows = [
+            (
+                clean(job.id),
+                clean(job.name) or "—",
+                clean(job.status) or "—",
+                utc(job.create_time),
+                utc(job.finish_time) if job.is_terminal else "running",
+                human_duration(job.duration(now)),
+            )
+            for job in page.jobs
+        ]
+        if rows:
+            headers = ("ID", "NAME", "STATUS", "CREATED (UTC)", "FINISHED (UTC)", "DURATION")
+            self.stdout.write("\n".join(table(headers, rows)))
+        footer = f"{len(page.jobs)} of {page.count} jobs"
+        if offset:
+            footer += f" (from offset {offset})"
+        self.stdout.write(footer)
+
+    # -- shared --------------------------------------------------------------------------
+
+    def _tenant(self, slug: str) -> Tenant:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise CommandError(f"No tenant {slug!r} (see `manage.py tenant list`).")
+        return tenant
+
+    def _call(self, tenant: Tenant, call: Callable[[], T], job_id: str = "") -> T:
+        """Run a DRS call; turn its failure into a message and the documented exit status."""
+        try:
+            return call()
+        except drs.JobNotFound as error:
+            raise CommandError(
+                f"DRS has no job {job_id} in the project of tenant {tenant.slug!r}. "
+                f"{reference(error)}",
+                returncode=NOT_FOUND,
+            ) from None
+        except (drs.InvalidJobId, drs.InvalidFilter) as error:
+            raise CommandError(error.error_msg, returncode=NOT_FOUND) from None
+        except drs.DrsError as error:
+            raise CommandError(
+                f"{explain(error, tenant)} {reference(error)}".strip(), returncode=UPSTREAM
+            ) from None
+
+
+# -- text rendering (pure, so the web or a test can reuse it) ----------------------------
+
+
+def job_text(job: Job, tenant: Tenant, now: datetime | None = None) -> list[str]:
+    """The job page's facts, in its order, as lines of plain text. Times in UTC."""
+    o, target, backup, base = job.options, job.target_db_info, job.backup_info, job.base_info
+    lines = [clean(job.name) or "(unnamed job)", ""]
+    lines += facts(
+        [
+            ("Status", clean(job.status) or "(no status)"),
+            ("Job id", clean(job.id)),
+            ("Tenant", f"{tenant.name} ({tenant.slug})"),
+            ("Engine", clean(base.engine_type) or "—"),
+            ("Created", utc(job.create_time, " UTC")),
+            ("Finished", utc(job.finish_time, " UTC") if job.is_terminal else "still running"),
+            (
+                "Duration" if job.is_terminal else "Elapsed",
+                human_duration(job.duration(now)),
+            ),
+        ]
+    )
+
+    if job.is_failed or job.error_log:
+        lines += section("Error log")
+        if job.error_log:
+            for hint in hints_for(job.error_log):
+                lines += textwrap.wrap(
+                    f"{hint.title}. {hint.advice}",
+                    WRAP,
+                    initial_indent="Hint: ",
+                    subsequent_indent="      ",
+                )
+            lines += [
+                "",
+                *("  " + line for line in clean(job.error_log, multiline=True).split("\n")),
+            ]
+        else:
+            lines.append("DRS gave no error log for this failure.")
+
+    lines += section("Backup files")
+    source = {"OBS": "OBS bucket", "RDS": "RDS backup"}.get(backup.file_source)
+    count = len(backup.files)
+    lines += facts(
+        [
+            ("Source", source or clean(backup.file_source) or "—"),
+            *([("Bucket", clean(backup.bucket_name))] if backup.bucket_name else []),
+            ("Files", f"{count}, total {human_bytes(backup.total_bytes)}" if count else "0"),
+        ]
+    )
+    if backup.files:
+        lines.append("")
+        lines += table(("FILE NAME", "SIZE", "LAST MODIFIED (UTC)"), map(file_row, backup.files))
+
+    lines += section("Target instance")
+    lines += facts(
+        [
+            ("Instance id", clean(target.target_instance_id) or "—"),
+            ("Instance name", clean(job.instance_name) or "—"),
+            ("FileStream", clean(target.ms_file_stream_status) or "not given"),
+            ("RDS backup file id", clean(target.file_id) or "none (restored from OBS)"),
+        ]
+    )
+
+    lines += section("Restore options")
+    recovery = {"full": "Full migration", "incre": "Incremental migration"}
+    last_backup = yes_no(o.is_last_backup)
+    if o.is_last_backup:
+        last_backup += " (the databases become available once this restore finishes)"
+    elif o.is_last_backup is False:
+        last_backup += (
+            " (more backups are expected: the databases stay restoring, unavailable, until the "
+            "last backup is restored)"
+        )
+    consistency = {"sync": "synchronous", "async": "asynchronous"}
+    options = [
+        ("Recovery mode", recovery.get(o.recovery_mode) or clean(o.recovery_mode) or "not given"),
+        ("Last backup", last_backup),
+        ("Overwrites the existing database", yes_no(o.is_cover)),
+        ("Pre-check before restoring", yes_no(o.is_precheck)),
+        ("Deletes the downloaded backup file afterwards", yes_no(o.is_delete_backup_file)),
+        (
+            "Consistency check (DBCC)",
+            consistency.get(o.consistency_check_mode)
+            or clean(o.consistency_check_mode)
+            or "not given",
+        ),
+        (
+            "Databases to restore",
+            "all databases in the backup"
+            if o.is_default_restore or not o.db_names
+            else ", ".join(map(clean, o.db_names)),
+        ),
+    ]
+    for old, new in o.reset_db_name_map:
+        options.append(("Renamed", f"{clean(old) or 'the database in the backup'} → {clean(new)}"))
+    if job.new_db_names is None:
+        new_names = clean(job.new_db_names_raw) or "not given"
+    else:
+        new_names = ", ".join(map(clean, job.new_db_names)) or "none"
+    options.append(("New database names", new_names))
+    lines += facts(options)
+
+    lines += section("Basic information")
+    ep = base.enterprise_project_id
+    lines += facts(
+        [
+            ("Description", clean(base.description) or "—"),
+            ("Tags", ", ".join(f"{clean(t.key)}={clean(t.value)}" for t in base.tags) or "—"),
+            ("Enterprise project", "default (0)" if ep == "0" else clean(ep) or "—"),
+        ]
+    )
+    lines += ["", f"Request id: {job.request_id or '—'}"]
+    return lines
+
+
+def file_row(file: BackupFile) -> tuple[str, str, str]:
+    size = clean(file.size_text) or "—"
+    if file.size_bytes is not None:
+        size += f" ({human_bytes(file.size_bytes)})"
+    modified = utc(file.last_modified) if file.last_modified else clean(file.last_modified_raw)
+    return clean(file.name), size, modified or "—"
+
+
+def reference(error: drs.DrsError) -> str:
+    """`[DRS.10000010] (request id …)`: what a support ticket needs."""
+    parts = []
+    if error.error_code:
+        parts.append(f"[{error.error_code}]")
+    elif error.status:
+        parts.append(f"[HTTP {error.status}]")
+    if error.request_id:
+        parts.append(f"(request id {error.request_id})")
+    return " ".join(parts)
+
+
+def utc(value: datetime | None, suffix: str = "") -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + suffix if value else "—"
+
+
+def clean(text: str, multiline: bool = False) -> str:
+    """DRS text is untrusted: control characters (terminal escapes) are shown, not sent."""
+    keep = "\n\t" if multiline else ""
+    text = text.replace("\r\n", "\n") if multiline else text
+    return "".join(
+        ch if ch in keep or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text
+    )
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    return text + " " * (columns - width(text))
+
+
+def facts(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    label = max(width(k) for k, _ in pairs) + 1
+    return [f"{pad(k + ':', label)} {v}" for k, v in pairs]
+
+
+def section(title: str) -> list[str]:
+    return ["", title, "-" * width(title)]
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    rows = list(rows)
+    widths = [max(width(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
+    return [
+        "  ".join(pad(str(c), w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in (headers, *rows)
+    ]
