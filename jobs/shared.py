@@ -38,6 +38,9 @@ def shared(key: str, ttl: float, compute: Callable[[], T], *, force: bool = Fals
     while time.monotonic() < deadline:
         if cache.add(lock_key, token, timeout=lock_seconds):
             try:
+                cached = None if force else cache.get(result_key)
+                if cached is not None:  # the previous holder finished just before we locked
+                    return cached
                 value = compute()
                 cache.set(result_key, value, timeout=max(ttl, 1))
                 return value
