@@ -198,13 +198,15 @@ class JobListForm(forms.Form):
         coerce=int,
         empty_value=25,
         choices=[(n, n) for n in PAGE_SIZES],
+        widget=forms.Select(attrs={"data-default": "25"}),
     )
     page = forms.IntegerField(
         min_value=1, max_value=100000, required=False, widget=forms.HiddenInput
     )
 
     def clean_instance(self) -> tuple[str, ...]:
-        ids = tuple(i.strip() for i in self.cleaned_data["instance"].split(",") if i.strip())
+        text = self.cleaned_data["instance"].replace("，", ",")  # a Chinese keyboard's comma too
+        ids = tuple(i.strip() for i in text.split(",") if i.strip())
         if len(ids) > 10:
             raise forms.ValidationError(_("At most 10 instance ids."))
         return ids

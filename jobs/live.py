@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import drs
 from .drs import DrsError, Job, JobNotFound
@@ -99,7 +100,7 @@ def _shared_fetch(tenant: Tenant, job_id: str, language: str, force: bool) -> di
             force=force,
         )
     except WaitedTooLong:
-        return _failure(drs.UpstreamUnavailable("Timed out waiting for another refresh"))
+        return _failure(drs.UpstreamUnavailable(_("Timed out waiting for another refresh.")))
 
 
 def _fetch(tenant: Tenant, job_id: str, language: str) -> dict:

@@ -74,9 +74,10 @@ class Job:
     def id(self) -> str:
         return str(self.data["id"])
 
-    def view(self, now: float) -> dict[str, Any]:
-        """The detail response at `now`; live jobs get their status from the clock."""
-        data = copy.deepcopy(self.data)
+    def view(self, now: float, deep: bool = True) -> dict[str, Any]:
+        """The detail response at `now`; live jobs get their status from the clock. `deep=False`
+        shares the nested parts with the store: only for readers that never change them."""
+        data = copy.deepcopy(self.data) if deep else dict(self.data)
         life = self.lifecycle
         if life is None:
             return data
@@ -125,35 +126,50 @@ class ListQuery:
 
     def matches(self, job: Job, view: dict[str, Any]) -> bool:
         base = view.get("base_info") or {}
-        target = view.get("target_db_info") or {}
-        finished = parse_time(str(view.get("finish_time") or ""))
-        checks = (
-            _contains(base.get("name"), self.name),
-            not self.status or str(view.get("status") or "").strip().upper() == self.status,
-            not self.instance_ids or target.get("target_instance_id") in self.instance_ids,
-            _contains(base.get("description"), self.description),
-            self.created_from is None or job.created >= self.created_from,
-            self.completed_from is None
-            or (finished is not None and finished >= self.completed_from),
-            not self.enterprise_project_id
-            or base.get("enterprise_project_id") == self.enterprise_project_id,
-            all(_has_tag(base.get("tags"), key, value) for key, value in self.tags),
-        )
-        return all(checks)
+        if not _contains(base.get("name"), self.name):
+            return False
+        if self.status and str(view.get("status") or "").strip().upper() != self.status:
+            return False
+        if self.instance_ids:
+            target = view.get("target_db_info") or {}
+            if target.get("target_instance_id") not in self.instance_ids:
+                return False
+        if not _contains(base.get("description"), self.description):
+            return False
+        if self.created_from is not None and job.created < self.created_from:
+            return False
+        if self.completed_from is not None:
+            finished = parse_time(str(view.get("finish_time") or ""))
+            if finished is None or finished < self.completed_from:
+                return False
+        if (
+            self.enterprise_project_id
+            and base.get("enterprise_project_id") != self.enterprise_project_id
+        ):
+            return False
+        return all(_has_tag(base.get("tags"), key, value) for key, value in self.tags)
 
     def sort_value(self, job: Job, view: dict[str, Any]) -> tuple[Any, ...]:
-        base = view.get("base_info") or {}
-        tags = base.get("tags") or [{}]
-        primary: Any = {
-            "name": str(base.get("name") or "").lower(),
-            "db_type": str(base.get("engine_type") or ""),
-            "inst_id": str((view.get("target_db_info") or {}).get("target_instance_id") or ""),
-            "ip": _ip_key(job.ip),
-            "created_at": job.created,
-            "description": str(base.get("description") or "").lower(),
-            "tag_value": str(tags[0].get("value") or "").lower(),
-        }[self.sort_key]
-        return primary, job.created, job.id
+        return _SORT_VALUES[self.sort_key](job, view), job.created, job.id
+
+
+def _base(view: dict[str, Any]) -> dict[str, Any]:
+    return view.get("base_info") or {}
+
+
+_SORT_VALUES = {
+    "name": lambda job, view: str(_base(view).get("name") or "").lower(),
+    "db_type": lambda job, view: str(_base(view).get("engine_type") or ""),
+    "inst_id": lambda job, view: str(
+        (view.get("target_db_info") or {}).get("target_instance_id") or ""
+    ),
+    "ip": lambda job, view: _ip_key(job.ip),
+    "created_at": lambda job, view: job.created,
+    "description": lambda job, view: str(_base(view).get("description") or "").lower(),
+    "tag_value": lambda job, view: str(
+        ((_base(view).get("tags") or [{}])[0] or {}).get("value") or ""
+    ).lower(),
+}
 
 
 def _contains(value: Any, needle: str) -> bool:
@@ -291,7 +307,7 @@ class JobStore:
         """(total matching, the requested page of list items)."""
         moment = time.time() if now is None else now
         with self._lock:
-            views = [(job, job.view(moment)) for job in self._jobs.values()]
+            views = [(job, job.view(moment, deep=False)) for job in self._jobs.values()]
         matching = [(job, view) for job, view in views if query.matches(job, view)]
         matching.sort(key=lambda pair: query.sort_value(*pair), reverse=query.descending)
         page = matching[query.offset : query.offset + query.limit]

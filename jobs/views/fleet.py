@@ -40,7 +40,7 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
     if not request.GET and saved:
         return redirect(f"{request.path}?{saved}")
 
-    form = JobListForm(request.GET)
+    form = JobListForm(_with_defaults(request.GET, size="25", sort="created_at", dir="desc"))
     if not form.is_valid():
         return _list_page(request, tenant, form, None, status=400)
     filters, limit, offset = form.query()
@@ -61,6 +61,14 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
         preference.list_filters[tenant.slug] = remembered
         preference.save(update_fields=["list_filters"])
     return _list_page(request, tenant, form, fetched)
+
+
+def _with_defaults(query, **defaults):
+    """The query with defaults filled in, so the controls show the values in force."""
+    data = query.copy()
+    for key, value in defaults.items():
+        data.setdefault(key, value)
+    return data
 
 
 def _list_page(request, tenant, form, fetched, status: int = 200) -> HttpResponse:
@@ -149,7 +157,7 @@ def _chart(stats) -> list[dict] | None:
 def failures(request: HttpRequest) -> HttpResponse:
     """Failed and pre-check-failed jobs across the user's tenants, grouped by cause."""
     all_tenants = list(visible_tenants(request.user))
-    form = TriageForm(request.GET)
+    form = TriageForm(_with_defaults(request.GET, days="30"))
     form.is_valid()
     chosen = form.cleaned_data.get("tenant") or ""
     tenants = [t for t in all_tenants if not chosen or t.slug == chosen]

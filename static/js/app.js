@@ -59,6 +59,20 @@
     tick();
   });
 
+  // Back and Forward restore htmx's saved page; the filter controls then follow the URL, which
+  // is the one truth about which filters produced the table.
+  document.addEventListener("htmx:historyRestore", function () {
+    var params = new URLSearchParams(location.search);
+    document.querySelectorAll("form.filters").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (control) {
+        if (!control.name || control.type === "submit") return;
+        var fallback = control.dataset.default !== undefined ? control.dataset.default
+          : control.tagName === "SELECT" ? control.options[0].value : "";
+        control.value = params.has(control.name) ? params.get(control.name) : fallback;
+      });
+    });
+  });
+
   // Live elapsed time for running jobs.
   function tick() {
     document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from jobs import drs
 from jobs.drs.models import BackupFile, Job
@@ -52,6 +52,7 @@ class Command(BaseCommand):
         listing.add_argument("--offset", type=int, default=0)
         listing.add_argument("--json", action="store_true", dest="as_json")
 
+    @no_translations
     def handle(self, *args, action, verbosity=1, **options):
         # The client logs every call at INFO; on a terminal that is noise unless asked for (-v2).
         drs_log = logging.getLogger("jobs.drs")
