@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SIMULATOR_PORT ?= 8001
 
-.PHONY: venv run test lint format bench
+.PHONY: venv run test test-prod lint format bench soak serve
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,22 @@ run: venv
 test: venv
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# The same suite on the production stack. Defaults match what .ci/run starts.
+PROD_DATABASE_URL ?= postgres://drs:drs@127.0.0.1:5432/drs
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/1
+test-prod: venv
+	@$(PY) -c "import psycopg, psycopg.conninfo as c; psycopg.connect(c.make_conninfo('$(PROD_DATABASE_URL)', dbname='postgres')).close()" \
+		|| { echo "PostgreSQL is not reachable at $(PROD_DATABASE_URL) (see .ci/services)"; exit 1; }
+	@$(PY) -c "import redis; redis.Redis.from_url('$(PROD_REDIS_URL)').ping()" \
+		|| { echo "Redis is not reachable at $(PROD_REDIS_URL) (see .ci/services)"; exit 1; }
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Production-like server on this machine (needs DJANGO_SECRET_KEY etc., see README).
+serve: venv
+	$(PY) manage.py collectstatic --noinput -v0
+	$(VENV)/bin/gunicorn -c dashboard/gunicorn.conf.py dashboard.wsgi
 
 lint: venv
 	$(VENV)/bin/ruff check .
