@@ -214,15 +214,17 @@ class Transport:
         )
         started = time.monotonic()
         try:
-            with self.session.request(
-                request.method,
-                url,
-                headers=request.headers,
-                data=request.body or None,
+            # Prepared and sent directly: the session's cookie and environment merging is work
+            # this API never needs (no cookies, proxies only from ClientSettings).
+            prepared = requests.Request(
+                request.method, url, headers=request.headers, data=request.body or None
+            ).prepare()
+            with self.session.send(
+                prepared,
                 timeout=timeout,
                 stream=True,
                 allow_redirects=False,
-                proxies=self.settings.proxies or None,
+                proxies=self.settings.proxies or {},
             ) as raw:
                 request_id = raw.headers.get("X-Request-Id", "")
                 ok = 200 <= raw.status_code < 300
