@@ -31,17 +31,13 @@ def sdk_date(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime(DATE_FORMAT)
 
 
-def string_to_sign(
-    method: str,
-    path: str,
-    query: str,
-    headers: Mapping[str, str],
-    body: bytes = b"",
-) -> tuple[str, str]:
-    """Return (string to sign, signed header names) for headers that include X-Sdk-Date."""
+def canonical_request(
+    method: str, path: str, query: str, headers: Mapping[str, str], body: bytes = b""
+) -> str:
+    """The six parts joined by newlines; `headers` are exactly the headers to sign."""
     lowered = {name.lower(): value.strip() for name, value in headers.items()}
     names = sorted(lowered)
-    canonical = "\n".join(
+    return "\n".join(
         [
             method.upper(),
             canonical_path(path),
@@ -51,8 +47,21 @@ def string_to_sign(
             hashlib.sha256(body).hexdigest(),
         ]
     )
+
+
+def string_to_sign(
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes = b"",
+) -> tuple[str, str]:
+    """Return (string to sign, signed header names) for headers that include X-Sdk-Date."""
+    canonical = canonical_request(method, path, query, headers, body)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
-    return f"{ALGORITHM}\n{lowered['x-sdk-date']}\n{digest}", ";".join(names)
+    names = ";".join(sorted(name.lower() for name in headers))
+    date = next(value.strip() for name, value in headers.items() if name.lower() == "x-sdk-date")
+    return f"{ALGORITHM}\n{date}\n{digest}", names
 
 
 def signature(secret_key: str, to_sign: str) -> str:

@@ -33,8 +33,8 @@ from urllib.parse import parse_qsl, unquote
 
 from jobs.drs.signing import (
     DATE_FORMAT,
-    canonical_path,
     canonical_query,
+    canonical_request,
     signature,
     string_to_sign,
 )
@@ -142,24 +142,6 @@ def _drs_error(status: int, code: str, message: str) -> Reply:
 
 def _forbidden() -> Reply:
     return _drs_error(403, "DRS.M00102", FORBIDDEN)
-
-
-def _canonical_request(
-    method: str, path: str, query: str, headers: dict[str, str], body: bytes
-) -> str:
-    """The canonical request as signing.string_to_sign builds it, for error messages only."""
-    lowered = {name.lower(): value.strip() for name, value in headers.items()}
-    names = sorted(lowered)
-    return "\n".join(
-        [
-            method.upper(),
-            canonical_path(path),
-            query,
-            "".join(f"{name}:{lowered[name]}\n" for name in names),
-            ";".join(names),
-            hashlib.sha256(body).hexdigest(),
-        ]
-    )
 
 
 def _route(method: str, path: str) -> tuple[str, str | None] | None:
@@ -509,7 +491,7 @@ class Simulator:
         to_sign, _ = string_to_sign(request.method, request.path, query, headers, request.body)
         if hmac.compare_digest(signature(secret_key, to_sign), match.group("signature").lower()):
             return None
-        canonical = _canonical_request(request.method, request.path, query, headers, request.body)
+        canonical = canonical_request(request.method, request.path, query, headers, request.body)
         detail = "verify aksk signature fail, canonicalRequest=" + canonical.replace("\n", "|")
         return detail, "APIG.0303"
 
