@@ -53,3 +53,8 @@ format: venv
 
 bench: venv
 	$(PY) -m tests.bench.run
+
+# 200 watchers for 60 s on gunicorn + Redis (+ PostgreSQL if up) while the simulator injects
+# faults; exits non-zero on any server error. Not part of CI.
+soak: venv
+	$(PY) -m tests.bench.soak

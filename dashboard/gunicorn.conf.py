@@ -13,7 +13,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# Must outlast the pages' 5 s polling, or the server closes idle connections just as the next
+# poll arrives; behind a load balancer, keep it above the balancer's idle timeout.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "15"))
 max_requests = 5000  # recycle workers now and then, so slow leaks never pile up
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
 
@@ -23,36 +23,56 @@ class _Echo:
         return value
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
-    """An upstream failure mid-way ends the file with a row saying it is incomplete."""
+def csv_response(
+    filename: str,
+    header: list[str],
+    rows: Iterable[list],
+    *,
+    describe: Callable[[DrsError], str] = str,
+    incomplete: Sequence[str] = (),
+) -> StreamingHttpResponse:
+    """An upstream failure (mid-way, or known before: `incomplete`) ends the file with rows
+    saying it is incomplete, and why."""
     writer = csv.writer(_Echo())
 
     def stream() -> Iterator[str]:
         yield "\ufeff"  # so spreadsheet programs read UTF-8 (Chinese names) correctly
         yield writer.writerow(header)
+        problems = list(incomplete)
         try:
             for row in rows:
                 yield writer.writerow([safe_cell(cell) for cell in row])
         except DrsError as error:
-            yield writer.writerow([safe_cell(f"# export incomplete: {error}")])
+            problems.append(describe(error))
+        for problem in problems:
+            yield writer.writerow([safe_cell(f"# export incomplete: {problem}")])
 
     return _attachment(StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8"),
                        filename)  # fmt: skip
 
 
-def json_response(filename: str, key: str, items: Iterable[dict], **extra) -> StreamingHttpResponse:
-    """`{"<key>": [...], "complete": true, ...}`, streamed; `complete` is false after a failure."""
+def json_response(
+    filename: str,
+    key: str,
+    items: Iterable[dict],
+    *,
+    describe: Callable[[DrsError], str] = str,
+    incomplete: Sequence[str] = (),
+    **extra,
+) -> StreamingHttpResponse:
+    """`{"<key>": [...], "complete": true, ...}`, streamed; `complete` is false after a failure,
+    and `problem` says why."""
 
     def stream() -> Iterator[str]:
         yield "{" + "".join(f"{json.dumps(k)}: {json.dumps(v)}, " for k, v in extra.items())
         yield f"{json.dumps(key)}: ["
-        problem = None
+        problems = list(incomplete)
         try:
             for n, item in enumerate(items):
                 yield ("," if n else "") + "\n" + json.dumps(item, ensure_ascii=False)
         except DrsError as error:
-            problem = str(error)
-        ending = {"complete": problem is None, "problem": problem}
+            problems.append(describe(error))
+        ending = {"complete": not problems, "problem": "; ".join(problems) or None}
         yield "\n], " + json.dumps(ending)[1:] + "\n"
 
     return _attachment(StreamingHttpResponse(stream(), content_type="application/json"), filename)

@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import drs
+from . import drs, upstream
 from .drs import DrsError, Job, JobNotFound
 from .models import JobSnapshot, JobStatusChange, Tenant
 from .shared import WaitedTooLong, shared
@@ -135,7 +135,7 @@ def _failure(error: DrsError, fetched_at: datetime | None = None) -> dict:
 
 
 def _error_from(result: dict) -> DrsError:
-    cls = getattr(drs, result["class"], None)
+    cls = getattr(drs, result["class"], None) or getattr(upstream, result["class"], None)
     if not (isinstance(cls, type) and issubclass(cls, DrsError)):
         cls = DrsError
     return cls(

@@ -132,20 +132,29 @@ def explain(error: drs.DrsError, tenant: Tenant | None = None) -> str:
     return _("DRS refused the request: %(reason)s") % {"reason": error.error_msg}
 
 
+def reference(error: drs.DrsError) -> str:
+    """`[DRS.10000010] (request id …)`: what a support ticket needs."""
+    parts = []
+    if error.error_code:
+        parts.append(f"[{error.error_code}]")
+    elif error.status:
+        parts.append(f"[HTTP {error.status}]")
+    if error.request_id:
+        parts.append(_("(request id %(id)s)") % {"id": error.request_id})
+    return " ".join(parts)
+
+
+def describe(error: drs.DrsError, tenant: Tenant | None = None) -> str:
+    """The plain sentence with its references, for one line of text (CLI, exports, tests)."""
+    return f"{explain(error, tenant)} {reference(error)}".strip()
+
+
 def check_connection(tenant: Tenant) -> tuple[bool, str]:
     """Fetch a token or sign a one-job list call: (works, what we found)."""
     try:
         page = client_for(tenant).list_jobs(limit=1)
     except drs.DrsError as error:
-        reference = " ".join(
-            part
-            for part in (
-                error.error_code and f"[{error.error_code}]",
-                error.request_id and _("request id %(id)s") % {"id": error.request_id},
-            )
-            if part
-        )
-        return False, f"{explain(error, tenant)} {reference}".strip()
+        return False, describe(error, tenant)
     return True, ngettext(
         "Connected: %(count)d job visible in this project.",
         "Connected: %(count)d jobs visible in this project.",

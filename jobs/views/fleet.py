@@ -21,7 +21,7 @@ from ..export import csv_response, json_response
 from ..forms import JobListForm, TriageForm
 from ..models import UserPreference
 from ..serialize import SUMMARY_FIELDS, summary_to_api
-from ..upstream import drs_language
+from ..upstream import describe, drs_language
 
 REMEMBERED = ("status", "name", "created_from", "completed_from", "instance", "tags", "sort",
               "dir", "size")  # fmt: skip
@@ -100,6 +100,9 @@ def _list_page(request, tenant, form, fetched, status: int = 200) -> HttpRespons
 
 
 def _export_list(tenant, filters, export: str) -> HttpResponse:
+    def explained(error) -> str:
+        return describe(error, tenant)
+
     jobs = fleet.all_jobs(tenant, filters, drs_language(), settings.EXPORT_MAX_JOBS)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"{tenant.slug}-jobs-{stamp}.{export}"
@@ -108,8 +111,10 @@ def _export_list(tenant, filters, export: str) -> HttpResponse:
             [summary_to_api(job)[field] for field in SUMMARY_FIELDS] + [_seconds(job)]
             for job in jobs
         )
-        return csv_response(name, [*SUMMARY_FIELDS, "duration_seconds"], rows)
-    return json_response(name, "jobs", (summary_to_api(job) for job in jobs), tenant=tenant.slug)
+        header = [*SUMMARY_FIELDS, "duration_seconds"]
+        return csv_response(name, header, rows, describe=explained)
+    items = (summary_to_api(job) for job in jobs)
+    return json_response(name, "jobs", items, describe=explained, tenant=tenant.slug)
 
 
 def _seconds(job) -> int | str:
@@ -169,13 +174,14 @@ def failures(request: HttpRequest) -> HttpResponse:
         tenants, lambda t: fleet.failed_jobs(t, language, timeout), get_language()
     )
     groups = fleet.group_failures(results, since)
+    problems = [(t, f.problem) for t, f in results if f.problem]
     export = request.GET.get("format")
     if export in ("csv", "json"):
-        return _export_failures(groups, export)
+        return _export_failures(groups, export, [f"{t.slug}: {p.message}" for t, p in problems])
     context = {
         "form": form,
         "groups": groups,
-        "problems": [(t, f.problem) for t, f in results if f.problem],
+        "problems": problems,
         "tenants": all_tenants,
         "chosen": chosen,
         "days": days,
@@ -185,7 +191,7 @@ def failures(request: HttpRequest) -> HttpResponse:
     return render(request, "jobs/failures.html", context)
 
 
-def _export_failures(groups, export: str) -> HttpResponse:
+def _export_failures(groups, export: str, incomplete: list[str]) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"failed-jobs-{stamp}.{export}"
     items = (
@@ -194,6 +200,7 @@ def _export_failures(groups, export: str) -> HttpResponse:
         for tenant, job in group.jobs
     )
     if export == "json":
-        return json_response(name, "jobs", items)
+        return json_response(name, "jobs", items, incomplete=incomplete)
     header = ["signature", "tenant", *SUMMARY_FIELDS]
-    return csv_response(name, header, ([item[k] for k in header] for item in items))
+    rows = ([item[k] for k in header] for item in items)
+    return csv_response(name, header, rows, incomplete=incomplete)

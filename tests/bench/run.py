@@ -5,16 +5,19 @@ Writes docs/benchmarks.md and prints the same table. Run: `.venv/bin/python -m t
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .stack import ROOT, SEED_ID, RemoteSimulator
+
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
+STACK = os.environ.get("BENCH_STACK", "1") != "0"
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -101,47 +104,6 @@ def pages(simulator) -> list[tuple[str, str]]:
     return rows
 
 
-class RemoteSimulator:
-    """The simulator in its own process, as DRS is: no GIL shared with the dashboard."""
-
-    def __init__(self, port: int, bulk_jobs: int) -> None:
-        import subprocess
-
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jobs.simulator", "--port", str(port), "--quiet",
-             "--bulk-jobs", str(bulk_jobs), "--live-jobs", "0"],
-            cwd=ROOT, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(200):
-            try:
-                self.calls()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the simulator did not start")
-
-    def _control(self, method: str, path: str) -> dict:
-        import json
-        import urllib.request
-
-        request = urllib.request.Request(
-            self.url + path, method=method, data=b"" if method == "POST" else None
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-
-    def calls(self) -> int:
-        return self._control("GET", "/_sim/state")["calls"]
-
-    def reset_counters(self) -> None:
-        self._control("POST", "/_sim/reset-counters")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(5)
-
-
 def fleet(big) -> list[tuple[str, str]]:
     """The overview over 10 tenants and the list over 10,000 jobs: time and upstream calls."""
     from django.contrib.auth import get_user_model
@@ -190,6 +152,7 @@ def fleet(big) -> list[tuple[str, str]]:
 
 
 def main() -> None:
+    load = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="drs-bench-")
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
@@ -214,16 +177,64 @@ def main() -> None:
         simulator.stop()
         big.stop()
     rows.append(("Simulator start with 10,000 jobs (own process)", f"{seeded:.1f} s"))
+    database = ""
+    if STACK:
+        from . import production
+
+        try:
+            stack_rows, database = production.rows()
+        except RuntimeError as error:  # no Redis, or the stack did not start: say so in the table
+            stack_rows = [
+                ("Production-like stack (gunicorn rows)", f"not run: {str(error).splitlines()[0]}")
+            ]
+            database = ""
+        rows += stack_rows
     table = "\n".join(["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
     print(table)
-    out = ROOT / "docs" / "benchmarks.md"
+    out = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))
     out.parent.mkdir(exist_ok=True)
     out.write_text(
         "# Benchmarks\n\n"
-        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, on this project's 2-core "
-        f"machine, against the DRS simulator on loopback; {RUNS} runs per client row, "
-        "in-process Django test client for the page rows (server time, no network).\n\n"
-        f"{table}\n\nRe-run: `make bench` (`BENCH_RUNS=1000 make bench` for tighter figures).\n"
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, {machine()}, against the DRS "
+        f"simulator on loopback; {RUNS} runs per client row, in-process Django test client for "
+        f"the page rows (server time, no network); 1-minute load average {load:.1f} at the start."
+        + (
+            " The rows marked gunicorn run on a production-like stack: the simulator in its own "
+            "process, `gunicorn -c dashboard/gunicorn.conf.py` with 2 gthread workers (DEBUG off, "
+            f"JOB_REFRESH_SECONDS={production.REFRESH_SECONDS}), Redis as the shared cache and "
+            f"{database}; the load generator (Python threads, or wrk) shares the same cores, so "
+            "those figures are a floor, not a ceiling."
+            if database
+            else ""
+        )
+        + f"\n\n{table}\n\n"
+        "## How to re-run\n\n"
+        "```sh\n"
+        "bash .ci/services   # PostgreSQL and Redis on loopback (without PostgreSQL: SQLite)\n"
+        "make bench          # writes this file\n"
+        "make soak           # 200 watchers for 60 s under injected upstream faults\n"
+        "```\n\n"
+        "`BENCH_RUNS` (300) sets the runs per client row, `BENCH_WATCH_SECONDS` (30) the length "
+        "of each watcher run, `BENCH_WRK_SECONDS` (15) each wrk run; `BENCH_STACK=0` skips the "
+        "gunicorn rows. The figures are noisy on a shared machine: re-run on a quiet one before "
+        "comparing.\n"
+    )
+    shutil.rmtree(workdir, ignore_errors=True)  # the in-process SQLite database
+
+
+def machine() -> str:
+    import platform
+
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    cpus = os.cpu_count()
+    return (
+        f"on this project's {cpus}-core machine ({model or platform.machine()}, "
+        f"Python {platform.python_version()})"
     )
 
 

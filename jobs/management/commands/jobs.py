@@ -24,7 +24,7 @@ from jobs.hints import hints_for
 from jobs.models import Tenant
 from jobs.serialize import job_to_api, summary_to_api
 from jobs.templatetags.dashboard import human_bytes, human_duration, yes_no
-from jobs.upstream import client_for, explain
+from jobs.upstream import client_for, describe, reference
 
 T = TypeVar("T")
 NOT_FOUND, UPSTREAM = 1, 2
@@ -127,9 +127,7 @@ class Command(BaseCommand):
         except (drs.InvalidJobId, drs.InvalidFilter) as error:
             raise CommandError(error.error_msg, returncode=NOT_FOUND) from None
         except drs.DrsError as error:
-            raise CommandError(
-                f"{explain(error, tenant)} {reference(error)}".strip(), returncode=UPSTREAM
-            ) from None
+            raise CommandError(describe(error, tenant), returncode=UPSTREAM) from None
 
 
 # -- text rendering (pure, so the web or a test can reuse it) ----------------------------
@@ -253,18 +251,6 @@ def file_row(file: BackupFile) -> tuple[str, str, str]:
         size += f" ({human_bytes(file.size_bytes)})"
     modified = utc(file.last_modified) if file.last_modified else clean(file.last_modified_raw)
     return clean(file.name), size, modified or "—"
-
-
-def reference(error: drs.DrsError) -> str:
-    """`[DRS.10000010] (request id …)`: what a support ticket needs."""
-    parts = []
-    if error.error_code:
-        parts.append(f"[{error.error_code}]")
-    elif error.status:
-        parts.append(f"[HTTP {error.status}]")
-    if error.request_id:
-        parts.append(f"(request id {error.request_id})")
-    return " ".join(parts)
 
 
 def utc(value: datetime | None, suffix: str = "") -> str:

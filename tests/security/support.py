@@ -1,0 +1,55 @@
+"""Helpers shared by the security suites: every URL of the app, and the database as text."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+
+from django.db import connection
+
+from jobs import access
+
+SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (SUCCESS)
+PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>")
+
+
+def routes() -> list[tuple[str, str]]:
+    """(route pattern, URL name) for every URL the app serves."""
+    return [(route, pattern.name) for route, pattern in access.all_routes()]
+
+
+def fill(route: str, slug: str = "", job_id: str = "", member_id: int | str = "") -> str:
+    url = "/" + (
+        route.replace("<slug:slug>", slug)
+        .replace("<job_id:job_id>", job_id)
+        .replace("<int:member_id>", str(member_id))
+    )
+    assert "<" not in url, f"unknown placeholder in {route}: extend PLACEHOLDERS"
+    return url
+
+
+def expand(
+    route: str, slugs: Iterable[str], job_ids: Iterable[str], member_ids: dict[str, int]
+) -> Iterator[str]:
+    """Every URL for a route: each slug × each job id (member ids belong to their slug)."""
+    slugs = list(slugs) if "<slug:slug>" in route else [""]
+    job_ids = list(job_ids) if "<job_id:job_id>" in route else [""]
+    for slug, job_id in itertools.product(slugs, job_ids):
+        yield fill(route, slug, job_id, member_ids.get(slug, ""))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, memoryview | bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def database_text() -> str:
+    """Every row of every table as text (sorted, so equal data gives equal text on any
+    backend): what someone with a copy of the database would read."""
+    rows = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            rows.extend(f"{table}: " + " | ".join(map(_text, row)) for row in cursor.fetchall())
+    return "\n".join(sorted(rows))
