@@ -100,6 +100,26 @@ def drs_client(request) -> DrsClient:
     return request.getfixturevalue(f"{request.param}_client")
 
 
+def tenant_form(tenant, **changes) -> dict:
+    """What the tenant form posts for `tenant`, secrets left empty, with `changes` on top."""
+    return {
+        "name": tenant.name,
+        "region": tenant.region,
+        "project_id": tenant.project_id,
+        "auth_method": tenant.auth_method,
+        "iam_domain": tenant.iam_domain,
+        "iam_user": tenant.iam_user,
+        "access_key": tenant.access_key,
+        "language": tenant.language,
+        "enterprise_project_id": tenant.enterprise_project_id,
+        "drs_endpoint": tenant.drs_endpoint,
+        "iam_endpoint": tenant.iam_endpoint,
+        "password": "",
+        "secret_key": "",
+        **changes,
+    }
+
+
 # -- people and tenants (the healthchecks alice/bob/charlie pattern, one user per role) ---------
 
 PASSWORD = "correct-horse-battery-staple"

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.test import Client
 
 from jobs.models import Membership
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, tenant_form
 
 from .support import SEED_ID, database_text, fill, routes
 
@@ -30,23 +30,6 @@ TESTS_CONNECTION = ("tenant_test_connection", "tenant_test_connection_new")
 
 class _Rollback(Exception):
     pass
-
-
-def tenant_form(tenant, **changes) -> dict:
-    return {
-        "name": tenant.name,
-        "region": tenant.region,
-        "project_id": tenant.project_id,
-        "auth_method": tenant.auth_method,
-        "iam_domain": tenant.iam_domain,
-        "iam_user": tenant.iam_user,
-        "access_key": tenant.access_key,
-        "language": tenant.language,
-        "drs_endpoint": tenant.drs_endpoint,
-        "iam_endpoint": tenant.iam_endpoint,
-        "password": "",
-        **changes,
-    }
 
 
 def payload(name: str, tenant, people, simulator_config) -> dict:

@@ -26,6 +26,7 @@ from django.test import Client
 from jobs.drs import DrsClient, PasswordCredentials
 from jobs.models import AuditEvent, Membership, Tenant
 from jobs.simulator import SimulatorConfig
+from tests.conftest import tenant_form
 
 from .support import SEED_ID, database_text, expand, routes
 
@@ -93,25 +94,6 @@ def iam_token(simulator) -> str:
         credentials=PasswordCredentials(DOMAIN, IAM_USER, IAM_PASSWORD),
     )
     return client.auth.token()
-
-
-def form_data(tenant: Tenant, **secrets_typed: str) -> dict:
-    return {
-        "name": tenant.name,
-        "region": tenant.region,
-        "project_id": tenant.project_id,
-        "auth_method": tenant.auth_method,
-        "iam_domain": tenant.iam_domain,
-        "iam_user": tenant.iam_user,
-        "access_key": tenant.access_key,
-        "language": tenant.language,
-        "enterprise_project_id": tenant.enterprise_project_id,
-        "drs_endpoint": tenant.drs_endpoint,
-        "iam_endpoint": tenant.iam_endpoint,
-        "password": "",
-        "secret_key": "",
-        **secrets_typed,
-    }
 
 
 @pytest.fixture
@@ -183,29 +165,29 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs):
         token, keys = tenants["demo-token"], tenants["demo-aksk"]
         url = "/tenants/{}/test-connection/"
         _, failed = seen.post(
-            client, who, url.format(token.slug), form_data(token, password=WRONG_PASSWORD)
+            client, who, url.format(token.slug), tenant_form(token, password=WRONG_PASSWORD)
         )
         assert "✖" in failed, failed
         _, failed = seen.post(
-            client, who, url.format(keys.slug), form_data(keys, secret_key=WRONG_SECRET_KEY)
+            client, who, url.format(keys.slug), tenant_form(keys, secret_key=WRONG_SECRET_KEY)
         )
         assert "✖" in failed, failed
         for tenant in (token, keys):
-            _, works = seen.post(client, who, url.format(tenant.slug), form_data(tenant))
+            _, works = seen.post(client, who, url.format(tenant.slug), tenant_form(tenant))
             assert "Connected" in works, works
         # A form with errors must not echo the secret typed into it.
-        invalid = form_data(token, name="", password=WRONG_PASSWORD)
+        invalid = tenant_form(token, name="", password=WRONG_PASSWORD)
         response, _ = seen.post(client, who, f"/tenants/{token.slug}/edit/", invalid)
         assert response.status_code == 200
 
     # The superuser adds a tenant through the form, with a real secret, and tests a new one.
     root = Client()
     root.force_login(users["demo"])
-    new = form_data(tenants["demo-aksk"], name="Scan copy", secret_key=SECRET_KEY)
+    new = tenant_form(tenants["demo-aksk"], name="Scan copy", secret_key=SECRET_KEY)
     response, _ = seen.post(root, "demo", "/tenants/new/", new)
     assert response.status_code == 302
     seen.get(root, "demo", response["Location"])
-    typed = form_data(tenants["demo-token"], name="Scan new", password=WRONG_PASSWORD)
+    typed = tenant_form(tenants["demo-token"], name="Scan new", password=WRONG_PASSWORD)
     _, failed = seen.post(root, "demo", "/tenants/new/test-connection/", typed)
     assert "✖" in failed
 

@@ -5,31 +5,16 @@ from __future__ import annotations
 import pytest
 
 from jobs.models import Tenant
+from tests.conftest import tenant_form
 
 pytestmark = pytest.mark.django_db
-
-
-def form_for(tenant: Tenant, **changes) -> dict:
-    data = {
-        "name": tenant.name,
-        "region": tenant.region,
-        "project_id": tenant.project_id,
-        "auth_method": tenant.auth_method,
-        "iam_domain": tenant.iam_domain,
-        "iam_user": tenant.iam_user,
-        "access_key": tenant.access_key,
-        "language": "en-us",
-        "drs_endpoint": tenant.drs_endpoint,
-        "iam_endpoint": tenant.iam_endpoint,
-    }
-    return {**data, **changes}
 
 
 def connection_result(client, tenant, people, **changes) -> str:
     client.force_login(people["admin"])
     response = client.post(
         f"/tenants/{tenant.slug}/test-connection/",
-        form_for(tenant, **changes),
+        tenant_form(tenant, **changes),
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
@@ -82,7 +67,7 @@ def test_wrong_secret_key(client, make_tenant, people):
 def test_new_tenant_form_can_test_before_saving(client, tenant, people):
     client.force_login(people["root"])
     response = client.post(
-        "/tenants/new/test-connection/", form_for(tenant, name="Fresh", password=tenant.password)
+        "/tenants/new/test-connection/", tenant_form(tenant, name="Fresh", password=tenant.password)
     )
     assert "Connected" in response.content.decode()
     assert not Tenant.objects.filter(name="Fresh").exists()
@@ -96,7 +81,7 @@ def test_stored_secret_never_follows_a_changed_endpoint(client, tenant, people, 
     )
     assert "Fix the highlighted fields first" in html
     response = client.post(
-        f"/tenants/{tenant.slug}/edit/", form_for(tenant, iam_endpoint="http://127.0.0.1:9")
+        f"/tenants/{tenant.slug}/edit/", tenant_form(tenant, iam_endpoint="http://127.0.0.1:9")
     )
     assert response.status_code == 200
     assert "Enter it again" in response.content.decode()
