@@ -34,7 +34,7 @@ def shared(key: str, ttl: float, compute: Callable[[], T], *, force: bool = Fals
             return cached
     lock_seconds = int(settings.DRS_DEADLINE) * 2 + 5  # outlives a slow fetch with its retries
     deadline = time.monotonic() + lock_seconds
-    token = secrets.token_hex(8)
+    token = secrets.randbits(62)  # an int: Django's Redis cache stores ints as they are
     while time.monotonic() < deadline:
         if cache.add(lock_key, token, timeout=lock_seconds):
             try:
@@ -45,12 +45,23 @@ def shared(key: str, ttl: float, compute: Callable[[], T], *, force: bool = Fals
                 cache.set(result_key, value, timeout=max(ttl, 1))
                 return value
             finally:
-                # Not atomic on Redis; the long lock time makes a stolen lock unlikely.
-                if cache.get(lock_key) == token:
-                    cache.delete(lock_key)
+                release(lock_key, token)
         while cache.get(lock_key) is not None and time.monotonic() < deadline:
             time.sleep(WAIT_STEP)
         cached = cache.get(result_key)
         if cached is not None:
             return cached
     raise WaitedTooLong(key)
+
+
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+def release(lock_key: str, token: int) -> None:
+    """Delete the lock if it is still ours: atomically on Redis, where other processes race."""
+    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if get_client is not None:
+        key = cache.make_and_validate_key(lock_key)
+        get_client(key, write=True).eval(_RELEASE, 1, key, str(token))
+    elif cache.get(lock_key) == token:
+        cache.delete(lock_key)

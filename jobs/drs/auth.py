@@ -30,6 +30,7 @@ class OutgoingRequest:
     query: str
     headers: dict[str, str]
     body: bytes = b""
+    deadline: float | None = None  # time.monotonic() by which the whole call must be done
 
 
 class Auth(Protocol):
@@ -119,8 +120,8 @@ def _refresh_at(expires_at: datetime | None) -> float:
 
 TOKENS = TokenCache()
 
-TokenFetcher = Callable[[str, bytes], tuple[str, str]]
-"""(url, body) → (X-Subject-Token, response text); raises DrsError."""
+TokenFetcher = Callable[[str, bytes, float | None], tuple[str, str]]
+"""(url, body, deadline) → (X-Subject-Token, response text); raises DrsError."""
 
 
 class TokenAuth:
@@ -144,7 +145,8 @@ class TokenAuth:
         ).hexdigest()
 
     def authorize(self, request: OutgoingRequest) -> None:
-        request.headers["X-Auth-Token"] = self._cache.get(self._key, self._fetch)
+        fetch = lambda: self._fetch(request.deadline)  # noqa: E731 (the DRS call's time limit)
+        request.headers["X-Auth-Token"] = self._cache.get(self._key, fetch)
 
     def refresh(self, request: OutgoingRequest) -> bool:
         self._cache.invalidate(self._key, request.headers.get("X-Auth-Token", ""))
@@ -154,7 +156,7 @@ class TokenAuth:
         """A valid token (fetching one if needed): the cheapest proof the credentials work."""
         return self._cache.get(self._key, self._fetch)
 
-    def _fetch(self) -> tuple[str, datetime | None]:
+    def _fetch(self, deadline: float | None = None) -> tuple[str, datetime | None]:
         body = {
             "auth": {
                 "identity": {
@@ -170,7 +172,7 @@ class TokenAuth:
                 "scope": {"project": {"id": self._project_id}},
             }
         }
-        token, text = self._post(self._url, json.dumps(body).encode())
+        token, text = self._post(self._url, json.dumps(body).encode(), deadline)
         try:
             expires = json.loads(text).get("token", {}).get("expires_at")
         except (ValueError, AttributeError):

@@ -175,14 +175,18 @@ class Transport:
         body: bytes = b"",
         auth: Auth | None = None,
         retry: bool = True,
+        deadline: float | None = None,
     ) -> Response:
+        """`deadline` (a time.monotonic() value) shortens the call's own when it is part of
+        a larger one, e.g. the token fetch inside a DRS call."""
         query = canonical_query(params or [])
         url = self.base_url + path + (f"?{query}" if query else "")
-        deadline = time.monotonic() + self.settings.deadline
+        own = time.monotonic() + self.settings.deadline
+        deadline = min(own, deadline) if deadline else own
         attempt, refreshed = 0, False
         while True:
             attempt += 1
-            request = OutgoingRequest(method, self.host, path, query, dict(headers), body)
+            request = OutgoingRequest(method, self.host, path, query, dict(headers), body, deadline)
             if auth:
                 auth.authorize(request)
             try:
@@ -228,7 +232,8 @@ class Transport:
             ) as raw:
                 request_id = raw.headers.get("X-Request-Id", "")
                 ok = 200 <= raw.status_code < 300
-                body = self._read(raw, self.settings.max_body_bytes if ok else ERROR_BODY_BYTES, ok)
+                cap = self.settings.max_body_bytes if ok else ERROR_BODY_BYTES
+                body = self._read(raw, cap, ok, deadline)
         except requests.Timeout as exc:
             raise errors.UpstreamUnavailable(f"Timed out after {timeout[1]:.1f}s") from exc
         except requests.RequestException as exc:
@@ -244,8 +249,9 @@ class Transport:
         return Response(raw.status_code, body, request_id, CaseInsensitiveDict(raw.headers))
 
     @staticmethod
-    def _read(raw: requests.Response, cap: int, strict: bool) -> bytes:
-        """The body up to `cap` bytes: beyond it a 2xx is refused, an error body truncated."""
+    def _read(raw: requests.Response, cap: int, strict: bool, deadline: float) -> bytes:
+        """The body up to `cap` bytes: beyond it a 2xx is refused, an error body truncated.
+        The read timeout bounds each chunk; `deadline` bounds a body that trickles in."""
         declared = raw.headers.get("Content-Length", "")
         if strict and declared.isdigit() and int(declared) > cap:
             raise errors.BadUpstreamResponse(
@@ -255,6 +261,8 @@ class Transport:
             )
         chunks, size = [], 0
         for chunk in raw.iter_content(64 * 1024):
+            if time.monotonic() > deadline:
+                raise errors.UpstreamUnavailable("Timed out while the body was still arriving")
             chunks.append(chunk)
             size += len(chunk)
             if size > cap:
@@ -337,7 +345,7 @@ class DrsClient:
     ) -> DrsClient:
         iam = Transport(iam_endpoint, settings)
 
-        def post(url: str, body: bytes) -> tuple[str, str]:
+        def post(url: str, body: bytes, deadline: float | None) -> tuple[str, str]:
             response = iam.send(
                 "POST",
                 urlsplit(url).path,
@@ -346,6 +354,7 @@ class DrsClient:
                     "User-Agent": USER_AGENT,
                 },
                 body=body,
+                deadline=deadline,
             )
             token = response.headers.get("X-Subject-Token", "")
             if not token:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from jobs.drs import AuthenticationFailed, DrsClient
+from jobs.drs import AuthenticationFailed, DrsClient, UpstreamUnavailable
 from jobs.drs.auth import OutgoingRequest, TokenCache
 from tests.conftest import FAST
 
@@ -136,3 +136,57 @@ def test_a_failing_iam_is_asked_once_by_waiting_threads():
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(get, range(8))) == {"refused"}
     assert len(attempts) == 1
+
+
+def test_a_slow_iam_counts_against_the_drs_calls_deadline(password_credentials, token_cache):
+    """The token refresh late in a DRS call gets what is left of that call's time, not its own."""
+    import dataclasses
+    import http.server
+
+    tokens = []
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):  # IAM: the first token comes at once, the refresh hangs
+            self.rfile.read(int(self.headers["Content-Length"]))
+            tokens.append(1)
+            if len(tokens) > 1:
+                time.sleep(3)
+            self.send_response(201)
+            self.send_header("X-Subject-Token", f"token-{len(tokens)}")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def do_GET(self):  # DRS: a slow 401, as for a revoked token
+            time.sleep(0.6)
+            body = b'{"error_code": "APIG.0301", "error_msg": "token expires"}'
+            self.send_response(401)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        client = DrsClient.with_password(
+            project_id="p1",
+            drs_endpoint=url,
+            iam_endpoint=url,
+            credentials=password_credentials,
+            settings=dataclasses.replace(FAST, read_timeout=10, deadline=1.0),
+            cache=token_cache,
+        )
+        started = time.monotonic()
+        with pytest.raises(UpstreamUnavailable, match="Timed out"):
+            client.get_job(SEED_ID)
+        assert time.monotonic() - started < 1.4  # not 0.6 s + a whole second deadline for IAM
+        assert len(tokens) == 2
+    finally:
+        server.shutdown()
