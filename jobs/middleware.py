@@ -62,12 +62,3 @@ class ContentSecurityPolicyMiddleware:
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
-
-
-def navigation(request) -> dict:
-    """Context for the top bar's job lookup."""
-    if not request.user.is_authenticated:
-        return {}
-    from .access import visible_tenants
-
-    return {"lookup_tenants": visible_tenants(request.user)}
