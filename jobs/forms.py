@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from . import crypto
 from .drs import JobFilters
 from .models import AuditEvent, Role, Tenant
-from .upstream import endpoint_problem
+from .tenant_client import endpoint_problem
 
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 

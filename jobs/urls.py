@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import accounts, fleet, home, job_page, tenants
+from .views import accounts, fleet, health, job_page, tenants
 
 
 class JobIdConverter:
@@ -20,7 +20,7 @@ register_converter(JobIdConverter, "job_id")
 urlpatterns = [
     path("", fleet.home, name="home"),
     path("failures/", fleet.failures, name="failures"),
-    path("healthz", home.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("accounts/password_change/", accounts.password_change, name="password_change"),

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from jobs.models import Tenant
-from jobs.upstream import client_for
+from jobs.tenant_client import client_for
 
 pytestmark = pytest.mark.django_db
 

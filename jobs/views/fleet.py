@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
-from .. import fleet
+from .. import selectors
 from ..access import Role, signed_in, tenant_role, visible_tenants
 from ..drs import InvalidFilter
 from ..drs.models import TRANSFERRING
@@ -21,7 +21,7 @@ from ..export import csv_response, json_response
 from ..forms import JobListForm, TriageForm
 from ..models import UserPreference
 from ..serialize import SUMMARY_FIELDS, summary_to_api
-from ..upstream import describe, drs_language
+from ..tenant_client import describe, drs_language
 
 REMEMBERED = ("status", "name", "created_from", "completed_from", "instance", "tags", "sort",
               "dir", "size")  # fmt: skip
@@ -48,7 +48,7 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
     if export in ("csv", "json"):
         return _export_list(tenant, filters, export)
     try:
-        fetched = fleet.tenant_jobs(
+        fetched = selectors.tenant_jobs(
             tenant, filters, limit=limit, offset=offset, language=drs_language(),
             force="refresh" in request.GET,
         )  # fmt: skip
@@ -103,7 +103,7 @@ def _export_list(tenant, filters, export: str) -> HttpResponse:
     def explained(error) -> str:
         return describe(error, tenant)
 
-    jobs = fleet.all_jobs(tenant, filters, drs_language(), settings.EXPORT_MAX_JOBS)
+    jobs = selectors.all_jobs(tenant, filters, drs_language(), settings.EXPORT_MAX_JOBS)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"{tenant.slug}-jobs-{stamp}.{export}"
     if export == "csv":
@@ -129,8 +129,8 @@ def home(request: HttpRequest) -> HttpResponse:
     tenants = list(visible_tenants(request.user))
     language = drs_language()
     timeout = settings.OVERVIEW_TENANT_TIMEOUT
-    results = fleet.in_parallel(
-        tenants, lambda t: fleet.tenant_stats(t, language, timeout), get_language()
+    results = selectors.in_parallel(
+        tenants, lambda t: selectors.tenant_stats(t, language, timeout), get_language()
     )
     rows = [(tenant, fetched, _chart(fetched.value)) for tenant, fetched in results]
     return render(request, "jobs/overview.html", {"rows": rows, "now": timezone.now()})
@@ -170,10 +170,10 @@ def failures(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(days=days) if days else None
     language = drs_language()
     timeout = settings.OVERVIEW_TENANT_TIMEOUT
-    results = fleet.in_parallel(
-        tenants, lambda t: fleet.failed_jobs(t, language, timeout), get_language()
+    results = selectors.in_parallel(
+        tenants, lambda t: selectors.failed_jobs(t, language, timeout), get_language()
     )
-    groups = fleet.group_failures(results, since)
+    groups = selectors.group_failures(results, since)
     problems = [(t, f.problem) for t, f in results if f.problem]
     export = request.GET.get("format")
     if export in ("csv", "json"):

@@ -13,8 +13,8 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import drs
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
-from ..live import JobState, NoSnapshot, interval, job_state
-from ..upstream import drs_language
+from ..job_state import JobState, NoSnapshot, interval, job_state
+from ..tenant_client import drs_language
 
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails

@@ -15,7 +15,7 @@ from .. import audit
 from ..access import signed_in, superuser, tenant_role, visible_tenants
 from ..forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
 from ..models import AuditEvent, Membership, Role, Tenant
-from ..upstream import check_connection
+from ..tenant_client import check_connection
 
 Action = AuditEvent.Action
 CREDENTIAL_FIELDS = {"auth_method", "iam_domain", "iam_user", "access_key"}

@@ -24,7 +24,7 @@ from jobs import drs
 from jobs.drs.errors import error_for_response
 from jobs.models import JobSnapshot, JobStatusChange
 from jobs.simulator import faults
-from jobs.upstream import explain
+from jobs.tenant_client import explain
 
 pytestmark = pytest.mark.django_db
 

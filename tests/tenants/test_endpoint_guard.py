@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.upstream import EndpointRefused, client_for, endpoint_problem
+from jobs.tenant_client import EndpointRefused, client_for, endpoint_problem
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ def test_rotation(settings, make_tenant):
 
 
 def test_reprs_hide_secrets(tenants):
-    from jobs.upstream import client_for
+    from jobs.tenant_client import client_for
 
     for tenant in tenants:
         client = client_for(tenant)

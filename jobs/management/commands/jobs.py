@@ -24,7 +24,7 @@ from jobs.hints import hints_for
 from jobs.models import Tenant
 from jobs.serialize import job_to_api, summary_to_api
 from jobs.templatetags.dashboard import human_bytes, human_duration, yes_no
-from jobs.upstream import client_for, describe, reference
+from jobs.tenant_client import client_for, describe, reference
 
 T = TypeVar("T")
 NOT_FOUND, UPSTREAM = 1, 2

@@ -12,7 +12,7 @@ from jobs import audit
 from jobs.drs import REGIONS
 from jobs.forms import TenantForm
 from jobs.models import Membership, Role, Tenant
-from jobs.upstream import check_connection
+from jobs.tenant_client import check_connection
 
 Action = audit.Action
 

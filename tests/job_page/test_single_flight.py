@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from jobs.shared import release
+from jobs.single_flight import release
 
 
 def test_release_only_deletes_our_own_lock():

@@ -22,7 +22,7 @@ class WaitedTooLong(Exception):
     """Another request held the lock past the deadline without leaving a result."""
 
 
-def shared(key: str, ttl: float, compute: Callable[[], T], *, force: bool = False) -> T:
+def single_flight(key: str, ttl: float, compute: Callable[[], T], *, force: bool = False) -> T:
     """The cached value of `key`, computed by one caller at a time. `compute` must not raise:
     return failures as values, so they are shared (and not retried) for the interval too.
     `force` skips the cached value, at most once per `ttl`: a refresh button cannot flood."""

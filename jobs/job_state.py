@@ -15,11 +15,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import drs, upstream
+from . import drs, tenant_client
 from .drs import DrsError, Job, JobNotFound
 from .models import JobSnapshot, JobStatusChange, Tenant
-from .shared import WaitedTooLong, shared
-from .upstream import client_for, explain
+from .single_flight import WaitedTooLong, single_flight
+from .tenant_client import client_for, explain
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _unsaved(tenant: Tenant, job_id: str, job: Job, result: dict) -> JobSnapshot
 
 def _shared_fetch(tenant: Tenant, job_id: str, language: str, force: bool) -> dict:
     try:
-        return shared(
+        return single_flight(
             f"job:{tenant.pk}:{job_id}",
             interval(),
             lambda: _fetch(tenant, job_id, language),
@@ -135,7 +135,7 @@ def _failure(error: DrsError, fetched_at: datetime | None = None) -> dict:
 
 
 def _error_from(result: dict) -> DrsError:
-    cls = getattr(drs, result["class"], None) or getattr(upstream, result["class"], None)
+    cls = getattr(drs, result["class"], None) or getattr(tenant_client, result["class"], None)
     if not (isinstance(cls, type) and issubclass(cls, DrsError)):
         cls = DrsError
     return cls(

@@ -24,10 +24,10 @@ from . import drs
 from .drs import JobFilters, JobPage, JobSummary
 from .drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TRANSFERRING
 from .hints import Hint, hints_for, signature
-from .live import interval
+from .job_state import interval
 from .models import Tenant
-from .shared import WaitedTooLong, shared
-from .upstream import client_for, explain
+from .single_flight import WaitedTooLong, single_flight
+from .tenant_client import client_for, explain
 
 T = TypeVar("T")
 PAGE_SIZE = 1000  # the documented list has no maximum; Terraform asks for 2000
@@ -79,7 +79,7 @@ def _fetch(tenant: Tenant, compute: Callable[[], T]) -> Fetched[T]:
 
 def _shared(key: str, ttl: float, tenant: Tenant, compute: Callable[[], T], force=False):
     try:
-        return shared(key, ttl, lambda: _fetch(tenant, compute), force=force)
+        return single_flight(key, ttl, lambda: _fetch(tenant, compute), force=force)
     except WaitedTooLong:
         return Fetched(None, Problem(_("Timed out waiting for another refresh.")), timezone.now())
 
