@@ -1,7 +1,7 @@
 """Many jobs at once: a tenant's list, per-tenant statistics, failures grouped by cause.
 
-Every upstream read goes through `shared`, so many viewers cost one call per interval. Results
-hold a `Problem` instead of raising, so one broken tenant never breaks a page about many.
+Every upstream read goes through `single_flight`, so many viewers cost one call per interval.
+Results are `Outcome`s, not exceptions, so one broken tenant never breaks a page about many.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -24,10 +24,10 @@ from . import drs
 from .drs import JobFilters, JobPage, JobSummary
 from .drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TRANSFERRING
 from .hints import Hint, hints_for, signature
-from .job_state import interval
+from .job_state import interval, lock_seconds
 from .models import Tenant
-from .single_flight import WaitedTooLong, single_flight
-from .tenant_client import client_for, explain
+from .single_flight import Outcome, single_flight
+from .tenant_client import client_for
 
 T = TypeVar("T")
 PAGE_SIZE = 1000  # the documented list has no maximum; Terraform asks for 2000
@@ -35,26 +35,6 @@ RECENT_DAYS = 14
 MAX_RECENT_PAGES = 5
 MAX_FAILED = 1000
 STATUSES = (TRANSFERRING, SUCCESS, FAILED, PRECHECK_FAILED)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What went wrong with one tenant, in words, with the references support needs."""
-
-    message: str
-    error_code: str = ""
-    request_id: str = ""
-
-    @classmethod
-    def of(cls, error: drs.DrsError, tenant: Tenant) -> Problem:
-        return cls(explain(error, tenant), error.error_code, error.request_id)
-
-
-@dataclass(frozen=True)
-class Fetched(Generic[T]):
-    value: T | None
-    problem: Problem | None
-    fetched_at: datetime
 
 
 class Budget:
@@ -66,22 +46,12 @@ class Budget:
     def client(self, tenant: Tenant, language: str) -> drs.DrsClient:
         remaining = self.ends - time.monotonic()
         if remaining <= 0.05:
-            raise drs.UpstreamUnavailable(_("Timed out"))
+            raise drs.UpstreamUnavailable(_("the time for this tenant ran out"))
         return client_for(tenant, language, deadline=remaining)
 
 
-def _fetch(tenant: Tenant, compute: Callable[[], T]) -> Fetched[T]:
-    try:
-        return Fetched(compute(), None, timezone.now())
-    except drs.DrsError as error:
-        return Fetched(None, Problem.of(error, tenant), timezone.now())
-
-
-def _shared(key: str, ttl: float, tenant: Tenant, compute: Callable[[], T], force=False):
-    try:
-        return single_flight(key, ttl, lambda: _fetch(tenant, compute), force=force)
-    except WaitedTooLong:
-        return Fetched(None, Problem(_("Timed out waiting for another refresh.")), timezone.now())
+def _shared(key: str, ttl: float, compute: Callable[[], T], force: bool = False) -> Outcome[T]:
+    return single_flight(key, ttl, compute, lock_seconds=lock_seconds(), force=force)
 
 
 def _digest(*parts: object) -> str:
@@ -99,15 +69,15 @@ def tenant_jobs(
     offset: int,
     language: str,
     force: bool = False,
-) -> Fetched[JobPage]:
+) -> Outcome[JobPage]:
     """One page of the list. Raises InvalidFilter (before any call) for bad filters."""
     params = filters.params()
-    key = f"list:{tenant.pk}:{_digest(params, limit, offset)}"
+    key = f"list:{tenant.pk}:{language}:{_digest(params, limit, offset)}"
 
     def compute() -> JobPage:
         return client_for(tenant, language).list_jobs(filters, limit=limit, offset=offset)
 
-    return _shared(key, interval(), tenant, compute, force=force)
+    return _shared(key, interval(), compute, force=force)
 
 
 def all_jobs(tenant: Tenant, filters: JobFilters, language: str, cap: int) -> Iterable[JobSummary]:
@@ -150,7 +120,7 @@ class TenantStats:
         return None if finished == 0 else sum(d.success for d in week) / finished
 
 
-def tenant_stats(tenant: Tenant, language: str, budget_seconds: float) -> Fetched[TenantStats]:
+def tenant_stats(tenant: Tenant, language: str, budget_seconds: float) -> Outcome[TenantStats]:
     def compute() -> TenantStats:
         budget = Budget(budget_seconds)
         counts = {}
@@ -171,7 +141,7 @@ def tenant_stats(tenant: Tenant, language: str, budget_seconds: float) -> Fetche
         return TenantStats(counts, total, running, failed, _per_day(recent), truncated)
 
     ttl = settings.OVERVIEW_REFRESH_SECONDS
-    return _shared(f"stats:{tenant.pk}:{language}", ttl, tenant, compute)
+    return _shared(f"stats:{tenant.pk}:{language}", ttl, compute)
 
 
 def _recent_jobs(
@@ -213,12 +183,12 @@ def _per_day(jobs: Iterable[JobSummary]) -> tuple[Day, ...]:
 
 
 def in_parallel(
-    tenants: list[Tenant], work: Callable[[Tenant], Fetched[T]], language: str
-) -> list[tuple[Tenant, Fetched[T]]]:
-    """Run `work` for each tenant, a few at a time; a tenant that overruns gets a Problem."""
+    tenants: list[Tenant], work: Callable[[Tenant], Outcome[T]], language: str
+) -> list[tuple[Tenant, Outcome[T]]]:
+    """Run `work` for each tenant, a few at a time; a tenant that overruns gets an error."""
     timeout = settings.OVERVIEW_TENANT_TIMEOUT
 
-    def run(tenant: Tenant) -> Fetched[T]:
+    def run(tenant: Tenant) -> Outcome[T]:
         with translation.override(language):  # threads do not inherit the request's language
             return work(tenant)
 
@@ -232,8 +202,8 @@ def in_parallel(
             try:
                 results.append((tenant, future.result(timeout=max(ends - time.monotonic(), 0))))
             except FutureTimeout:
-                message = _("No answer within %(s)d seconds.") % {"s": timeout}
-                results.append((tenant, Fetched(None, Problem(message), timezone.now())))
+                late = drs.UpstreamUnavailable(_("no answer within %(s)d seconds") % {"s": timeout})
+                results.append((tenant, Outcome(None, late, timezone.now())))
         return results
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -242,7 +212,7 @@ def in_parallel(
 # -- failures grouped by cause (triage) --------------------------------------------------------
 
 
-def failed_jobs(tenant: Tenant, language: str, budget_seconds: float) -> Fetched[tuple]:
+def failed_jobs(tenant: Tenant, language: str, budget_seconds: float) -> Outcome[tuple]:
     def compute() -> tuple[JobSummary, ...]:
         budget = Budget(budget_seconds)
         found: list[JobSummary] = []
@@ -261,7 +231,7 @@ def failed_jobs(tenant: Tenant, language: str, budget_seconds: float) -> Fetched
         return tuple(found)
 
     ttl = settings.OVERVIEW_REFRESH_SECONDS
-    return _shared(f"failed:{tenant.pk}:{language}", ttl, tenant, compute)
+    return _shared(f"failed:{tenant.pk}:{language}", ttl, compute)
 
 
 @dataclass
@@ -293,7 +263,7 @@ class Group:
 
 
 def group_failures(
-    results: list[tuple[Tenant, Fetched[tuple]]], since: datetime | None
+    results: list[tuple[Tenant, Outcome[tuple]]], since: datetime | None
 ) -> list[Group]:
     groups: dict[str, Group] = {}
     for tenant, fetched in results:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import crypto, drs
 from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCredentials, endpoints_for
 from .models import Tenant
+from .single_flight import Outcome, attempt
 
 CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 
@@ -94,69 +95,6 @@ def _build_client(tenant: Tenant, language: str | None, deadline: float | None) 
     )
 
 
-def explain(error: drs.DrsError, tenant: Tenant | None = None) -> str:
-    """One plain sentence on what went wrong and what to check."""
-    aksk = tenant is not None and tenant.auth_method == Tenant.AuthMethod.AKSK
-    if isinstance(error, EndpointRefused | CredentialsUnavailable):
-        return str(error.error_msg)
-    if isinstance(error, drs.AuthenticationFailed):
-        if aksk:
-            return _(
-                "The gateway refused the AK/SK signature: check the access key, the secret key "
-                "and this server's clock."
-            )
-        return _("IAM or DRS refused the credentials: check the account, user and password.")
-    if isinstance(error, drs.PermissionDenied):
-        return _(
-            "The credentials work but lack DRS permissions for this project: check the project "
-            "id and the user's DRS policies."
-        )
-    if isinstance(error, drs.Throttled):
-        return _("The API gateway is throttling these credentials; try again in a minute.")
-    if isinstance(error, drs.UpstreamUnavailable) and error.status:
-        return _("DRS is unavailable: it answered HTTP %(status)d (%(reason)s).") % {
-            "status": error.status,
-            "reason": error.error_msg,
-        }
-    if isinstance(error, drs.UpstreamUnavailable):
-        return _("Could not reach the endpoint: %(reason)s.") % {"reason": error.error_msg}
-    if isinstance(error, drs.BadUpstreamResponse):
-        return _("The endpoint answered with something that is not the DRS API: %(reason)s.") % {
-            "reason": error.error_msg
-        }
-    if isinstance(error, drs.RequestRejected) and error.status == 404:
-        return _(
-            "The endpoint does not serve the DRS v5 backup-migration API: check the region or "
-            "the endpoint."
-        )
-    return _("DRS refused the request: %(reason)s") % {"reason": error.error_msg}
-
-
-def reference(error: drs.DrsError) -> str:
-    """`[DRS.10000010] (request id …)`: what a support ticket needs."""
-    parts = []
-    if error.error_code:
-        parts.append(f"[{error.error_code}]")
-    elif error.status:
-        parts.append(f"[HTTP {error.status}]")
-    if error.request_id:
-        parts.append(_("(request id %(id)s)") % {"id": error.request_id})
-    return " ".join(parts)
-
-
-def describe(error: drs.DrsError, tenant: Tenant | None = None) -> str:
-    """The plain sentence with its references, for one line of text (CLI, exports, tests)."""
-    return f"{explain(error, tenant)} {reference(error)}".strip()
-
-
-def check_connection(tenant: Tenant) -> tuple[bool, str]:
-    """Fetch a token or sign a one-job list call: (works, what we found)."""
-    try:
-        page = client_for(tenant).list_jobs(limit=1)
-    except drs.DrsError as error:
-        return False, describe(error, tenant)
-    return True, ngettext(
-        "Connected: %(count)d job visible in this project.",
-        "Connected: %(count)d jobs visible in this project.",
-        page.count,
-    ) % {"count": page.count}
+def check_connection(tenant: Tenant) -> Outcome[int]:
+    """Fetch a token or sign a one-job list call: the number of jobs the project holds."""
+    return attempt(lambda: client_for(tenant).list_jobs(limit=1).count)

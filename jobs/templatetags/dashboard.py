@@ -1,17 +1,19 @@
-"""Display helpers: times with UTC on hover, sizes, durations, booleans in words, status badges."""
+"""Display helpers: times with UTC on hover, status badges, failures in words; the value
+formatters of `jobs.formatting`, as filters."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from .. import messages
 from ..drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TRANSFERRING
+from ..formatting import human_bytes, human_duration, yes_no
 
 register = template.Library()
 
@@ -38,37 +40,15 @@ def when(value: datetime | None, empty: str = "—"):
     )
 
 
-@register.filter
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "—"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
+register.filter("human_bytes", human_bytes)
+register.filter("human_duration", human_duration)
+register.filter("yes_no", yes_no)
 
 
-@register.filter
-def human_duration(value: timedelta | None) -> str:
-    if value is None:
-        return "—"
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
-    if minutes:
-        return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
-    return ngettext("%(s)d second", "%(s)d seconds", seconds) % {"s": seconds}
-
-
-@register.filter
-def yes_no(value: bool | None) -> str:
-    if value is None:
-        return _("not given")
-    return _("yes") if value else _("no")
+@register.simple_tag
+def explain(error, tenant=None) -> str:
+    """The failure as one sentence in the reader's language (`jobs.messages`)."""
+    return messages.explain(error, tenant)
 
 
 @register.simple_tag

@@ -19,9 +19,10 @@ from ..drs import InvalidFilter
 from ..drs.models import TRANSFERRING
 from ..export import csv_response, json_response
 from ..forms import JobListForm, TriageForm
+from ..messages import describe
 from ..models import UserPreference
 from ..serialize import SUMMARY_FIELDS, summary_to_api
-from ..tenant_client import describe, drs_language
+from ..tenant_client import drs_language
 
 REMEMBERED = ("status", "name", "created_from", "completed_from", "instance", "tags", "sort",
               "dir", "size")  # fmt: skip
@@ -84,7 +85,7 @@ def _list_page(request, tenant, form, fetched, status: int = 200) -> HttpRespons
         "form": form,
         "fetched": fetched,
         "page": page,
-        "polling": running or bool(fetched and fetched.problem),
+        "polling": running or bool(fetched and fetched.error),
         "poll_seconds": settings.JOB_REFRESH_SECONDS,
         "query": query.urlencode(),
         "number": number,
@@ -174,10 +175,11 @@ def failures(request: HttpRequest) -> HttpResponse:
         tenants, lambda t: selectors.failed_jobs(t, language, timeout), get_language()
     )
     groups = selectors.group_failures(results, since)
-    problems = [(t, f.problem) for t, f in results if f.problem]
+    problems = [(t, f.error) for t, f in results if f.error]
     export = request.GET.get("format")
     if export in ("csv", "json"):
-        return _export_failures(groups, export, [f"{t.slug}: {p.message}" for t, p in problems])
+        incomplete = [f"{t.slug}: {describe(error, t)}" for t, error in problems]
+        return _export_failures(groups, export, incomplete)
     context = {
         "form": form,
         "groups": groups,

@@ -5,19 +5,21 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
-from .. import drs
+from .. import drs, presenter
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
 from ..job_state import JobState, NoSnapshot, interval, job_state
+from ..messages import explain
+from ..models import JobStatusChange
 from ..tenant_client import drs_language
 
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
+FILES_SHOWN = 500
 
 
 @tenant_role(Role.VIEWER)
@@ -30,17 +32,20 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
             tenant, job_id, language=drs_language(), force=request.GET.get("refresh") == "1"
         )
     except (drs.JobNotFound, drs.InvalidJobId) as error:
-        return _failure(request, tenant, job_id, error, _not_found_text(error), status=404)
+        return _failure(request, tenant, job_id, error, status=404)
     except NoSnapshot as failure:
         if live:
             return _failed_poll(request, tenant, job_id, failure, errors)
         status = 503 if isinstance(failure.error, drs.Throttled | drs.UpstreamUnavailable) else 502
-        return _failure(request, tenant, job_id, failure.error, failure.reason, status=status)
+        return _failure(request, tenant, job_id, failure.error, status=status)
 
     context = _context(request, tenant, state, errors + 1 if state.is_stale else 0)
     if not live:
+        context["history"] = _history(tenant, job_id)
         return render(request, "jobs/job.html", context)
     context["changed"] = request.GET.get("seen") != state.job.status or "refresh" in request.GET
+    if context["changed"]:
+        context["history"] = _history(tenant, job_id)
     response = render(request, "jobs/job.html#live-update", context)
     if state.job.is_terminal and not state.is_stale:
         response.status_code = HTMX_STOP_POLLING
@@ -49,20 +54,28 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
 
 def _context(request, tenant, state: JobState, errors: int) -> dict:
     job = state.job
+    files = job.backup_info.files
     return {
         "tenant": tenant,
-        "role": request.role,
         "state": state,
         "job": job,
-        "job_id": state.snapshot.job_id,
-        "history": list(state.snapshot.history.all()) if state.snapshot.pk else [],
+        "job_id": state.job_id,
+        "summary": presenter.summary(job),
+        "db_state": presenter.database_state(job),
+        "sections": presenter.sections(job),
         "hints": hints_for(job.error_log),
-        "files": job.backup_info.files,
-        "now": timezone.now(),
+        "files": files,
+        "files_shown": files[:FILES_SHOWN],
+        "files_hidden": len(files) > FILES_SHOWN,
+        "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
         "poll_seconds": interval(),
         "poll_errors": min(errors, MAX_BACKOFF_STEPS),
         "polling": not job.is_terminal or state.is_stale,
     }
+
+
+def _history(tenant, job_id: str) -> list:
+    return list(JobStatusChange.objects.filter(snapshot__tenant=tenant, snapshot__job_id=job_id))
 
 
 def _failed_poll(request, tenant, job_id, failure: NoSnapshot, errors: int) -> HttpResponse:
@@ -70,23 +83,15 @@ def _failed_poll(request, tenant, job_id, failure: NoSnapshot, errors: int) -> H
     context = {
         "tenant": tenant,
         "job_id": job_id,
-        "failure": failure.reason,
         "error": failure.error,
         "poll_seconds": interval(),
         "poll_errors": min(errors + 1, MAX_BACKOFF_STEPS),
         "polling": True,
-        "now": timezone.now(),
     }
     return render(request, "jobs/job.html#live-failure", context)
 
 
-def _not_found_text(error: drs.DrsError) -> str:
-    if isinstance(error, drs.InvalidJobId):
-        return _("This is not a DRS job id: a job id has only letters, digits and hyphens.")
-    return _("DRS has no job with this id in this tenant's project.")
-
-
-def _failure(request, tenant, job_id, error, explanation: str, status: int) -> HttpResponse:
+def _failure(request, tenant, job_id, error: drs.DrsError, status: int) -> HttpResponse:
     response = render(
         request,
         "jobs/job_failure.html",
@@ -94,7 +99,6 @@ def _failure(request, tenant, job_id, error, explanation: str, status: int) -> H
             "tenant": tenant,
             "job_id": job_id,
             "error": error,
-            "explanation": explanation,
             "credentials_problem": isinstance(error, drs.AuthenticationFailed),
             "is_admin": request.role == Role.ADMIN,
             "retry_seconds": interval() * 2,
@@ -113,9 +117,9 @@ def job_error_log(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     try:
         state = job_state(tenant, job_id, language=drs_language())
     except (drs.JobNotFound, drs.InvalidJobId) as error:
-        return HttpResponse(_not_found_text(error), content_type=TEXT, status=404)
+        return HttpResponse(explain(error, tenant), content_type=TEXT, status=404)
     except NoSnapshot as failure:
-        return HttpResponse(failure.reason, content_type=TEXT, status=503)
+        return HttpResponse(explain(failure.error, tenant), content_type=TEXT, status=503)
     response = HttpResponse(state.job.error_log, content_type=TEXT)
     response["Content-Disposition"] = f'attachment; filename="{job_id}-error-log.txt"'
     return response

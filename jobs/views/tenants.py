@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import audit
 from ..access import signed_in, superuser, tenant_role, visible_tenants
 from ..forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
+from ..messages import connection_message
 from ..models import AuditEvent, Membership, Role, Tenant
 from ..tenant_client import check_connection
 
@@ -93,7 +94,8 @@ def _connection_result(request, form: TenantForm, tenant: Tenant | None) -> Http
     """Tests what the form holds now, without saving it; empty secrets mean the stored ones."""
     if form.is_valid():
         candidate = form.save(commit=False)
-        ok, message = check_connection(candidate)
+        outcome = check_connection(candidate)
+        ok, message = outcome.ok, connection_message(outcome, candidate)
         audit.record(
             Action.CONNECTION_TESTED,
             request=request,

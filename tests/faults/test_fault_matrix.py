@@ -22,9 +22,9 @@ from django.core.management.base import CommandError
 
 from jobs import drs
 from jobs.drs.errors import error_for_response
+from jobs.messages import explain
 from jobs.models import JobSnapshot, JobStatusChange
 from jobs.simulator import faults
-from jobs.tenant_client import explain
 
 pytestmark = pytest.mark.django_db
 

@@ -18,13 +18,14 @@ from typing import TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from jobs import drs
+from jobs import drs, presenter
 from jobs.drs.models import BackupFile, Job
+from jobs.formatting import human_duration
 from jobs.hints import hints_for
+from jobs.messages import describe, reference
 from jobs.models import Tenant
 from jobs.serialize import job_to_api, summary_to_api
-from jobs.templatetags.dashboard import human_bytes, human_duration, yes_no
-from jobs.tenant_client import client_for, describe, reference
+from jobs.tenant_client import client_for
 
 T = TypeVar("T")
 NOT_FOUND, UPSTREAM = 1, 2
@@ -135,22 +136,18 @@ class Command(BaseCommand):
 
 def job_text(job: Job, tenant: Tenant, now: datetime | None = None) -> list[str]:
     """The job page's facts, in its order, as lines of plain text. Times in UTC."""
-    o, target, backup, base = job.options, job.target_db_info, job.backup_info, job.base_info
+    state = presenter.database_state(job)
     lines = [clean(job.name) or "(unnamed job)", ""]
     lines += facts(
         [
             ("Status", clean(job.status) or "(no status)"),
             ("Job id", clean(job.id)),
-            ("Tenant", f"{tenant.name} ({tenant.slug})"),
-            ("Engine", clean(base.engine_type) or "—"),
-            ("Created", utc(job.create_time, " UTC")),
-            ("Finished", utc(job.finish_time, " UTC") if job.is_terminal else "still running"),
-            (
-                "Duration" if job.is_terminal else "Elapsed",
-                human_duration(job.duration(now)),
-            ),
+            ("Tenant", f"{clean(tenant.name)} ({tenant.slug})"),
+            *(fact_text(fact) for fact in presenter.summary(job, now)),
+            ("Database state", f"{state.headline} {state.detail}".strip()),
         ]
     )
+    lines += [f"Warning: {warning}" for warning in state.warnings]
 
     if job.is_failed or job.error_log:
         lines += section("Error log")
@@ -169,86 +166,30 @@ def job_text(job: Job, tenant: Tenant, now: datetime | None = None) -> list[str]
         else:
             lines.append("DRS gave no error log for this failure.")
 
-    lines += section("Backup files")
-    source = {"OBS": "OBS bucket", "RDS": "RDS backup"}.get(backup.file_source)
-    count = len(backup.files)
-    lines += facts(
-        [
-            ("Source", source or clean(backup.file_source) or "—"),
-            *([("Bucket", clean(backup.bucket_name))] if backup.bucket_name else []),
-            ("Files", f"{count}, total {human_bytes(backup.total_bytes)}" if count else "0"),
-        ]
-    )
-    if backup.files:
-        lines.append("")
-        lines += table(("FILE NAME", "SIZE", "LAST MODIFIED (UTC)"), map(file_row, backup.files))
-
-    lines += section("Target instance")
-    lines += facts(
-        [
-            ("Instance id", clean(target.target_instance_id) or "—"),
-            ("Instance name", clean(job.instance_name) or "—"),
-            ("FileStream", clean(target.ms_file_stream_status) or "not given"),
-            ("RDS backup file id", clean(target.file_id) or "none (restored from OBS)"),
-        ]
-    )
-
-    lines += section("Restore options")
-    recovery = {"full": "Full migration", "incre": "Incremental migration"}
-    last_backup = yes_no(o.is_last_backup)
-    if o.is_last_backup:
-        last_backup += " (the databases become available once this restore finishes)"
-    elif o.is_last_backup is False:
-        last_backup += (
-            " (more backups are expected: the databases stay restoring, unavailable, until the "
-            "last backup is restored)"
-        )
-    consistency = {"sync": "synchronous", "async": "asynchronous"}
-    options = [
-        ("Recovery mode", recovery.get(o.recovery_mode) or clean(o.recovery_mode) or "not given"),
-        ("Last backup", last_backup),
-        ("Overwrites the existing database", yes_no(o.is_cover)),
-        ("Pre-check before restoring", yes_no(o.is_precheck)),
-        ("Deletes the downloaded backup file afterwards", yes_no(o.is_delete_backup_file)),
-        (
-            "Consistency check (DBCC)",
-            consistency.get(o.consistency_check_mode)
-            or clean(o.consistency_check_mode)
-            or "not given",
-        ),
-        (
-            "Databases to restore",
-            "all databases in the backup"
-            if o.is_default_restore or not o.db_names
-            else ", ".join(map(clean, o.db_names)),
-        ),
-    ]
-    for old, new in o.reset_db_name_map:
-        options.append(("Renamed", f"{clean(old) or 'the database in the backup'} → {clean(new)}"))
-    if job.new_db_names is None:
-        new_names = clean(job.new_db_names_raw) or "not given"
-    else:
-        new_names = ", ".join(map(clean, job.new_db_names)) or "none"
-    options.append(("New database names", new_names))
-    lines += facts(options)
-
-    lines += section("Basic information")
-    ep = base.enterprise_project_id
-    lines += facts(
-        [
-            ("Description", clean(base.description) or "—"),
-            ("Tags", ", ".join(f"{clean(t.key)}={clean(t.value)}" for t in base.tags) or "—"),
-            ("Enterprise project", "default (0)" if ep == "0" else clean(ep) or "—"),
-        ]
-    )
-    lines += ["", f"Request id: {job.request_id or '—'}"]
+    for part in presenter.sections(job):
+        lines += section(part.title)
+        lines += facts([fact_text(fact) for fact in part.facts])
+        if part.id == "files" and job.backup_info.files:
+            lines.append("")
+            lines += table(
+                ("FILE NAME", "SIZE", "LAST MODIFIED (UTC)"), map(file_row, job.backup_info.files)
+            )
+    lines += ["", f"Request id: {clean(job.request_id) or '—'}"]
     return lines
+
+
+def fact_text(fact: presenter.Fact) -> tuple[str, str]:
+    if fact.kind == presenter.TIME:
+        value = utc(fact.value, " UTC")
+    elif fact.kind == presenter.CODES:
+        value = ", ".join(map(clean, fact.value))
+    else:
+        value = clean(str(fact.value))
+    return fact.label, f"{value} ({fact.note})" if fact.note else value
 
 
 def file_row(file: BackupFile) -> tuple[str, str, str]:
     size = clean(file.size_text) or "—"
-    if file.size_bytes is not None:
-        size += f" ({human_bytes(file.size_bytes)})"
     modified = utc(file.last_modified) if file.last_modified else clean(file.last_modified_raw)
     return clean(file.name), size, modified or "—"
 

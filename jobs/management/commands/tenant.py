@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs import audit
 from jobs.drs import REGIONS
 from jobs.forms import TenantForm
+from jobs.messages import connection_message
 from jobs.models import Membership, Role, Tenant
 from jobs.tenant_client import check_connection
 
@@ -92,7 +93,8 @@ class Command(BaseCommand):
 
     def _test(self, *, slug, **options):
         tenant = self._tenant(slug)
-        ok, message = check_connection(tenant)
+        outcome = check_connection(tenant)
+        ok, message = outcome.ok, connection_message(outcome, tenant)
         audit.record(Action.CONNECTION_TESTED, actor_name="manage.py", tenant=tenant, ok=ok)
         if not ok:
             raise CommandError(message)
