@@ -44,6 +44,7 @@ TEXT: dict[int, str] = {
     1834: r"cannot be overwritten\.\s+It is being used by database",
     3013: r"\bis terminating abnormally",
     3014: r"successfully processed \d+ pages in",
+    3041: r"BACKUP failed to complete the command",
     3101: r"exclusive access could not be obtained because the database is in use",
     3117: r"cannot be restored because no files are ready to rollforward",
     3119: r"problems were identified while planning for the RESTORE statement",
@@ -83,7 +84,7 @@ TEXT: dict[int, str] = {
 
 # Messages that never name the cause: progress, and the wrappers SQL Server prints after it.
 INFORMATIONAL = frozenset({3014, 3211, 4035})
-WRAPPERS = frozenset({3013, 3119})
+WRAPPERS = frozenset({3013, 3041, 3119})
 
 
 def _sql(*numbers: int) -> str:
@@ -145,6 +146,7 @@ HINTS: tuple[Hint, ...] = (
             "DRS's agency (authorization) still allows reading this bucket, and that the bucket "
             "belongs to the same account and region as the RDS instance."
         ),
+        unless=("obs-kms", "obs-storage-class"),
     ),
     _hint(
         "obs-missing",
@@ -164,6 +166,17 @@ HINTS: tuple[Hint, ...] = (
         _(
             "The selected RDS backup was deleted or is past its retention period. Choose "
             "another backup; a restore from an RDS backup only takes a full backup."
+        ),
+    ),
+    _hint(
+        "switchover",
+        r"(?:primary/standby|primary-standby|master/slave|active/standby|HA) "
+        r"(?:switchover|failover|switch)|\bswitchover\b|\bfailover\b",
+        _("The target instance switched over during the job"),
+        _(
+            "A primary/standby switchover of the target instance interrupts the migration. Avoid "
+            "switchovers, maintenance and instance changes while a job runs, check the "
+            "instance's events, then run the job again from the full backup."
         ),
     ),
     # --- 3201: the OS error number says why the backup device could not be opened -------------
@@ -455,17 +468,6 @@ HINTS: tuple[Hint, ...] = (
         ),
         numbers=[4319],
     ),
-    _hint(
-        "switchover",
-        r"(?:primary/standby|primary-standby|master/slave|active/standby|HA) "
-        r"(?:switchover|failover|switch)|\bswitchover\b|\bfailover\b",
-        _("The target instance switched over during the job"),
-        _(
-            "A primary/standby switchover of the target instance interrupts the migration. Avoid "
-            "switchovers, maintenance and instance changes while a job runs, check the "
-            "instance's events, then run the job again from the full backup."
-        ),
-    ),
     # --- Last: the wrapper, only when nothing specific matched -------------------------------
     _hint(
         "3013",
@@ -489,6 +491,8 @@ _HEADER = re.compile(
     r"[ \t]*(?P<rest>.*)$",
     re.IGNORECASE,
 )
+# "2024-08-19 02:28:01.12 spid57      " in front of each line of the SQL Server error log.
+_ERRORLOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\s+\S+\s+")
 _NUMBER_IN_TEXT = re.compile(r"(?<!system )\b(?:msg|error)[\s:#]*(\d{3,5})\b", _FLAGS)
 _TEXT_RES = {number: re.compile(text, _FLAGS) for number, text in TEXT.items()}
 
@@ -506,6 +510,7 @@ def messages(error_log: str) -> list[Message]:
     found: list[Message] = []
     header: re.Match | None = None
     for line in (error_log or "").splitlines():
+        line = _ERRORLOG_PREFIX.sub("", line)
         if not line.strip():
             continue
         match = _HEADER.match(line)
@@ -539,6 +544,8 @@ def _message(header: re.Match | None, text: str) -> Message:
         found = _NUMBER_IN_TEXT.search(text)
         if found:
             number = int(found.group(1))
+            if text[found.end() :].startswith(":"):  # "… SQL Server error 3201: Cannot open …"
+                text = text[found.end() + 1 :].strip()
         else:
             number = next((n for n, rx in _TEXT_RES.items() if rx.search(text)), None)
     return Message(number, level, text, raw)
@@ -559,7 +566,7 @@ def hints_for(error_log: str) -> list[Hint]:
 
 # --- Grouping -----------------------------------------------------------------------------------
 
-_OS_ERROR_TEXT = re.compile(r"(error\s*'?\d+)\([^)]*\)'?", re.IGNORECASE)  # error 2(The system…)
+_OS_ERROR_TEXT = re.compile(r"(error\s*)'?(\d+)\([^)]*\)'?", re.IGNORECASE)  # error 2(The system…)
 _KEEP_NUMBER = re.compile(r"\b(error\s*)(\d+)", re.IGNORECASE)  # OS error numbers name a cause
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]")
 _PATH = re.compile(
@@ -596,7 +603,7 @@ def signature(error_log: str) -> str:
     if not found:
         return ""
     cause = _cause(found)
-    text = _OS_ERROR_TEXT.sub(r"\1", cause.text)
+    text = _OS_ERROR_TEXT.sub(r"\1\2", cause.text)
     text = _KEEP_NUMBER.sub(lambda m: f"{m[1]}§{m[2]}", text)
     text = _QUOTED.sub("'*'", text)
     text = _PATH.sub("*", text)
