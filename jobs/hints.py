@@ -497,6 +497,9 @@ _NUMBER_IN_TEXT = re.compile(r"(?<!system )\b(?:msg|error)[\s:#]*(\d{3,5})\b", _
 _TEXT_RES = {number: re.compile(text, _FLAGS) for number, text in TEXT.items()}
 
 
+MAX_LOG_CHARS = 200_000  # the cause comes first; a runaway log must not cost more
+
+
 @dataclass(frozen=True)
 class Message:
     number: int | None  # from the header, "error N" in the text, or the text itself
@@ -509,7 +512,7 @@ def messages(error_log: str) -> list[Message]:
     """The log as SQL Server messages: each header with its line of text, other lines alone."""
     found: list[Message] = []
     header: re.Match | None = None
-    for line in (error_log or "").splitlines():
+    for line in (error_log or "")[:MAX_LOG_CHARS].splitlines():
         line = _ERRORLOG_PREFIX.sub("", line)
         if not line.strip():
             continue
@@ -570,7 +573,8 @@ _OS_ERROR_TEXT = re.compile(r"(error\s*)'?(\d+)\([^)]*\)'?", re.IGNORECASE)  # e
 _KEEP_NUMBER = re.compile(r"\b(error\s*)(\d+)", re.IGNORECASE)  # OS error numbers name a cause
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]")
 _PATH = re.compile(
-    r"(?:[A-Za-z]:\\|\\\\|/)[^\s'\"]*|\b[\w.-]+\.(?:bak|trn|dif|diff|log|mdf|ndf|ldf|zip|rar|7z)\b",
+    r"(?:\b[A-Za-z]:\\|\\\\|(?<![\w/])/)[^\s'\"]*"  # D:\…, \\server\…, /var/…
+    r"|\b[\w.-]+\.(?:bak|trn|dif|diff|log|mdf|ndf|ldf|zip|rar|7z)\b",  # bare file names
     re.IGNORECASE,
 )
 _HEX = re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{8}-[0-9a-f-]{27}\b", re.IGNORECASE)
