@@ -193,7 +193,7 @@ def test_a_failed_job_leads_with_its_error_log_and_a_hint(viewer, live_server, t
     assert headings.index("Error log") < headings.index("Backup files"), headings
     section = page.locator("#error-log-section")
     hints = section.locator(".hint strong")
-    expect(hints.first).to_have_text("The backup file could not be opened")  # the cause first
+    expect(hints.first).to_have_text("The backup file could not be opened: it was not found")
     expect(section.locator("#error-log")).to_contain_text("Msg 3201")
     copy = section.locator("button.copy[data-copy='#error-log']")
     expect(copy).to_be_visible()

@@ -106,7 +106,7 @@ def test_show_failed_job_has_error_log_and_hint(tenant):
     out = jobs("show", tenant.slug, job_id_named(tenant, "restore-salesdb-missing"))
     assert "Status:" in out and "FAILED" in out
     assert "Error log\n---------" in out
-    assert "Hint: The backup file could not be opened." in out
+    assert "Hint: The backup file could not be opened: it was not found." in out
     assert "Msg 3201" in out
     assert out.index("Error log") < out.index("Backup files")  # first, as on the page
 
