@@ -62,16 +62,18 @@ def tenant_role(minimum: Role) -> Callable[[Callable], Callable]:
 
 
 def tenant_for(user, slug: str) -> tuple[Tenant, Role]:
-    """The tenant and the user's role in it; 404 for outsiders."""
-    tenant = Tenant.objects.filter(slug=slug).first()
-    if tenant is None:
-        raise Http404
+    """The tenant and the user's role in it, in one query; 404 for outsiders."""
     if user.is_superuser:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise Http404
         return tenant, Role.ADMIN
-    membership = Membership.objects.filter(user=user, tenant=tenant).only("role").first()
+    membership = (
+        Membership.objects.select_related("tenant").filter(user=user, tenant__slug=slug).first()
+    )
     if membership is None:
         raise Http404
-    return tenant, Role(membership.role)
+    return membership.tenant, Role(membership.role)
 
 
 def visible_tenants(user) -> QuerySet[Tenant]:

@@ -7,7 +7,7 @@ class JobsConfig(AppConfig):
     verbose_name = "DRS backup migration jobs"
 
     def ready(self) -> None:
-        from . import audit  # noqa: F401  (connects the sign-in receivers)
+        from . import audit, signed_in_users  # noqa: F401  (connect their signal receivers)
 
         checks.register(check_access_policies, checks.Tags.security)
 

@@ -5,7 +5,10 @@ from urllib.parse import unquote
 
 from django.utils import timezone
 
+from .models import UserPreference
+
 TZ_COOKIE = "tz"  # set by static/js/app.js from the browser's time zone
+TZ_SESSION = "time_zone"  # the user's chosen zone, copied into the session: no query per request
 
 
 def valid_zone(name: str) -> zoneinfo.ZoneInfo | None:
@@ -26,14 +29,24 @@ class TimezoneMiddleware:
     def __call__(self, request):
         chosen = ""
         if request.user.is_authenticated:
-            preference = getattr(request.user, "preference", None)
-            chosen = preference.time_zone if preference else ""
+            if TZ_SESSION not in request.session:
+                remember_zone(request, _chosen_zone(request.user))
+            chosen = request.session[TZ_SESSION]
         zone = valid_zone(chosen) or valid_zone(unquote(request.COOKIES.get(TZ_COOKIE, "")))
         if zone:
             timezone.activate(zone)
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+def _chosen_zone(user) -> str:
+    preference = UserPreference.objects.filter(user=user).only("time_zone").first()
+    return preference.time_zone if preference else ""
+
+
+def remember_zone(request, name: str) -> None:
+    request.session[TZ_SESSION] = name
 
 
 class ContentSecurityPolicyMiddleware:

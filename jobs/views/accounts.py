@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import audit
 from ..access import public, signed_in
+from ..middleware import remember_zone
 from ..models import UserPreference
 
 MAX_FAILURES_PER_USER = 5
@@ -98,6 +99,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             preference.time_zone = zone
             preference.save(update_fields=["time_zone"])
+            remember_zone(request, zone)
             translation.activate(language)
             messages.success(request, _("Preferences saved."))
             response = redirect("preferences")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
@@ -12,7 +15,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import drs, presenter
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
-from ..job_state import JobState, NoSnapshot, interval, job_state
+from ..job_state import JobState, NoSnapshot, interval, job_state, shared_key
 from ..messages import explain
 from ..models import JobStatusChange
 from ..tenant_client import drs_language
@@ -39,20 +42,41 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         status = 503 if isinstance(failure.error, drs.Throttled | drs.UpstreamUnavailable) else 502
         return _failure(request, tenant, job_id, failure.error, status=status)
 
-    context = _context(request, tenant, state, errors + 1 if state.is_stale else 0)
+    poll_errors = errors + 1 if state.is_stale else 0
     if not live:
+        context = _context(tenant, state, poll_errors)
         context["history"] = _history(tenant, job_id)
         return render(request, "jobs/job.html", context)
-    context["changed"] = request.GET.get("seen") != state.job.status or "refresh" in request.GET
-    if context["changed"]:
-        context["history"] = _history(tenant, job_id)
-    response = render(request, "jobs/job.html#live-update", context)
+    response = HttpResponse(_live_update(request, tenant, state, poll_errors))
     if state.job.is_terminal and not state.is_stale:
         response.status_code = HTMX_STOP_POLLING
     return response
 
 
-def _context(request, tenant, state: JobState, errors: int) -> dict:
+def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
+    """The header, and the other sections when the status changed. An unchanged header is the
+    same for every watcher in one language and time zone: rendered once per fetch."""
+    changed = request.GET.get("seen") != state.job.status or "refresh" in request.GET
+    key = None
+    if not changed:
+        zone, error = timezone.get_current_timezone_name(), type(state.error).__name__
+        key = ":".join(
+            ("fragment", shared_key(tenant, state.job_id, drs_language()), zone, error,
+             str(state.fetched_at.timestamp()), str(poll_errors))
+        )  # fmt: skip
+        if (html := cache.get(key)) is not None:
+            return html
+    context = _context(tenant, state, poll_errors)
+    context["changed"] = changed
+    if changed:
+        context["history"] = _history(tenant, state.job_id)
+    html = render_to_string("jobs/job.html#live-update", context, request)
+    if key:
+        cache.set(key, html, interval())
+    return html
+
+
+def _context(tenant, state: JobState, poll_errors: int) -> dict:
     job = state.job
     files = job.backup_info.files
     return {
@@ -69,7 +93,7 @@ def _context(request, tenant, state: JobState, errors: int) -> dict:
         "files_hidden": len(files) > FILES_SHOWN,
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
         "poll_seconds": interval(),
-        "poll_errors": min(errors, MAX_BACKOFF_STEPS),
+        "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
         "polling": not job.is_terminal or state.is_stale,
     }
 
