@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from .replies import Reply, dump_json, gateway_error, json_reply
 
 KINDS = (
     "delay",
@@ -31,29 +32,6 @@ _HTML_TITLES = {
     502: "502 Bad Gateway",
     503: "503 Service Temporarily Unavailable",
 }
-
-
-@dataclass
-class Reply:
-    """One HTTP reply, written verbatim by the handler; `drop` closes without answering."""
-
-    status: int
-    body: bytes = b""
-    content_type: str | None = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-
-
-def dump_json(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
-
-
-def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, dump_json(payload), headers=headers or {})
-
-
-def gateway_error(status: int, code: str, message: str, request_id: str) -> Reply:
-    return json_reply(status, {"error_code": code, "error_msg": message, "request_id": request_id})
 
 
 @dataclass
