@@ -33,3 +33,6 @@ class SimulatorConfig:
     aksk_lockout_failures: int = 5
     aksk_lockout_seconds: int = 300
     log_requests: bool = False
+    # Cap on a list page's size whatever `limit` asks (None: no cap; the real maximum is
+    # undocumented, so tests use this to prove clients don't stop on a short page).
+    max_limit: int | None = None

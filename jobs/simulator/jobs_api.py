@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from . import faults as fault_kinds
+from .config import SimulatorConfig
 from .faults import FaultSet
 from .gateway import Gateway, forbidden
 from .listing import InvalidParameter, list_jobs, parse_list_query
@@ -35,7 +36,14 @@ def route(method: str, path: str) -> tuple[str, str | None] | None:
 
 
 class JobsApi:
-    def __init__(self, stores: dict[str, JobStore], gateway: Gateway, faults: FaultSet) -> None:
+    def __init__(
+        self,
+        config: SimulatorConfig,
+        stores: dict[str, JobStore],
+        gateway: Gateway,
+        faults: FaultSet,
+    ) -> None:
+        self.config = config
         self.stores = stores  # project id -> its jobs
         self.gateway = gateway
         self.faults = faults
@@ -92,5 +100,5 @@ class JobsApi:
             query = parse_list_query(parse_qsl(request.query, keep_blank_values=True))
         except InvalidParameter as exc:
             return 400, {"error_code": "DRS.M00007", "error_msg": str(exc)}
-        count, jobs = list_jobs(store, query)
+        count, jobs = list_jobs(store, query, self.config.max_limit)
         return 200, {"count": count, "jobs": jobs}

@@ -51,7 +51,8 @@ class Simulator:
         projects = {self.config.region: self.config.project_id, **self.config.other_projects}
         self.iam = Iam(self.config, projects)
         self.gateway = Gateway(self.config, self.iam, self.faults)
-        self.api = JobsApi({self.config.project_id: self.store}, self.gateway, self.faults)
+        stores = {self.config.project_id: self.store}
+        self.api = JobsApi(self.config, stores, self.gateway, self.faults)
         self._rng_lock = threading.Lock()
         self._rng = random.Random(self.config.random_seed + 1)
         self._seed()
@@ -192,7 +193,7 @@ class Simulator:
         seed = build_seed_jobs(config.random_seed, time.time(), config.bulk_jobs, config.live_jobs)
         for job in seed.jobs:
             self.store.add(job)
-        if config.seed_faults:
+        if config.seed_faults and seed.slow_job_id and seed.broken_job_id:
             slow = config.slow_job_delay_seconds
             self.set_fault("delay", seed.slow_job_id, seconds=slow)
             self.set_fault("missing_fields", seed.broken_job_id)
