@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ KINDS = (
     "unknown_status",
     "expired_token",
 )
+# Kinds that also hit PUT and DELETE: they fail the request before the job changes.
+WRITE_KINDS = frozenset({"http_500", "http_502", "http_503", "throttle", "drop"})
 DEFAULT_OVERSIZED_BYTES = 12 * 1024 * 1024
 THROTTLE_MESSAGE = (
     "The throttling threshold has been reached: policy user over ratelimit,limit:20,time:1 minute"
@@ -98,12 +101,17 @@ class FaultSet:
             found = self._first(job_id, lambda kind: kind == "expired_token")
             return self._consume(found) if found else None
 
-    def take(self, job_id: str | None) -> tuple[float, Fault | None]:
-        """Total delay of matching delay faults, and the first matching reply-changing fault."""
+    def take(
+        self, job_id: str | None, usable: Callable[[str], bool] = lambda kind: True
+    ) -> tuple[float, Fault | None]:
+        """Total delay of matching delay faults, and the first matching reply-changing fault
+        whose kind is `usable` for this request (faults that are not stay for later ones)."""
         with self._lock:
             delays = [f for f in self._faults if f.kind == "delay" and f.matches(job_id)]
             seconds = sum(float(self._consume(f).params["seconds"]) for f in delays)
-            found = self._first(job_id, lambda kind: kind not in ("delay", "expired_token"))
+            found = self._first(
+                job_id, lambda kind: kind not in ("delay", "expired_token") and usable(kind)
+            )
             return seconds, (self._consume(found) if found else None)
 
     def _first(self, job_id: str | None, wanted: Any) -> Fault | None:

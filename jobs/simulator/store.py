@@ -112,6 +112,10 @@ class JobStore:
         with self._lock:
             return [(job, job.view(moment, deep=False)) for job in self._jobs.values()]
 
+    def remove(self, job_id: str) -> bool:
+        with self._lock:
+            return self._jobs.pop(job_id, None) is not None
+
     def change(self, job_id: str, edit: Callable[[Job], None]) -> bool:
         """Run `edit` on the stored job under the lock; False if there is no such job."""
         with self._lock:

@@ -9,6 +9,8 @@ import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
 
+from .support import jobs_path, token_for, token_headers
+
 
 @pytest.fixture(scope="module")
 def capped() -> Iterator[Simulator]:
@@ -19,30 +21,13 @@ def capped() -> Iterator[Simulator]:
 
 
 def page(simulator: Simulator, token: str, limit: int, offset: int) -> dict:
-    url = f"{simulator.url}/v5/{simulator.config.project_id}/backup-migration-jobs"
-    headers = {"Content-Type": "application/json", "X-Auth-Token": token}
+    url = simulator.url + jobs_path(simulator.config.project_id)
     params = {"limit": limit, "offset": offset}
-    return requests.get(url, headers=headers, params=params, timeout=5).json()
+    return requests.get(url, headers=token_headers(token), params=params, timeout=5).json()
 
 
 def test_short_pages_until_offset_reaches_count(capped) -> None:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "demo-user",
-                        "password": "demo-Passw0rd!",
-                        "domain": {"name": "demo-domain"},
-                    }
-                },
-            },
-            "scope": {"project": {"id": capped.config.project_id}},
-        }
-    }
-    response = requests.post(f"{capped.url}/v3/auth/tokens", json=body, timeout=5)
-    token = response.headers["X-Subject-Token"]
+    token = token_for(capped)
     first = page(capped, token, 2000, 0)
     assert first["count"] == len(capped.store) > 7
     assert len(first["jobs"]) == 7

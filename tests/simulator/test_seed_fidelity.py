@@ -11,6 +11,8 @@ import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
 
+from .support import token_for, token_headers
+
 LOG_ERRORS = ("4305", "4326", "4330", "3117")
 MSG_LINE = re.compile(r"^Msg (\d+), Level \d+, State \d+, Line \d+$", re.M)
 # Opening words of SQL Server messages we seed, to spot them without their Msg line.
@@ -29,25 +31,7 @@ BARE_TEXTS = {
 def details() -> Iterator[list[dict]]:
     config = SimulatorConfig(live_jobs=0, seed_faults=False)
     with Simulator(config) as simulator, requests.Session() as http:
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": "demo-user",
-                            "password": "demo-Passw0rd!",
-                            "domain": {"name": "demo-domain"},
-                        }
-                    },
-                },
-                "scope": {"project": {"id": config.project_id}},
-            }
-        }
-        token = http.post(f"{simulator.url}/v3/auth/tokens", json=body, timeout=5)
-        http.headers.update(
-            {"Content-Type": "application/json", "X-Auth-Token": token.headers["X-Subject-Token"]}
-        )
+        http.headers.update(token_headers(token_for(simulator)))
         base = f"{simulator.url}/v5/{config.project_id}/backup-migration-jobs"
         listed = http.get(base, params={"limit": 5000}, timeout=5).json()["jobs"]
         yield [http.get(f"{base}/{job['id']}", timeout=5).json() for job in listed]
