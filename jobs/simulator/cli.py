@@ -12,6 +12,7 @@ from .config import SimulatorConfig
 from .server import Simulator
 
 DESCRIPTION = "Serve the DRS simulator (IAM tokens, AK/SK, backup-migration jobs) on loopback."
+DEMO_KEEP_RUNNING_SECONDS = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +24,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.random_seed)
     parser.add_argument("--no-seed-faults", action="store_true", help="no demo-fault-* faults")
     parser.add_argument("--quiet", action="store_true", help="don't log requests")
+    parser.add_argument(
+        "--extra-project-jobs",
+        type=int,
+        default=defaults.extra_project_jobs,
+        help="bulk jobs in each extra project",
+    )
+    parser.add_argument(
+        "--keep-running",
+        type=float,
+        default=DEMO_KEEP_RUNNING_SECONDS,
+        metavar="SECONDS",
+        help="start a new live job in every project this often (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-keep-running", action="store_true", help="start no live jobs after the seed"
+    )
+    parser.add_argument(
+        "--max-limit", type=int, default=None, help="cap every list page at this many jobs"
+    )
 
 
 def config_from(options: Mapping[str, Any]) -> SimulatorConfig:
@@ -32,6 +52,9 @@ def config_from(options: Mapping[str, Any]) -> SimulatorConfig:
         random_seed=options["seed"],
         seed_faults=not options["no_seed_faults"],
         log_requests=not options["quiet"],
+        extra_project_jobs=options["extra_project_jobs"],
+        keep_running_seconds=None if options["no_keep_running"] else options["keep_running"],
+        max_limit=options["max_limit"],
     )
 
 

@@ -19,6 +19,15 @@ class SimulatorConfig:
     region: str = "ap-southeast-3"  # the project name IAM reports for project_id
     iam_users: list[tuple[str, str, str]] = field(default_factory=_demo_users)  # domain, user, pw
     access_keys: dict[str, str] = field(default_factory=lambda: {DEMO_ACCESS_KEY: DEMO_SECRET_KEY})
+    # Further projects DRS serves, each with its own jobs (IAM project name -> project id,
+    # like other_projects). The jobs of one project never show in another.
+    extra_projects: dict[str, str] = field(
+        default_factory=lambda: {
+            "ap-southeast-3_erp": "7d1f3b5a9c2e4f6081a3c5e7f9b2d4a6",
+            "ap-southeast-3_finance": "c3e5a7f9b1d34e6c8a0f2b4d6e8a1c3f",
+        }
+    )
+    extra_project_jobs: int = 40  # bulk jobs seeded in each extra project
     # Other projects IAM will scope tokens to; DRS answers them 403 DRS.M00102.
     other_projects: dict[str, str] = field(
         default_factory=lambda: {"cn-south-2": "0b4c7e2f9a8d4f6e8c1b3a5d7e9f0c2a"}
@@ -36,3 +45,6 @@ class SimulatorConfig:
     # Cap on a list page's size whatever `limit` asks (None: no cap; the real maximum is
     # undocumented, so tests use this to prove clients don't stop on a short page).
     max_limit: int | None = None
+    # Start a new live job in every served project this often (None: never). Each runs for
+    # 1.5 to 6 intervals and ends SUCCESS or FAILED, so something is always TRANSFERRING.
+    keep_running_seconds: float | None = None

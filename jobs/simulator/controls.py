@@ -3,7 +3,8 @@
 - `GET /_sim/state`: counters, tokens, lockouts, faults, jobs.
 - `POST /_sim/faults` `{"kind", "target"?, "count"?, "params"? | parameters inline}`; 201.
 - `DELETE /_sim/faults`: clear every fault.
-- `POST /_sim/jobs` `{"duration_seconds", "outcome"?, job fields...}`: a new live job; 201.
+- `POST /_sim/jobs` `{"duration_seconds", "outcome"?, "project_id"?, job fields...}`: a new
+  live job (in the default project unless `project_id` names another served one); 201.
 - `POST /_sim/expire-tokens`, `POST /_sim/reset-counters`.
 """
 

@@ -3,6 +3,7 @@ onto one HTTP server (stdlib only, no Django), and owns its threads."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -15,6 +16,7 @@ from .faults import Fault, FaultSet, new_fault
 from .gateway import Gateway
 from .iam import Iam
 from .jobs_api import JobsApi
+from .live import LiveFeeder
 from .replies import Reply, Request
 from .seed import build_seed as build_seed_jobs
 from .seed import live_job
@@ -40,24 +42,37 @@ _LIVE_FIELDS = {
 
 
 class Simulator:
-    """Owns the job store, the faults and the HTTP server (bound on construction)."""
+    """Owns the job stores (one per served project), the faults, the HTTP server (bound on
+    construction) and the live-job thread. `store` is the default project's."""
 
     def __init__(
         self, config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.config = config or SimulatorConfig()
+        config = self.config
         self.store = JobStore()
+        self.stores = {config.project_id: self.store}
+        self.stores.update({pid: JobStore() for pid in config.extra_projects.values()})
         self.faults = FaultSet()
-        projects = {self.config.region: self.config.project_id, **self.config.other_projects}
-        self.iam = Iam(self.config, projects)
-        self.gateway = Gateway(self.config, self.iam, self.faults)
-        stores = {self.config.project_id: self.store}
-        self.api = JobsApi(self.config, stores, self.gateway, self.faults)
+        names = {config.region: config.project_id, **config.extra_projects}
+        self.iam = Iam(config, {**names, **config.other_projects})
+        self.gateway = Gateway(config, self.iam, self.faults)
+        self.api = JobsApi(config, self.stores, self.gateway, self.faults)
+        self._project_names = {pid: name for name, pid in names.items()}
         self._rng_lock = threading.Lock()
-        self._rng = random.Random(self.config.random_seed + 1)
+        self._rng = random.Random(config.random_seed + 1)
         self._seed()
-        self._server = HttpServer((host, port), self.handle, self.config.log_requests)
+        self._server = HttpServer((host, port), self.handle, config.log_requests)
         self._thread: threading.Thread | None = None
+        self._feeder: LiveFeeder | None = None
+        if config.keep_running_seconds is not None:
+            self._feeder = LiveFeeder(
+                config.keep_running_seconds,
+                list(self.stores),
+                lambda pid, duration, outcome: self.add_live_job(duration, outcome, project_id=pid),
+                self._remove_if_finished,
+                seed=config.random_seed + 2,
+            )
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -70,7 +85,15 @@ class Simulator:
     def tokens_issued(self) -> int:
         return self.iam.issued
 
+    def store_for(self, project_id: str) -> JobStore:
+        try:
+            return self.stores[project_id]
+        except KeyError:
+            raise ValueError(f"the simulator serves no project {project_id!r}") from None
+
     def start(self) -> Simulator:
+        if self._feeder is not None:
+            self._feeder.start()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -81,6 +104,8 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        if self._feeder is not None:
+            self._feeder.stop()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
@@ -88,9 +113,13 @@ class Simulator:
         self._server.server_close()
 
     def serve_forever(self) -> None:
+        if self._feeder is not None:
+            self._feeder.start()
         try:
             self._server.serve_forever(poll_interval=0.5)
         finally:
+            if self._feeder is not None:
+                self._feeder.stop()
             self._server.server_close()
 
     def __enter__(self) -> Simulator:
@@ -101,23 +130,36 @@ class Simulator:
 
     def describe(self) -> str:
         """A banner with the URL and the demo credentials (printing them is intended)."""
-        lines = [f"DRS simulator on {self.url}", f"  project id: {self.config.project_id}"]
-        lines.append(f"  region (IAM project name): {self.config.region}")
+        lines = [f"DRS simulator on {self.url}"]
+        for project_id, store in self.stores.items():
+            name = self._project_names[project_id]
+            lines.append(f"  project id: {project_id} (IAM project name {name}, {len(store)} jobs)")
         for domain, user, password in self.config.iam_users:
             lines.append(f"  IAM password: domain={domain} user={user} password={password}")
         for access_key, secret_key in self.config.access_keys.items():
             lines.append(f"  AK/SK: {access_key} / {secret_key}")
-        lines.append(f"  jobs: {len(self.store)}; controls: {self.url}/_sim/state")
+        if self.config.keep_running_seconds is not None:
+            every = self.config.keep_running_seconds
+            lines.append(f"  a new live job in every project every {every:g} s")
+        lines.append(f"  controls: {self.url}/_sim/state")
         return "\n".join(lines)
 
     # --- programmatic control ---------------------------------------------------------------
 
-    def add_live_job(self, duration_seconds: float, outcome: str = "SUCCESS", **fields: Any) -> str:
-        """Add a job that is TRANSFERRING now and reaches `outcome` after `duration_seconds`.
+    def add_live_job(
+        self,
+        duration_seconds: float,
+        outcome: str = "SUCCESS",
+        project_id: str | None = None,
+        **fields: Any,
+    ) -> str:
+        """Add a job that is TRANSFERRING now and reaches `outcome` after `duration_seconds`,
+        in `project_id` (default: the default project).
 
         `fields` override the API shape: section keys (name, description, target_instance_id,
         recovery_mode, ...), whole sections as dicts, instance_name, new_db_names, error_log, id.
         """
+        store = self.store_for(project_id or self.config.project_id)
         outcome = str(outcome).strip().upper()
         if outcome not in TERMINAL_OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(TERMINAL_OUTCOMES)}")
@@ -136,7 +178,7 @@ class Simulator:
                 error_log=error_log,
             )
         _apply_fields(job.data, fields)
-        return self.store.add(job)
+        return store.add(job)
 
     def set_fault(
         self, kind: str, target: str = "*", count: int | None = None, **params: Any
@@ -169,6 +211,10 @@ class Simulator:
             "project_id": self.config.project_id,
             "region": self.config.region,
             "jobs": len(self.store),
+            "projects": {
+                pid: {"name": self._project_names[pid], "jobs": len(store)}
+                for pid, store in self.stores.items()
+            },
             "calls": sum(calls.values()),
             "calls_by_path": calls,
             "tokens_issued": self.iam.issued,
@@ -188,11 +234,27 @@ class Simulator:
 
     # --- seeding ----------------------------------------------------------------------------
 
+    def _remove_if_finished(self, project_id: str, job_id: str) -> bool:
+        view = self.stores[project_id].get(job_id)
+        if view is not None and view.get("status") == "TRANSFERRING":
+            return False
+        self.stores[project_id].remove(job_id)
+        return True
+
     def _seed(self) -> None:
         config = self.config
-        seed = build_seed_jobs(config.random_seed, time.time(), config.bulk_jobs, config.live_jobs)
+        now = time.time()
+        seed = build_seed_jobs(config.random_seed, now, config.bulk_jobs, config.live_jobs)
         for job in seed.jobs:
             self.store.add(job)
+        for project_id in config.extra_projects.values():
+            digest = hashlib.sha256(project_id.encode()).digest()
+            random_seed = config.random_seed ^ int.from_bytes(digest[:4], "big")
+            extra = build_seed_jobs(
+                random_seed, now, config.extra_project_jobs, config.live_jobs, showcase=False
+            )
+            for job in extra.jobs:
+                self.stores[project_id].add(job)
         if config.seed_faults and seed.slow_job_id and seed.broken_job_id:
             slow = config.slow_job_delay_seconds
             self.set_fault("delay", seed.slow_job_id, seconds=slow)

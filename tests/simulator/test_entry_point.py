@@ -25,7 +25,7 @@ def free_port() -> int:
 def test_module_entry_point_serves() -> None:
     port = free_port()
     argv = [sys.executable, "-m", "jobs.simulator", "--port", str(port), "--quiet"]
-    argv += ["--bulk-jobs", "3", "--live-jobs", "0", "--no-seed-faults"]
+    argv += ["--bulk-jobs", "3", "--live-jobs", "0", "--no-seed-faults", "--keep-running", "0.1"]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         banner = process.stdout.readline()
@@ -39,6 +39,10 @@ def test_module_entry_point_serves() -> None:
                 assert time.monotonic() < deadline, "the simulator did not start"
                 time.sleep(0.05)
         assert state["faults"] == []
+        assert len(state["projects"]) == 3
+        time.sleep(0.3)  # demo mode: live jobs keep arriving
+        later = requests.get(f"http://127.0.0.1:{port}/_sim/state", timeout=2).json()
+        assert later["jobs"] > state["jobs"]
     finally:
         process.terminate()
         process.wait(10)
@@ -52,4 +56,9 @@ def test_management_command_takes_the_same_options() -> None:
     config = cli.config_from(options)
     assert (config.bulk_jobs, config.live_jobs, config.random_seed) == (4, 1, 3)
     assert not config.log_requests and config.seed_faults
+    assert config.keep_running_seconds == cli.DEMO_KEEP_RUNNING_SECONDS
+    assert config.max_limit is None
+    quiet = vars(parser.parse_args([*argv, "--no-keep-running", "--max-limit", "50"]))
+    assert cli.config_from(quiet).keep_running_seconds is None
+    assert cli.config_from(quiet).max_limit == 50
     assert options["port"] == 9 and options["host"] == "127.0.0.1"
