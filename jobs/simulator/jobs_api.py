@@ -14,8 +14,8 @@ Choices where drs-api.md is silent:
   Otherwise 400 DRS.M00007.
 - Deleting a job that is not completed is 400 DRS.10000001 ("Failed.", the documented generic
   code; the real code and message for this case are unknown).
-- Faults: reads get every kind; PUT and DELETE only `delay` and `faults.WRITE_KINDS`, which fail
-  the request before the job changes.
+- Faults (see `faults`): reads get every kind that fits them; PUT and DELETE only `delay` and
+  `faults.WRITE_KINDS`, which fail the request before the job changes.
 """
 
 from __future__ import annotations
@@ -117,15 +117,18 @@ class JobsApi:
         return self._write(store, request, job_id)
 
     def _read(self, store: JobStore, request: Request, job_id: str | None) -> Reply:
-        delay, fault = self.faults.take(job_id)
+        delay, fault = self.faults.take(job_id, fault_kinds.usable_on_reads(job_id is None))
         if delay:
             time.sleep(delay)
-        status, payload = self._answer(store, request, job_id)
+        repeat = fault is not None and fault.kind == "repeated_pages"
+        status, payload = self._answer(store, request, job_id, ignore_offset=repeat)
         if fault is None:
             return json_reply(status, payload)
         return fault_kinds.apply(fault, status, payload, job_id, request.request_id)
 
-    def _answer(self, store: JobStore, request: Request, job_id: str | None) -> tuple[int, Any]:
+    def _answer(
+        self, store: JobStore, request: Request, job_id: str | None, ignore_offset: bool = False
+    ) -> tuple[int, Any]:
         if job_id is not None:
             job = store.get(job_id)
             if job is None:
@@ -135,6 +138,8 @@ class JobsApi:
             query = parse_list_query(parse_qsl(request.query, keep_blank_values=True))
         except InvalidParameter as exc:
             return 400, {"error_code": "DRS.M00007", "error_msg": str(exc)}
+        if ignore_offset:
+            query.offset = 0
         count, jobs = list_jobs(store, query, self.config.max_limit)
         return 200, {"count": count, "jobs": jobs}
 
