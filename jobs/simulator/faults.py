@@ -1,14 +1,55 @@
-"""Injected failures: which requests they hit, how long they last, the replies they become."""
+"""Injected failures: which requests they hit, how long they last, the replies they become.
+
+A fault has a kind, a target (a job id, or "*" for every DRS request; list requests are hit
+only by "*"), an optional count of requests it lasts (default: until cleared) and parameters.
+Set them with `Simulator.set_fault(kind, target="*", count=None, **params)` or
+`POST /_sim/faults {"kind", "target", "count", "params": {...}}` (parameters may also be
+inline); `clear_faults()` / `DELETE /_sim/faults` ends them. A job-specific fault wins over
+"*". Faults hit DRS reads; PUT and DELETE only `delay` and `WRITE_KINDS`.
+
+Classic kinds:
+- `delay` (`seconds`=1.0): answer late; adds up with other delays.
+- `http_500`, `http_502`, `http_503`: nginx's HTML error page.
+- `throttle`: 429 APIG.0308 "policy user over ratelimit".
+- `malformed_json`: the first half of the body.  `non_object_json` (`shape`="list"|"string").
+- `oversized` (`bytes`=12 MiB): the normal object padded to that size, beyond client caps.
+- `drop`: close the connection without answering.
+- `missing_fields`: nulls, wrong types, a list item that is not an object.
+- `unknown_status` (`status`="PAUSED").  `expired_token`: 401 "token expires" (tokens only).
+
+Hostile-upstream kinds (valid HTTP, content meant to break a client):
+- `trickle` (`seconds`=1.0): status line, headers and body sent one byte every `seconds`
+  (the connection closes afterwards).
+- `deep_nesting` (`depth`=100000): the normal object plus a key `nested` holding `depth`
+  nested JSON lists; recursive parsers overflow.
+- `edge_dates`: `create_time`/`finish_time` `0001-01-01T00:00:00Z`, `9999-12-31T23:59:59Z`,
+  huge and negative epochs, out-of-range ISO dates (list items cycle through them);
+  the detail's `file_last_modify` become `99999999999999999999`.
+- `bad_ids`: list items with a missing id, `../x`, `<script>`, "", null, a number, 5000
+  characters, CR/LF, U+202E...; the detail's id becomes `../x`.
+- `control_chars`: names, descriptions, error logs (and detail file names, instance name) carry
+  C0 and C1 controls, ANSI CSI and OSC sequences (title, hyperlink), bidi overrides (U+202E)
+  and zero-width characters.
+- `repeated_pages` (list only): the list ignores `offset` and returns the first page forever.
+- `huge_files` (`files`=60000, detail only): a detail with that many `.trn` files.
+- `huge_body` (`bytes`=5 MiB): a well-formed body of at least that size, the bulk being a long
+  error log (under typical client caps, unlike `oversized`).
+- `redirect_internal` (`location`="http://169.254.169.254/latest/meta-data/", `status`=302):
+  a redirect to an internal address (e.g. http://127.0.0.1:1/ or the metadata service).
+"""
 
 from __future__ import annotations
 
 import copy
-import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = (
+from . import hostile
+from .replies import Reply, dump_json, gateway_error, json_reply
+
+CLASSIC_KINDS = (
     "delay",
     "http_500",
     "http_502",
@@ -22,38 +63,59 @@ KINDS = (
     "unknown_status",
     "expired_token",
 )
+HOSTILE_KINDS = (
+    "trickle",
+    "deep_nesting",
+    "edge_dates",
+    "bad_ids",
+    "control_chars",
+    "repeated_pages",
+    "huge_files",
+    "huge_body",
+    "redirect_internal",
+)
+KINDS = CLASSIC_KINDS + HOSTILE_KINDS
+LIST_ONLY = frozenset({"repeated_pages"})
+DETAIL_ONLY = frozenset({"huge_files"})
+# Kinds that also hit PUT and DELETE: they fail the request before the job changes.
+WRITE_KINDS = frozenset(
+    {"http_500", "http_502", "http_503", "throttle", "drop", "redirect_internal"}
+)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 DEFAULT_OVERSIZED_BYTES = 12 * 1024 * 1024
+DEFAULT_HUGE_BODY_BYTES = 5 * 1024 * 1024
+DEFAULT_REDIRECT = "http://169.254.169.254/latest/meta-data/"
 THROTTLE_MESSAGE = (
     "The throttling threshold has been reached: policy user over ratelimit,limit:20,time:1 minute"
 )
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "delay": {"seconds": 1.0},
+    "trickle": {"seconds": 1.0},
+    "oversized": {"bytes": DEFAULT_OVERSIZED_BYTES},
+    "huge_body": {"bytes": DEFAULT_HUGE_BODY_BYTES},
+    "deep_nesting": {"depth": 100_000},
+    "huge_files": {"files": 60_000},
+    "redirect_internal": {"location": DEFAULT_REDIRECT, "status": 302},
+}
+_NUMBERS = {  # parameter: (integer only, smallest allowed)
+    "seconds": (False, 0),
+    "bytes": (True, 1),
+    "depth": (True, 1),
+    "files": (True, 0),
+}
+
+
+def usable_on_reads(is_list: bool) -> Callable[[str], bool]:
+    """The fault kinds that apply to a list read (True) or a detail read (False)."""
+    excluded = DETAIL_ONLY if is_list else LIST_ONLY
+    return lambda kind: kind not in excluded
+
+
 _HTML_TITLES = {
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
     503: "503 Service Temporarily Unavailable",
 }
-
-
-@dataclass
-class Reply:
-    """One HTTP reply, written verbatim by the handler; `drop` closes without answering."""
-
-    status: int
-    body: bytes = b""
-    content_type: str | None = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-
-
-def dump_json(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
-
-
-def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, dump_json(payload), headers=headers or {})
-
-
-def gateway_error(status: int, code: str, message: str, request_id: str) -> Reply:
-    return json_reply(status, {"error_code": code, "error_msg": message, "request_id": request_id})
 
 
 @dataclass
@@ -82,14 +144,20 @@ def new_fault(kind: str, target: str = "*", count: int | None = None, **params: 
         raise ValueError("count must be a positive integer or null")
     if not isinstance(target, str) or not target:
         raise ValueError("target must be a job id or '*'")
-    if kind == "delay":
-        seconds = params.setdefault("seconds", 1.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ValueError("delay needs seconds >= 0")
-    if kind == "oversized":
-        size = params.setdefault("bytes", DEFAULT_OVERSIZED_BYTES)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError("oversized needs a positive integer 'bytes'")
+    for name, default in _DEFAULTS.get(kind, {}).items():
+        params.setdefault(name, default)
+    for name, (integer, low) in _NUMBERS.items():
+        if name in _DEFAULTS.get(kind, {}):
+            value = params[name]
+            number = int if integer else int | float
+            if isinstance(value, bool) or not isinstance(value, number) or value < low:
+                kind_of = "an integer" if integer else "a number"
+                raise ValueError(f"{kind} needs '{name}' to be {kind_of} >= {low}")
+    if kind == "redirect_internal":
+        if not isinstance(params["location"], str) or not params["location"]:
+            raise ValueError("redirect_internal needs a 'location' URL")
+        if params["status"] not in REDIRECT_STATUSES:
+            raise ValueError(f"redirect_internal 'status' must be one of {REDIRECT_STATUSES}")
     return Fault(kind, target, count, params)
 
 
@@ -120,12 +188,17 @@ class FaultSet:
             found = self._first(job_id, lambda kind: kind == "expired_token")
             return self._consume(found) if found else None
 
-    def take(self, job_id: str | None) -> tuple[float, Fault | None]:
-        """Total delay of matching delay faults, and the first matching reply-changing fault."""
+    def take(
+        self, job_id: str | None, usable: Callable[[str], bool] = lambda kind: True
+    ) -> tuple[float, Fault | None]:
+        """Total delay of matching delay faults, and the first matching reply-changing fault
+        whose kind is `usable` for this request (faults that are not stay for later ones)."""
         with self._lock:
             delays = [f for f in self._faults if f.kind == "delay" and f.matches(job_id)]
             seconds = sum(float(self._consume(f).params["seconds"]) for f in delays)
-            found = self._first(job_id, lambda kind: kind not in ("delay", "expired_token"))
+            found = self._first(
+                job_id, lambda kind: kind not in ("delay", "expired_token") and usable(kind)
+            )
             return seconds, (self._consume(found) if found else None)
 
     def _first(self, job_id: str | None, wanted: Any) -> Fault | None:
@@ -178,7 +251,31 @@ def apply(fault: Fault, status: int, payload: Any, job_id: str | None, request_i
         return json_reply(200, _broken_list(payload) if job_id is None else _broken_detail(job_id))
     if kind == "unknown_status" and status == 200:
         return json_reply(200, _with_status(payload, str(fault.params.get("status", "PAUSED"))))
-    return json_reply(status, payload)
+    return _hostile(fault, status, payload)
+
+
+def _hostile(fault: Fault, status: int, payload: Any) -> Reply:
+    kind, params = fault.kind, fault.params
+    if kind == "trickle":
+        return Reply(status, dump_json(payload), trickle_seconds=float(params["seconds"]))
+    if kind == "redirect_internal":
+        headers = {"Location": params["location"]}
+        return Reply(int(params["status"]), b"", content_type=None, headers=headers)
+    if kind == "deep_nesting":
+        return Reply(status, hostile.deep_nesting(payload, int(params["depth"])))
+    if kind == "huge_body":
+        return Reply(status, hostile.huge_body(payload, int(params["bytes"])))
+    if status != 200:
+        return json_reply(status, payload)
+    if kind == "edge_dates":
+        return json_reply(status, hostile.edge_dates(payload))
+    if kind == "bad_ids":
+        return json_reply(status, hostile.bad_ids(payload))
+    if kind == "control_chars":
+        return json_reply(status, hostile.control_chars(payload))
+    if kind == "huge_files":
+        return json_reply(status, hostile.huge_files(payload, int(params["files"])))
+    return json_reply(status, payload)  # repeated_pages changed the query already
 
 
 def _padded(payload: Any, size: int) -> bytes:

@@ -1,17 +1,27 @@
 """Seed data: the documented example verbatim, curated edge cases, bulk history, live jobs.
 
 Everything except times is deterministic for a given random seed; times are relative to `now`
-(the documented example keeps its own 2024 timestamps).
+(the documented example keeps its own 2024 timestamps). Only combinations the create page
+allows are seeded (drs-api.md §1, §9):
+- a restore from an RDS backup (`file_source=RDS`, with `target_db_info.file_id`) is full only;
+- a rename (`reset_db_name_map`) only with a full restore and `is_last_backup=true`, and
+  `new_db_names` lists a database only when it was renamed (else `"[]"`);
+- `PRECHECK FAILED` only on jobs created with `is_precheck=true`;
+- incremental jobs restore `.trn` log backups (after a `.bak` full one in their first batch),
+  and only they fail with log-restore errors (4305, 4326, 4330, 3117);
+- about one job in five carries the numeric `recovery_mode` the live API can return ("1"
+  full, "2" incremental).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import errors
+from .errors import BACKUP_DIR, FULL_FAILURES, LOG_FAILURES, Failure
 from .store import Job, Lifecycle, format_time, parse_time
 
 DAY = 86400.0
@@ -23,8 +33,6 @@ DEFAULT_EP = "0"
 FINANCE_EP = "6c1e9f3a-4b2d-4e8f-9a7c-2d5b8e1f0a93"
 SLOW_JOB_NAME = "demo-fault-slow"
 BROKEN_JOB_NAME = "demo-fault-broken"
-BACKUP_DIR = "D:\\RDSDBDATA\\Backup\\"
-DATA_DIR = "D:\\RDSDBDATA\\DATA\\"
 
 
 @dataclass(frozen=True)
@@ -93,130 +101,6 @@ def file_entry(name: str, size: int, modified: float) -> dict[str, str]:
     }
 
 
-# --- SQL Server restore failures, as DRS reports them in error_log ---------------------------
-
-
-def _terminating(statement: str = "RESTORE DATABASE") -> str:
-    return f"Msg 3013, Level 16, State 1, Line 1\n{statement} is terminating abnormally."
-
-
-def err_cannot_open(db: str, file_name: str) -> str:
-    return (
-        "Msg 3201, Level 16, State 2, Line 1\n"
-        f"Cannot open backup device '{BACKUP_DIR}{file_name}'. "
-        "Operating system error 2(The system cannot find the file specified.).\n" + _terminating()
-    )
-
-
-def err_lsn_too_recent(db: str, file_name: str) -> str:
-    return (
-        "Msg 4305, Level 16, State 1, Line 1\n"
-        "The log in this backup set begins at LSN 37000000040800001, which is too recent to "
-        "apply to the database. An earlier log backup that includes LSN 37000000038400001 "
-        "can be restored.\n" + _terminating("RESTORE LOG")
-    )
-
-
-def err_lsn_too_early(db: str, file_name: str) -> str:
-    return (
-        "Msg 4326, Level 16, State 1, Line 1\n"
-        "The log in this backup set terminates at LSN 9000000026200001, which is too early to "
-        "apply to the database. A more recent log backup that includes LSN 9000000028900001 "
-        "can be restored.\n" + _terminating("RESTORE LOG")
-    )
-
-
-def err_directory_lookup(db: str, file_name: str) -> str:
-    return (
-        "Msg 5133, Level 16, State 1, Line 1\n"
-        f'Directory lookup for the file "E:\\SQLData\\{db}.mdf" failed with the operating '
-        "system error 3(The system cannot find the path specified.).\n"
-        "Msg 3156, Level 16, State 3, Line 1\n"
-        f"File '{db}' cannot be restored to 'E:\\SQLData\\{db}.mdf'. "
-        "Use WITH MOVE to identify a valid location for the file.\n"
-        "Msg 3119, Level 16, State 1, Line 1\n"
-        "Problems were identified while planning for the RESTORE statement. "
-        "Previous messages provide details.\n" + _terminating()
-    )
-
-
-def err_access_denied(db: str, file_name: str) -> str:
-    return (
-        "Msg 3634, Level 16, State 1, Line 1\n"
-        "The operating system returned the error '5(Access is denied.)' while attempting "
-        f"'RestoreContainer::ValidateTargetForCreation' on '{DATA_DIR}{db}.mdf'.\n"
-        "Msg 3156, Level 16, State 8, Line 1\n"
-        f"File '{db}' cannot be restored to '{DATA_DIR}{db}.mdf'. "
-        "Use WITH MOVE to identify a valid location for the file.\n"
-        "Msg 3119, Level 16, State 1, Line 1\n"
-        "Problems were identified while planning for the RESTORE statement. "
-        "Previous messages provide details.\n" + _terminating()
-    )
-
-
-def err_file_in_use(db: str, file_name: str) -> str:
-    return (
-        "Msg 1834, Level 16, State 1, Line 1\n"
-        f"The file '{DATA_DIR}{db}.mdf' cannot be overwritten.  "
-        f"It is being used by database '{db}_old'.\n"
-        "Msg 3156, Level 16, State 4, Line 1\n"
-        f"File '{db}' cannot be restored to '{DATA_DIR}{db}.mdf'. "
-        "Use WITH MOVE to identify a valid location for the file.\n" + _terminating()
-    )
-
-
-def err_create_database(db: str, file_name: str) -> str:
-    return (
-        "Msg 5170, Level 16, State 1, Line 1\n"
-        f"Cannot create file '{DATA_DIR}{db}_log.ldf' because it already exists. "
-        "Change the file path or the file name, and retry the operation.\n"
-        "Msg 1802, Level 16, State 4, Line 1\n"
-        "CREATE DATABASE failed. Some file names listed could not be created. "
-        "Check related errors."
-    )
-
-
-def err_media_family(db: str, file_name: str) -> str:
-    return (
-        "Msg 3241, Level 16, State 0, Line 1\n"
-        f"The media family on device '{BACKUP_DIR}{file_name}' is incorrectly formed. "
-        "SQL Server cannot process this media family.\n" + _terminating()
-    )
-
-
-def err_disk_space(db: str, file_name: str) -> str:
-    return (
-        "Msg 3257, Level 16, State 1, Line 1\n"
-        "There is insufficient free space on disk volume 'D:\\' to create the database. "
-        "The database requires 536870912000 additional free bytes, while only 107374182400 "
-        "bytes are available.\n"
-        "Msg 3119, Level 16, State 4, Line 1\n"
-        "Problems were identified while planning for the RESTORE statement. "
-        "Previous messages provide details.\n" + _terminating()
-    )
-
-
-def err_obs_download(db: str, file_name: str) -> str:
-    return (
-        f"Failed to download backup file {file_name} from OBS: "
-        "Status=403, Code=AccessDenied, Message=Access Denied. "
-        "Check the bucket policy and the agency authorization of DRS."
-    )
-
-
-FAILURES: tuple[Callable[[str, str], str], ...] = (
-    err_cannot_open,
-    err_lsn_too_recent,
-    err_lsn_too_early,
-    err_directory_lookup,
-    err_access_denied,
-    err_file_in_use,
-    err_create_database,
-    err_media_family,
-    err_disk_space,
-    err_obs_download,
-)
-
 PRECHECK_FAILURES = (
     "Precheck failed: the backup file version (SQL Server 2022) is later than the target "
     "instance version (2019).",
@@ -225,9 +109,24 @@ PRECHECK_FAILURES = (
     "Precheck failed: backup file '{file}' was not found in OBS bucket '{bucket}'.",
     "Precheck failed: the total size of the backup files (1.2TB) exceeds the free disk space "
     "of the target instance (500GB).",
-    "Precheck failed: the first file of an incremental migration must be a full backup.",
     "Precheck failed: the database name '{db}' is reserved or contains invalid characters.",
 )
+INCREMENTAL_PRECHECK_FAILURE = (
+    "Precheck failed: the first file of an incremental migration must be a full backup."
+)
+RDS_BACKUP_GONE = (
+    "The RDS backup file does not exist or has expired. Select another backup and try again."
+)
+
+
+def error_log(failure: Failure, db: str, file_name: str, prefixed: bool = True) -> str:
+    return errors.render(failure(db, file_name), prefixed)
+
+
+def recovery_mode(incremental: bool, numeric: bool = False) -> str:
+    if numeric:
+        return "2" if incremental else "1"
+    return "incre" if incremental else "full"
 
 
 # --- job construction ---------------------------------------------------------------------------
@@ -254,7 +153,6 @@ class Spec:
     instance_name: str = ""
     file_stream: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    new_db_names: list[str] = field(default_factory=list)
     consistency: str | None = None
 
 
@@ -284,6 +182,7 @@ def build(spec: Spec) -> dict[str, Any]:
     options.update(spec.options)
     if spec.consistency is not None:
         options["consistency_check_mode"] = spec.consistency
+    renamed = list((options.get("reset_db_name_map") or {}).values())
     data: dict[str, Any] = {
         "id": spec.id,
         "status": spec.status,
@@ -297,7 +196,7 @@ def build(spec: Spec) -> dict[str, Any]:
         "base_info": base,
         "target_db_info": target,
         "options": options,
-        "new_db_names": json.dumps(spec.new_db_names),
+        "new_db_names": json.dumps(renamed, ensure_ascii=False),
         "instance_name": spec.instance_name,
     }
     if spec.error_log is not None:
@@ -325,6 +224,7 @@ def backup_files(rng: random.Random, db: str, created: float, count: int = 1) ->
 
 
 def incremental_files(rng: random.Random, db: str, start: float, logs: int) -> list[dict]:
+    """A full `.bak` taken at `start`, then `logs` `.trn` log backups every 15 minutes."""
     files = [file_entry(f"{db}_FULL_{format_time(start)[:10]}.bak", 48_318_382_080, start)]
     for index in range(1, logs + 1):
         moment = start + index * 900
@@ -351,10 +251,17 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
         duration = extra.pop("duration", rng.uniform(90, 2400))
         return Spec(job_id(rng), name, status, created, duration, target, files, **extra)
 
-    def failed(name: str, days: float, target: Target, db: str, error: Callable, **kw: Any) -> Spec:
+    def failed(
+        name: str, days: float, target: Target, db: str, failure: Failure, **kw: Any
+    ) -> Spec:
+        prefixed = kw.pop("prefixed", True)
         job = spec(name, "FAILED", days, target, db, **kw)
-        job.error_log = error(db, job.files[0]["file_name"])
+        job.error_log = error_log(failure, db, job.files[-1]["file_name"], prefixed)
         return job
+
+    def log_batch(db: str, days: float, logs: int) -> list[dict]:
+        """A later batch of an incremental migration: log backups only."""
+        return incremental_files(rng, db, ago(days + 0.5), logs)[1:]
 
     incre_start = ago(9.5)
     incre = spec(
@@ -370,42 +277,64 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
         tags=[{"key": "project", "value": "erp-cutover"}, {"key": "env", "value": "prod"}],
         instance_name=t[1].name,
         options={"recovery_mode": "incre", "is_last_backup": True, "db_names": ["Orders"]},
-        new_db_names=["Orders"],
         file_stream="OFF",
         consistency="async",
     )
+    still_restoring = {"recovery_mode": "incre", "is_last_backup": False}
     specs = [
-        failed("restore-salesdb-missing", 1.2, t[0], "SalesDB", err_cannot_open),
+        failed("restore-salesdb-missing", 1.2, t[0], "SalesDB", errors.cannot_open),
         failed(
             "orders-log-chain-gap",
             2.5,
             t[1],
             "Orders",
-            err_lsn_too_recent,
-            files=incremental_files(rng, "Orders", ago(3), 4)[1:],
-            options={"recovery_mode": "incre", "is_last_backup": False},
+            errors.lsn_too_recent,
+            files=log_batch("Orders", 2.5, 4),
+            options=still_restoring,
         ),
         failed(
             "orders-log-too-early",
             2.6,
             t[1],
             "Orders",
-            err_lsn_too_early,
-            options={"recovery_mode": "incre", "is_last_backup": False},
+            errors.lsn_too_early,
+            files=log_batch("Orders", 2.6, 3),
+            options={**still_restoring, "recovery_mode": "2"},
         ),
-        failed("finance-path-missing", 3.1, t[2], "Finance", err_directory_lookup),
+        failed(
+            "orders-log-recovery-path",
+            2.7,
+            t[1],
+            "Orders",
+            errors.recovery_path,
+            files=log_batch("Orders", 2.7, 2),
+            options=still_restoring,
+            prefixed=False,
+        ),
+        failed(
+            "finance-path-missing", 3.1, t[2], "Finance", errors.directory_lookup, prefixed=False
+        ),
         failed(
             "finance-access-denied",
             3.4,
             t[2],
             "Finance",
-            err_access_denied,
+            errors.access_denied,
             enterprise_project_id=FINANCE_EP,
         ),
-        failed("hr-file-in-use", 4.0, t[3], "HR", err_file_in_use, options={"is_cover": True}),
-        failed("crm-create-db-failed", 4.2, t[3], "CRM", err_create_database),
-        failed("inventory-bad-media", 5.0, t[4], "Inventory", err_media_family),
-        failed("analytics-disk-full", 5.5, t[5], "Analytics", err_disk_space),
+        failed("hr-file-in-use", 4.0, t[3], "HR", errors.file_in_use, options={"is_cover": True}),
+        failed("crm-create-db-failed", 4.2, t[3], "CRM", errors.file_exists),
+        failed(
+            "crm-other-database",
+            4.3,
+            t[3],
+            "CRM",
+            errors.other_database,
+            prefixed=False,
+            options={"recovery_mode": "1"},
+        ),
+        failed("inventory-bad-media", 5.0, t[4], "Inventory", errors.media_family, prefixed=False),
+        failed("analytics-disk-full", 5.5, t[5], "Analytics", errors.disk_space),
         spec(
             "precheck-version-2022",
             "PRECHECK FAILED",
@@ -438,6 +367,7 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             enterprise_project_id=FINANCE_EP,
             instance_name=t[2].name,
             description="Restore from RDS full backup of rds-finance-2019",
+            options={"recovery_mode": "1"},
         ),
         spec(
             "rds-backup-restore-payroll",
@@ -449,8 +379,7 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             bucket="",
             file_id=rds_file_id(rng),
             enterprise_project_id=FINANCE_EP,
-            error_log="The RDS backup file does not exist or has expired. "
-            "Select another backup and try again.",
+            error_log=RDS_BACKUP_GONE,
         ),
         spec(
             "erp-full-migration-cn",
@@ -461,7 +390,6 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             description="生产环境ERP数据库全量迁移（第一批），目标实例：rds-erp-prod-ha",
             tags=[{"key": "env", "value": "prod"}],
             options={"is_default_restore": False, "db_names": ["SalesDB", "Orders"]},
-            new_db_names=["SalesDB", "Orders"],
             instance_name=t[1].name,
         ),
         spec(
@@ -473,7 +401,6 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             description="财务系统数据库迁移至云上RDS",
             enterprise_project_id=FINANCE_EP,
             options={"reset_db_name_map": {"": "Finance_2024"}, "is_default_restore": False},
-            new_db_names=["Finance_2024"],
             consistency="sync",
             file_stream="ON",
         ),
@@ -487,7 +414,7 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             error_log="Msg 3201, Level 16, State 2, Line 1\nCannot open backup device "
             f"'{BACKUP_DIR}<script>alert(1)</script>.bak'. Operating system error 2(The system "
             'cannot find the file specified.).\n{{ 7*7 }} ${7*7} <b>not bold</b> & "quoted"\n'
-            + _terminating(),
+            + errors.render([errors.terminating()]),
         ),
         spec(
             "reset-name-hr",
@@ -501,9 +428,18 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
                 "reset_db_name_map": {"": "HR_restored"},
                 "consistency_check_mode": "async",
             },
-            new_db_names=["HR_restored"],
             file_stream="OFF",
             tags=[{"key": "owner", "value": "dba-team"}],
+        ),
+        spec(
+            "weblogs-incre-numeric",
+            "SUCCESS",
+            13.0,
+            t[4],
+            "WebShop",
+            files=incremental_files(rng, "WebShop", ago(13.2), 6),
+            options={"recovery_mode": "2", "is_last_backup": True},
+            description="Incremental migration; the API reports recovery_mode as a number",
         ),
         spec(SLOW_JOB_NAME, "SUCCESS", 0.4, t[0], "Reporting", description="Answers slowly"),
         spec(BROKEN_JOB_NAME, "SUCCESS", 0.45, t[0], "AuditLog", description="Broken detail"),
@@ -514,7 +450,7 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
             59.0,
             t[3],
             "CRM",
-            error_log=err_cannot_open("CRM", "CRM_2019.bak"),
+            error_log=error_log(errors.cannot_open, "CRM", "CRM_2019.bak", prefixed=False),
         ),
     ]
     return specs
@@ -522,57 +458,78 @@ def curated(rng: random.Random, now: float) -> list[Spec]:
 
 def bulk(rng: random.Random, now: float, count: int) -> list[Spec]:
     """Historical jobs over the last ~60 days: ~80% SUCCESS, 15% FAILED, 5% PRECHECK FAILED."""
-    specs = []
-    for _ in range(count):
-        status = rng.choices(("SUCCESS", "FAILED", "PRECHECK FAILED"), (80, 15, 5))[0]
-        target = rng.choice(TARGETS)
-        db = rng.choice(DATABASES)
-        created = now - rng.uniform(0.05, 60) * DAY
+    return [_bulk_job(rng, now) for _ in range(count)]
+
+
+def _bulk_job(rng: random.Random, now: float) -> Spec:
+    status = rng.choices(("SUCCESS", "FAILED", "PRECHECK FAILED"), (80, 15, 5))[0]
+    target = rng.choice(TARGETS)
+    db = rng.choice(DATABASES)
+    created = now - rng.uniform(0.05, 60) * DAY
+    from_rds = rng.random() < 0.12
+    incremental = not from_rds and rng.random() < 0.25
+    if incremental:
+        files = incremental_files(rng, db, created - rng.uniform(0.5, 2) * DAY, rng.randint(1, 12))
+        if rng.random() < 0.4:
+            files = files[1:]  # a later batch: log backups only
+    else:
         files = backup_files(rng, db, created, rng.choice((1, 1, 1, 2, 3)))
-        precheck = status == "PRECHECK FAILED"
-        duration = rng.uniform(15, 60) if precheck else rng.uniform(60, 3 * 3600)
-        stamp = format_time(created)[:10].replace("-", "")
-        name = rng.choice(
-            (f"DRS-{rng.randint(1000, 9999)}", f"mig-{db.lower()}-{stamp}", f"{db}_restore_{stamp}")
-        )
-        spec = Spec(job_id(rng), name, status, created, duration, target, files)
-        spec.description = rng.choice(
-            ("", f"Destination RDS instance name: {target.name}", f"{db} nightly restore")
-        )
-        spec.bucket = rng.choice(BUCKETS)
-        if rng.random() < 0.12:
-            spec.source, spec.bucket, spec.file_id = "RDS", "", rds_file_id(rng)
-        spec.enterprise_project_id = rng.choice((DEFAULT_EP, DEFAULT_EP, DEFAULT_EP, FINANCE_EP))
-        tags = rng.choice(TAG_SETS)
-        spec.tags = [dict(tag) for tag in tags] if tags else None
-        spec.instance_name = rng.choice((target.name, ""))
-        spec.file_stream = rng.choice((None, "ON", "OFF", "OFF"))
-        spec.options = _bulk_options(rng, db)
-        reset = spec.options.get("reset_db_name_map", {}).get("")
-        spec.new_db_names = [reset] if reset else list(spec.options["db_names"])
-        if status == "FAILED":
-            spec.error_log = rng.choice(FAILURES)(db, files[0]["file_name"])
-        elif precheck:
-            template = rng.choice(PRECHECK_FAILURES)
-            spec.error_log = template.format(db=db, file=files[0]["file_name"], bucket=spec.bucket)
-        else:
-            spec.error_log = rng.choice(("", "", None))
-        specs.append(spec)
-    return specs
+    precheck = status == "PRECHECK FAILED"
+    duration = rng.uniform(15, 60) if precheck else rng.uniform(60, 3 * 3600)
+    stamp = format_time(created)[:10].replace("-", "")
+    name = rng.choice(
+        (f"DRS-{rng.randint(1000, 9999)}", f"mig-{db.lower()}-{stamp}", f"{db}_restore_{stamp}")
+    )
+    spec = Spec(job_id(rng), name, status, created, duration, target, files)
+    spec.description = rng.choice(
+        ("", f"Destination RDS instance name: {target.name}", f"{db} nightly restore")
+    )
+    spec.bucket = rng.choice(BUCKETS)
+    if from_rds:
+        spec.source, spec.bucket, spec.file_id = "RDS", "", rds_file_id(rng)
+    spec.enterprise_project_id = rng.choice((DEFAULT_EP, DEFAULT_EP, DEFAULT_EP, FINANCE_EP))
+    tags = rng.choice(TAG_SETS)
+    spec.tags = [dict(tag) for tag in tags] if tags else None
+    spec.instance_name = rng.choice((target.name, ""))
+    spec.file_stream = rng.choice((None, "ON", "OFF", "OFF"))
+    spec.options = _bulk_options(rng, db, incremental, precheck)
+    if status == "FAILED":
+        spec.error_log = _bulk_failure(rng, spec, db, incremental)
+    elif precheck:
+        templates = PRECHECK_FAILURES + ((INCREMENTAL_PRECHECK_FAILURE,) if incremental else ())
+        file_name = files[0]["file_name"]
+        spec.error_log = rng.choice(templates).format(db=db, file=file_name, bucket=spec.bucket)
+    else:
+        spec.error_log = rng.choice(("", "", None))
+    return spec
 
 
-def _bulk_options(rng: random.Random, db: str) -> dict[str, Any]:
+def _bulk_failure(rng: random.Random, spec: Spec, db: str, incremental: bool) -> str:
+    last_file = spec.files[-1]["file_name"]
+    if spec.source == "RDS" and rng.random() < 0.3:
+        return RDS_BACKUP_GONE
+    if spec.source == "OBS" and rng.random() < 0.1:
+        return errors.obs_download(last_file)
+    failures = LOG_FAILURES if incremental and last_file.endswith(".trn") else FULL_FAILURES
+    return error_log(rng.choice(failures), db, last_file, prefixed=rng.random() < 0.7)
+
+
+def _bulk_options(
+    rng: random.Random, db: str, incremental: bool, precheck_failed: bool
+) -> dict[str, Any]:
     default_restore = rng.random() < 0.6
+    last_backup = rng.random() < (0.5 if incremental else 0.9)
     options: dict[str, Any] = {
         "is_cover": rng.random() < 0.3,
         "is_default_restore": default_restore,
-        "is_last_backup": rng.random() < 0.85,
-        "is_precheck": rng.random() < 0.9,
+        "is_last_backup": last_backup,
+        "is_precheck": precheck_failed or rng.random() < 0.9,
         "is_delete_backup_file": rng.random() < 0.7,
-        "recovery_mode": rng.choice(("full", "full", "full", "incre")),
+        "recovery_mode": recovery_mode(incremental, numeric=rng.random() < 0.2),
         "db_names": [] if default_restore else [db],
     }
-    if not default_restore and rng.random() < 0.25:
+    may_rename = not incremental and last_backup and not default_restore
+    if may_rename and rng.random() < 0.25:
         options["reset_db_name_map"] = {"": f"{db}_new"}
     if rng.random() < 0.5:
         options["consistency_check_mode"] = rng.choice(("sync", "async"))
@@ -590,7 +547,8 @@ def live_job(
     target: Target | None = None,
     error_log: str | None = None,
 ) -> Job:
-    """A job that is TRANSFERRING from `started` until `started + duration`, then `outcome`."""
+    """A full restore that is TRANSFERRING from `started` until `started + duration`, then
+    `outcome`."""
     target = target or rng.choice(TARGETS)
     db = rng.choice(DATABASES)
     files = backup_files(rng, db, started, 1)
@@ -615,7 +573,8 @@ def live_job(
 
 def _default_error(rng: random.Random, outcome: str, db: str, file_name: str) -> str:
     if outcome == "FAILED":
-        return rng.choice(FAILURES)(db, file_name)
+        failure = rng.choice(FULL_FAILURES)
+        return errors.render(failure(db, file_name), prefixed=rng.random() < 0.7)
     if outcome == "PRECHECK FAILED":
         return PRECHECK_FAILURES[0]
     return ""
@@ -624,19 +583,22 @@ def _default_error(rng: random.Random, outcome: str, db: str, file_name: str) ->
 @dataclass
 class Seed:
     jobs: list[Job]
-    slow_job_id: str
-    broken_job_id: str
+    slow_job_id: str | None
+    broken_job_id: str | None
 
 
-def build_seed(random_seed: int, now: float, bulk_jobs: int, live_jobs: int) -> Seed:
+def build_seed(
+    random_seed: int, now: float, bulk_jobs: int, live_jobs: int, showcase: bool = True
+) -> Seed:
+    """The jobs of one project. `showcase` adds the documented example and the curated jobs."""
     rng = random.Random(random_seed)
-    specs = curated(rng, now)
+    specs = curated(rng, now) if showcase else []
     specs += bulk(rng, now, bulk_jobs)
-    jobs = [example_job()] + [to_job(spec) for spec in specs]
+    jobs = ([example_job()] if showcase else []) + [to_job(spec) for spec in specs]
     outcomes = ("SUCCESS", "FAILED")
     for index in range(live_jobs):
         started = now - rng.uniform(5, 40)
         duration = rng.uniform(120, 360) + (now - started)
         jobs.append(live_job(rng, started, duration, outcomes[index % 2]))
     by_name = {job.data["base_info"]["name"]: job.id for job in jobs}
-    return Seed(jobs, by_name[SLOW_JOB_NAME], by_name[BROKEN_JOB_NAME])
+    return Seed(jobs, by_name.get(SLOW_JOB_NAME), by_name.get(BROKEN_JOB_NAME))

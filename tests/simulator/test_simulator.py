@@ -54,10 +54,9 @@ PAGE_EXAMPLE = {
     "new_db_names": "[]",
     "instance_name": "",
 }
-SEED_PAGES = [
-    Path("/work/shared/seed/000_84d322cec65709e2.txt"),
-    Path(__file__).parents[1] / "data" / "seed_example.json",
-]
+DATA = Path(__file__).parents[1] / "data"
+# The official detail page as text, and its example response on its own.
+SEED_PAGES = [DATA / "drs_03_0285_detail_page.txt", DATA / "seed_example.json"]
 SECOND_AK, SECOND_SK = "DEMOAKLOCKOUTTEST002", "lockoutSK0000000000000000000000000000002"
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -203,7 +202,7 @@ def test_detail_is_the_documented_example(sim, http, token) -> None:
     assert response.headers["Content-Type"] == "application/json"
     assert REQUEST_ID.fullmatch(response.headers["X-Request-Id"])
     assert response.json() == PAGE_EXAMPLE
-    for page in (p for p in SEED_PAGES if p.exists()):
+    for page in SEED_PAGES:
         text = page.read_text()
         start = text.index('{ "id"')
         example, _ = json.JSONDecoder().raw_decode(text[start:])
@@ -316,32 +315,43 @@ def test_list_instance_ids(sim, http, token) -> None:
     assert response.json()["error_code"] == "DRS.M00007"
 
 
-def test_list_other_filters(sim, http, token) -> None:
+def test_list_enterprise_project(sim, http, token) -> None:
     finance = "6c1e9f3a-4b2d-4e8f-9a7c-2d5b8e1f0a93"
     body = list_jobs(http, sim, token, f"enterprise_project_id={finance}&limit=2000").json()
     assert body["count"] > 0
     assert {job["enterprise_project_id"] for job in body["jobs"]} == {finance}
-    tagged = list_jobs(http, sim, token, "tags=project%3Derp-cutover&limit=2000").json()
-    assert "erp-incre-cutover" in {job["name"] for job in tagged["jobs"]}
-    since = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d")
-    recent = list_jobs(http, sim, token, f"create_at={since}&limit=2000").json()
-    assert 0 < recent["count"] < len(sim.store)
-    assert all(job["create_time"] >= since for job in recent["jobs"])
-    millis = int((time.time() - 3 * 86400) * 1000)
-    done = list_jobs(http, sim, token, f"completed_at={millis}&limit=2000").json()
-    assert done["count"] > 0 and all(job["finish_time"] for job in done["jobs"])
-
-
-def test_list_sort(sim, http, token) -> None:
-    body = list_jobs(http, sim, token, "sort_key=name&sort_dir=asc&limit=50").json()
-    names = [job["name"].lower() for job in body["jobs"]]
-    assert names == sorted(names)
-    oldest = list_jobs(http, sim, token, "sort_dir=asc&limit=1").json()["jobs"][0]
-    assert oldest["id"] == EXAMPLE_JOB_ID
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=abc", "limit=0", "limit=2001", "offset=-1", "sort_key=bogus", "sort_dir=up"]
+    "query",
+    [
+        "create_at=2024-01-01",
+        "create_at=1706511360000",
+        "create_at=2024-01-01T00:00:00Z,2024-12-31T00:00:00Z",
+        "completed_at=not-a-date",
+        "completed_at=1706511360000,1706611360000",
+        "tags=project%3Derp-cutover",
+        "tags=%5B%7B%22key%22%3A%22env%22%7D%5D",
+    ],
+)
+def test_list_undocumented_formats_are_accepted_and_ignored(sim, http, token, query) -> None:
+    """The format of these filters is undocumented: the simulator must not enforce a guess."""
+    everything = list_jobs(http, sim, token, "limit=2000").json()
+    response = list_jobs(http, sim, token, query + "&limit=2000")
+    assert response.status_code == 200
+    assert response.json()["count"] == everything["count"]
+    assert [job["id"] for job in response.json()["jobs"]] == [
+        job["id"] for job in everything["jobs"]
+    ]
+
+
+def test_list_limit_has_no_guessed_maximum(sim, http, token) -> None:
+    body = list_jobs(http, sim, token, "limit=5000").json()
+    assert len(body["jobs"]) == body["count"] == len(sim.store)
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=abc", "limit=0", "offset=-1", "offset=x", "sort_key=bogus", "sort_dir=up"]
 )
 def test_list_invalid_parameters(sim, http, token, query) -> None:
     response = list_jobs(http, sim, token, query)
