@@ -25,6 +25,7 @@ from jobs.drs.errors import error_for_response
 from jobs.messages import explain
 from jobs.models import JobSnapshot, JobStatusChange
 from jobs.simulator import faults
+from tests.support import LIVE, TABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +35,6 @@ READ_TIMEOUT = 0.5  # below the 1.5 s delay fault
 # failing case waits, and the 12 × 14 matrix would take two minutes instead of one.
 DEADLINE = 1.0
 PROBE_NAME = "fault-matrix-probe"
-LIVE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}
-TABLE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-table"}
 FORBIDDEN = ("Traceback", "Internal Server Error", "Server Error (500)", 'File "/')
 
 

@@ -10,9 +10,9 @@ import threading
 import pytest
 
 from jobs.drs.models import TRANSFERRING
+from tests.support import TABLE
 
 pytestmark = pytest.mark.django_db
-TABLE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-table"}
 POLL = {**TABLE, "HTTP_HX_TRIGGER": "job-table"}
 
 

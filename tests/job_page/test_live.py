@@ -9,9 +9,7 @@ import pytest
 import requests
 
 from jobs.models import JobSnapshot, JobStatusChange
-
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}
+from tests.support import EXAMPLE_ID, LIVE
 
 
 def detail(simulator_config, job_id):
@@ -28,14 +26,14 @@ def test_running_job_polls_then_stops_with_286(login, tenant, simulator, setting
     page = client.get(url).content.decode()
     assert 'data-poll-seconds="1"' in page and "TRANSFERRING" in page
 
-    running = client.get(url, {"seen": "TRANSFERRING"}, **HTMX)
+    running = client.get(url, {"seen": "TRANSFERRING"}, **LIVE)
     assert running.status_code == 200
     html = running.content.decode()
     assert html.lstrip().startswith('<section id="job-live"')
     assert "hx-swap-oob" not in html  # nothing changed: only the header
 
     time.sleep(2.1)
-    done = client.get(url, {"seen": "TRANSFERRING"}, **HTMX)
+    done = client.get(url, {"seen": "TRANSFERRING"}, **LIVE)
     assert done.status_code == 286
     html = done.content.decode()
     assert "data-poll-seconds" not in html and "SUCCESS" in html
@@ -51,14 +49,14 @@ def test_running_job_polls_then_stops_with_286(login, tenant, simulator, setting
 @pytest.mark.django_db
 def test_terminal_job_served_from_snapshot(login, tenant, simulator, simulator_config):
     client = login("viewer")
-    url = f"/tenants/{tenant.slug}/jobs/{SEED_ID}/"
+    url = f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/"
     client.get(url)
     simulator.reset_counters()
     for _ in range(3):
         assert client.get(url).status_code == 200
     assert simulator.calls() == 0
     client.get(url, {"refresh": "1"})  # the refresh button forces a call
-    assert simulator.calls(detail(simulator_config, SEED_ID)) == 1
+    assert simulator.calls(detail(simulator_config, EXAMPLE_ID)) == 1
 
 
 @pytest.mark.django_db
@@ -70,7 +68,7 @@ def test_stale_snapshot_when_upstream_fails(login, tenant, simulator, settings):
     client.get(url)
     simulator.set_fault("http_503", target=job_id)
     time.sleep(1.1)
-    response = client.get(url, {"seen": "TRANSFERRING", "errors": "2"}, **HTMX)
+    response = client.get(url, {"seen": "TRANSFERRING", "errors": "2"}, **LIVE)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Stale since" in html and "Could not reach the endpoint" not in html

@@ -10,32 +10,20 @@ from pathlib import Path
 import pytest
 
 from jobs.hints import HINTS, hints_for, signature
+from tests.support import EXAMPLE_ID, job_id_named, text_of
 
 pytestmark = pytest.mark.django_db
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 SEED = json.loads((Path(__file__).parent.parent / "data" / "seed_example.json").read_text())
-
-
-def job_id_named(simulator, name: str) -> str:
-    for job_id in simulator.store.ids():
-        if simulator.store.get(job_id)["base_info"].get("name") == name:
-            return job_id
-    raise LookupError(name)
-
-
-def text_of(html: str) -> str:
-    """The page as a reader sees it: tags dropped, entities decoded, spaces collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def test_seed_example_field_by_field(login, tenant, settings):
     settings.TIME_ZONE = "UTC"
-    response = login("viewer").get(f"/tenants/{tenant.slug}/jobs/{SEED_ID}/")
+    response = login("viewer").get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/")
     assert response.status_code == 200
     html = response.content.decode()
     text = text_of(html)
     expected = [
-        "DRS-6813", "SUCCESS", SEED_ID, tenant.name, "Engine SQL Server",
+        "DRS-6813", "SUCCESS", EXAMPLE_ID, tenant.name, "Engine SQL Server",
         "Database state: RESTORING — waiting for the next backup in the chain.",
         "Created 2024-08-19 02:27:15 UTC", "Finished 2024-08-19 02:29:03 UTC",
         "Duration 1 min 48 s", "Error log empty",
@@ -67,14 +55,14 @@ def test_times_follow_the_users_zone(login, tenant, people):
     UserPreference.objects.create(user=people["viewer"], time_zone="Asia/Shanghai")
     client = login("viewer")
     client.cookies["tz"] = "America/New_York"  # the explicit choice beats the browser's
-    text = text_of(client.get(f"/tenants/{tenant.slug}/jobs/{SEED_ID}/").content.decode())
+    text = text_of(client.get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/").content.decode())
     assert "Created 2024-08-19 10:27:15 CST" in text
 
 
 def test_browser_zone_when_no_choice(login, tenant):
     client = login("viewer")
     client.cookies["tz"] = "Europe/Berlin"
-    text = text_of(client.get(f"/tenants/{tenant.slug}/jobs/{SEED_ID}/").content.decode())
+    text = text_of(client.get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/").content.decode())
     assert "Created 2024-08-19 04:27:15 CEST" in text
 
 

@@ -23,13 +23,12 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from jobs.models import Membership
+from tests.support import LIVE, TABLE
 
 from .support import SEED_ID, expand, routes
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
-LIVE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}
-TABLE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-table"}
 CSRF_PAGE = "CSRF failure (403)"
 UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'strict-dynamic'")
 
@@ -241,6 +240,7 @@ import json
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
+from tests.support import LIVE, TABLE
 
 facts = {name: getattr(settings, name) for name in (
     "DEBUG", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_SECURE",

@@ -27,6 +27,7 @@ from jobs.drs import DrsClient, PasswordCredentials
 from jobs.models import AuditEvent, Membership, Tenant
 from jobs.simulator import SimulatorConfig
 from tests.conftest import tenant_form
+from tests.support import LIVE, TABLE
 
 from .support import SEED_ID, database_text, expand, routes
 
@@ -40,8 +41,6 @@ WRONG_PASSWORD = "Wrong-pw-" + secrets.token_urlsafe(12)
 WRONG_SECRET_KEY = "wrongSK" + secrets.token_hex(16)
 TOKEN_SHAPE = re.compile(r"MII[A-Za-z0-9_-]{1000,}")  # as IAM issues them: thousands of chars
 PEOPLE = ("demo", "viewer", "operator", "admin")  # `demo` is the superuser
-LIVE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}
-TABLE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-table"}
 
 
 @dataclass
