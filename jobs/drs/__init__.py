@@ -22,6 +22,7 @@ from .errors import (
 )
 from .models import Job, JobPage, JobSummary, is_terminal, normalise_status
 from .regions import REGIONS, Endpoints, UnknownRegion, endpoints_for
+from .status import JobStatus
 
 __all__ = [
     "REGIONS",
@@ -38,6 +39,7 @@ __all__ = [
     "JobFilters",
     "JobNotFound",
     "JobPage",
+    "JobStatus",
     "JobSummary",
     "PasswordCredentials",
     "PermissionDenied",

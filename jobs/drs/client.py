@@ -29,8 +29,9 @@ from .auth import (
     TokenAuth,
     TokenCache,
 )
-from .models import KNOWN_STATUSES, Job, JobPage, JobSummary, normalise_status
+from .models import Job, JobPage, JobSummary
 from .signing import canonical_query
+from .status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,8 @@ class JobFilters:
     sort_dir: str = ""
 
     def params(self) -> list[tuple[str, str]]:
-        status = normalise_status(self.status) if self.status else ""
-        if status and status not in KNOWN_STATUSES:
+        status = JobStatus(self.status)
+        if status and not status.is_known:
             raise InvalidFilter(f"Unknown status {self.status!r}")
         if len(self.dbs_instance_ids) > MAX_INSTANCE_IDS:
             raise InvalidFilter(f"At most {MAX_INSTANCE_IDS} instance ids")
@@ -98,7 +99,7 @@ class JobFilters:
             raise InvalidFilter(f"Sort direction is asc or desc, not {self.sort_dir!r}")
         single = {
             "name": self.name,
-            "status": status,
+            "status": str(status),
             "description": self.description,
             "create_at": self.create_at,
             "completed_at": self.completed_at,

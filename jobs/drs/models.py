@@ -8,24 +8,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-TRANSFERRING = "TRANSFERRING"
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
-PRECHECK_FAILED = "PRECHECK FAILED"
+from .status import JobStatus
+
+# The names other modules imported before JobStatus existed.
+TRANSFERRING = JobStatus.TRANSFERRING
+SUCCESS = JobStatus.SUCCESS
+FAILED = JobStatus.FAILED
+PRECHECK_FAILED = JobStatus.PRECHECK_FAILED
 KNOWN_STATUSES = (TRANSFERRING, SUCCESS, FAILED, PRECHECK_FAILED)
 TERMINAL_STATUSES = frozenset({SUCCESS, FAILED, PRECHECK_FAILED})
 FAILED_STATUSES = frozenset({FAILED, PRECHECK_FAILED})
 
 
-def normalise_status(value: Any) -> str:
-    """Known statuses case-insensitively; anything else verbatim (and so not terminal)."""
-    text = _text(value)
-    canonical = " ".join(text.split()).upper()
-    return canonical if canonical in KNOWN_STATUSES else text
+def normalise_status(value: Any) -> JobStatus:
+    return JobStatus(value)
 
 
 def is_terminal(status: str) -> bool:
-    return status in TERMINAL_STATUSES
+    """By status alone: SUCCESS or any FAILED. A job with a finish time is terminal anyway."""
+    return JobStatus(status).is_terminal
 
 
 # -- lenient field readers ---------------------------------------------------------------
@@ -230,7 +231,7 @@ class Job:
     """One backup migration job from the detail endpoint; `raw_json` is the body as received."""
 
     id: str
-    status: str
+    status: JobStatus
     status_raw: str
     create_time: datetime | None
     finish_time: datetime | None
@@ -250,7 +251,7 @@ class Job:
         data = _object(data)
         return cls(
             id=_text(data.get("id")),
-            status=normalise_status(data.get("status")),
+            status=JobStatus(_text(data.get("status"))),
             status_raw=_text(data.get("status")),
             create_time=parse_time(data.get("create_time")),
             finish_time=parse_time(data.get("finish_time")),
@@ -285,11 +286,12 @@ class Job:
 
     @property
     def is_terminal(self) -> bool:
-        return is_terminal(self.status)
+        """A finish time wins over whatever the status says (drs-api.md §2)."""
+        return self.finish_time is not None or self.status.is_terminal
 
     @property
     def is_failed(self) -> bool:
-        return self.status in FAILED_STATUSES
+        return self.status.is_failed
 
     def duration(self, now: datetime | None = None) -> timedelta | None:
         """Finished jobs: create → finish. Running jobs: elapsed until `now`."""
@@ -305,7 +307,7 @@ class JobSummary:
 
     id: str
     name: str
-    status: str
+    status: JobStatus
     status_raw: str
     engine_type: str
     description: str
@@ -320,7 +322,7 @@ class JobSummary:
         return cls(
             id=_text(data.get("id")),
             name=_text(data.get("name")),
-            status=normalise_status(data.get("status")),
+            status=JobStatus(_text(data.get("status"))),
             status_raw=_text(data.get("status")),
             engine_type=_text(data.get("engine_type")),
             description=_text(data.get("description")),
@@ -333,7 +335,12 @@ class JobSummary:
 
     @property
     def is_terminal(self) -> bool:
-        return is_terminal(self.status)
+        """A finish time wins over whatever the status says (drs-api.md §2)."""
+        return self.finish_time is not None or self.status.is_terminal
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status.is_failed
 
     def duration(self, now: datetime | None = None) -> timedelta | None:
         return _duration(self.create_time, self.finish_time, self.is_terminal, now)
