@@ -29,7 +29,7 @@ from .auth import (
     TokenAuth,
     TokenCache,
 )
-from .models import Job, JobPage, JobSummary
+from .models import JOB_ID, Job, JobPage, JobSummary
 from .signing import canonical_query
 from .status import JobStatus
 
@@ -41,7 +41,6 @@ SORT_KEYS = ("name", "db_type", "inst_id", "ip", "created_at", "description", "t
 SORT_DIRS = ("asc", "desc")
 MAX_INSTANCE_IDS = 10
 MAX_LIMIT = 2000
-JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 ERROR_BODY_BYTES = 64 * 1024
 
 
@@ -300,9 +299,9 @@ def _json_object(response: Response) -> tuple[dict, str]:
     text = response.body.decode("utf-8", "replace")
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise errors.BadUpstreamResponse(
-            "DRS answered with malformed JSON",
+            "DRS answered with malformed or too deeply nested JSON",
             status=response.status,
             request_id=response.request_id,
         ) from exc

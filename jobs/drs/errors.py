@@ -78,7 +78,7 @@ def parse_error_body(text: str) -> tuple[str, str, str]:
     """(error_code, error_msg, request_id) from any error body, as the official SDK reads them."""
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     for candidate in (body, *(body.values() if isinstance(body, dict) else ())):
         if not isinstance(candidate, dict):
