@@ -200,6 +200,10 @@ class Transport:
                 error = errors.error_for_response(
                     response.status, response.body.decode("utf-8", "replace"), response.request_id
                 )
+                if isinstance(error, errors.ParameterError):
+                    log.error(
+                        "DRS refused our request %s %s?%s (our bug): %s", method, path, query, error
+                    )
                 if isinstance(error, errors.AuthenticationFailed) and auth and not refreshed:
                     refreshed = True
                     if auth.refresh(request):
@@ -422,7 +426,10 @@ class DrsClient:
             raise InvalidFilter("offset must not be negative")
         params = (filters or JobFilters()).params()
         params += [("limit", str(limit)), ("offset", str(offset))]
-        response = self._get(self._jobs_path(), params, language)
+        try:
+            response = self._get(self._jobs_path(), params, language)
+        except errors.EmptyResult as empty:  # 422 DRS.M00002 means "no data", not a failure
+            return JobPage(0, (), limit, offset, request_id=empty.request_id)
         data, _ = _json_object(response)
         return JobPage.parse(data, limit, offset, request_id=response.request_id)
 

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from jobs.drs import (
+    ApiNotServed,
     AuthenticationFailed,
     BadUpstreamResponse,
     DrsClient,
@@ -176,3 +177,4 @@ def test_unknown_api_path_is_rejected(token_client):
         )  # fmt: skip
     assert caught.value.status == 404
     assert caught.value.error_code == "APIG.0101"
+    assert type(caught.value) is ApiNotServed
