@@ -29,6 +29,7 @@ from .errors import (
 from .models import Job, JobPage, JobSummary, is_terminal, normalise_status
 from .regions import REGIONS, Endpoints, UnknownRegion, endpoints_for
 from .status import JobStatus
+from .walk import JobWalk
 
 __all__ = [
     "REGIONS",
@@ -50,6 +51,7 @@ __all__ = [
     "JobPage",
     "JobStatus",
     "JobSummary",
+    "JobWalk",
     "NoDrsRole",
     "ParameterError",
     "PasswordCredentials",

@@ -8,7 +8,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -29,9 +29,10 @@ from .auth import (
     TokenAuth,
     TokenCache,
 )
-from .models import JOB_ID, Job, JobPage, JobSummary
+from .models import JOB_ID, Job, JobPage
 from .signing import canonical_query
 from .status import JobStatus
+from .walk import DEFAULT_MAX_PAGES, JobWalk
 
 log = logging.getLogger(__name__)
 
@@ -433,21 +434,25 @@ class DrsClient:
         data, _ = _json_object(response)
         return JobPage.parse(data, limit, offset, request_id=response.request_id)
 
-    def iter_jobs(
-        self, filters: JobFilters | None = None, *, page_size: int = 100
-    ) -> Iterator[JobSummary]:
-        """Every matching job, page by page, each id once (jobs move between calls)."""
-        seen: set[str] = set()
-        offset = 0
-        while True:
-            page = self.list_jobs(filters, limit=page_size, offset=offset)
-            for job in page.jobs:
-                if job.id not in seen:
-                    seen.add(job.id)
-                    yield job
-            if len(page.jobs) < page_size:
-                return
-            offset += len(page.jobs)
+    def walk_jobs(
+        self,
+        filters: JobFilters | None = None,
+        *,
+        page_size: int = 100,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        should_stop: Callable[[], bool] | None = None,
+        language: str | None = None,
+    ) -> JobWalk:
+        """Every matching job once, page by page; see JobWalk for when and why it ends."""
+        filters = filters or JobFilters()
+        filters.params()  # a bad filter fails here, before the first page is asked for
+
+        def fetch(limit: int, offset: int) -> JobPage:
+            return self.list_jobs(filters, limit=limit, offset=offset, language=language)
+
+        return JobWalk(fetch, page_size=page_size, max_pages=max_pages, should_stop=should_stop)
+
+    iter_jobs = walk_jobs  # the old name
 
     def _jobs_path(self) -> str:
         return f"/v5/{quote(self.project_id, safe='')}/backup-migration-jobs"
