@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from jobs import __version__
@@ -29,6 +28,7 @@ from .auth import (
     TokenAuth,
     TokenCache,
 )
+from .deadline import DeadlineAdapter, limit
 from .models import JOB_ID, Job, JobPage
 from .signing import canonical_query
 from .status import JobStatus
@@ -147,7 +147,7 @@ def session_for(base_url: str) -> requests.Session:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # proxies come from ClientSettings, not the environment
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             _sessions[base_url] = session
@@ -223,21 +223,27 @@ class Transport:
             min(self.settings.read_timeout, remaining),
         )
         started = time.monotonic()
-        try:
-            with self.adapter.send(
-                _prepared(request, url),
-                stream=True,
-                timeout=timeout,
-                proxies=self.settings.proxies or None,
-            ) as raw:
-                request_id = raw.headers.get("X-Request-Id", "")
-                ok = 200 <= raw.status_code < 300
-                cap = self.settings.max_body_bytes if ok else ERROR_BODY_BYTES
-                body = self._read(raw, cap, ok, deadline)
-        except requests.Timeout as exc:
-            raise errors.UpstreamUnavailable(f"Timed out after {timeout[1]:.1f}s") from exc
-        except requests.RequestException as exc:
-            raise errors.UpstreamUnavailable(_connection_problem(exc)) from exc
+        with limit(deadline) as exchange:
+            try:
+                with self.adapter.send(
+                    _prepared(request, url),
+                    stream=True,
+                    timeout=timeout,
+                    proxies=self.settings.proxies or None,
+                ) as raw:
+                    request_id = raw.headers.get("X-Request-Id", "")
+                    ok = 200 <= raw.status_code < 300
+                    cap = self.settings.max_body_bytes if ok else ERROR_BODY_BYTES
+                    body = self._read(raw, cap, ok, deadline)
+                    exchange.close()  # before the connection goes back to the pool
+            except requests.RequestException as exc:
+                if exchange.expired:
+                    raise _deadline_passed(started) from exc
+                if isinstance(exc, requests.Timeout):
+                    raise errors.UpstreamUnavailable(f"Timed out after {timeout[1]:.1f}s") from exc
+                raise errors.UpstreamUnavailable(_connection_problem(exc)) from exc
+        if exchange.expired:  # a body read until close would look complete
+            raise _deadline_passed(started)
         log.info(
             "DRS %s %s → %s in %.0f ms, request id %s",
             request.method,
@@ -283,6 +289,12 @@ class Transport:
         if isinstance(error, errors.UpstreamUnavailable):
             return self.settings.backoff * 2 ** (attempt - 1) * (0.75 + random.random() * 0.5)
         return None
+
+
+def _deadline_passed(started: float) -> errors.UpstreamUnavailable:
+    return errors.UpstreamUnavailable(
+        f"Timed out: no complete answer within {time.monotonic() - started:.1f}s (deadline)"
+    )
 
 
 def _prepared(request: OutgoingRequest, url: str) -> requests.PreparedRequest:
