@@ -293,7 +293,7 @@ class Transport:
 
 def _deadline_passed(started: float) -> errors.UpstreamUnavailable:
     return errors.UpstreamUnavailable(
-        f"Timed out: no complete answer within {time.monotonic() - started:.1f}s (deadline)"
+        f"Timed out after {time.monotonic() - started:.1f}s: the call's deadline passed"
     )
 
 
@@ -327,8 +327,9 @@ def _json_object(response: Response) -> tuple[dict, str]:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
+        what = "malformed" if isinstance(exc, ValueError) else "too deeply nested"
         raise errors.BadUpstreamResponse(
-            "DRS answered with malformed or too deeply nested JSON",
+            f"DRS answered with {what} JSON",
             status=response.status,
             request_id=response.request_id,
         ) from exc
