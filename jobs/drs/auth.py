@@ -175,7 +175,7 @@ class TokenAuth:
         token, text = self._post(self._url, json.dumps(body).encode(), deadline)
         try:
             expires = json.loads(text).get("token", {}).get("expires_at")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             expires = None
         return token, parse_time(expires)
 

@@ -8,12 +8,11 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from jobs import __version__
@@ -29,8 +28,11 @@ from .auth import (
     TokenAuth,
     TokenCache,
 )
-from .models import KNOWN_STATUSES, Job, JobPage, JobSummary, normalise_status
+from .deadline import DeadlineAdapter, limit
+from .models import JOB_ID, Job, JobPage
 from .signing import canonical_query
+from .status import JobStatus
+from .walk import DEFAULT_MAX_PAGES, JobWalk
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,6 @@ SORT_KEYS = ("name", "db_type", "inst_id", "ip", "created_at", "description", "t
 SORT_DIRS = ("asc", "desc")
 MAX_INSTANCE_IDS = 10
 MAX_LIMIT = 2000
-JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 ERROR_BODY_BYTES = 64 * 1024
 
 
@@ -87,8 +88,8 @@ class JobFilters:
     sort_dir: str = ""
 
     def params(self) -> list[tuple[str, str]]:
-        status = normalise_status(self.status) if self.status else ""
-        if status and status not in KNOWN_STATUSES:
+        status = JobStatus(self.status)
+        if status and not status.is_known:
             raise InvalidFilter(f"Unknown status {self.status!r}")
         if len(self.dbs_instance_ids) > MAX_INSTANCE_IDS:
             raise InvalidFilter(f"At most {MAX_INSTANCE_IDS} instance ids")
@@ -98,7 +99,7 @@ class JobFilters:
             raise InvalidFilter(f"Sort direction is asc or desc, not {self.sort_dir!r}")
         single = {
             "name": self.name,
-            "status": status,
+            "status": str(status),
             "description": self.description,
             "create_at": self.create_at,
             "completed_at": self.completed_at,
@@ -146,7 +147,7 @@ def session_for(base_url: str) -> requests.Session:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # proxies come from ClientSettings, not the environment
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             _sessions[base_url] = session
@@ -164,6 +165,7 @@ class Transport:
         self.host = parts.netloc.rsplit("@", 1)[-1]
         self.settings = settings
         self.session = session_for(self.base_url)
+        self.adapter = self.session.get_adapter(self.base_url)
 
     def send(
         self,
@@ -199,6 +201,10 @@ class Transport:
                 error = errors.error_for_response(
                     response.status, response.body.decode("utf-8", "replace"), response.request_id
                 )
+                if isinstance(error, errors.ParameterError):
+                    log.error(
+                        "DRS refused our request %s %s?%s (our bug): %s", method, path, query, error
+                    )
                 if isinstance(error, errors.AuthenticationFailed) and auth and not refreshed:
                     refreshed = True
                     if auth.refresh(request):
@@ -217,27 +223,27 @@ class Transport:
             min(self.settings.read_timeout, remaining),
         )
         started = time.monotonic()
-        try:
-            # Prepared and sent directly: the session's cookie and environment merging is work
-            # this API never needs (no cookies, proxies only from ClientSettings).
-            prepared = requests.Request(
-                request.method, url, headers=request.headers, data=request.body or None
-            ).prepare()
-            with self.session.send(
-                prepared,
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-                proxies=self.settings.proxies or {},
-            ) as raw:
-                request_id = raw.headers.get("X-Request-Id", "")
-                ok = 200 <= raw.status_code < 300
-                cap = self.settings.max_body_bytes if ok else ERROR_BODY_BYTES
-                body = self._read(raw, cap, ok, deadline)
-        except requests.Timeout as exc:
-            raise errors.UpstreamUnavailable(f"Timed out after {timeout[1]:.1f}s") from exc
-        except requests.RequestException as exc:
-            raise errors.UpstreamUnavailable(_connection_problem(exc)) from exc
+        with limit(deadline) as exchange:
+            try:
+                with self.adapter.send(
+                    _prepared(request, url),
+                    stream=True,
+                    timeout=timeout,
+                    proxies=self.settings.proxies or None,
+                ) as raw:
+                    request_id = raw.headers.get("X-Request-Id", "")
+                    ok = 200 <= raw.status_code < 300
+                    cap = self.settings.max_body_bytes if ok else ERROR_BODY_BYTES
+                    body = self._read(raw, cap, ok, deadline)
+                    exchange.close()  # before the connection goes back to the pool
+            except requests.RequestException as exc:
+                if exchange.expired:
+                    raise _deadline_passed(started) from exc
+                if isinstance(exc, requests.Timeout):
+                    raise errors.UpstreamUnavailable(f"Timed out after {timeout[1]:.1f}s") from exc
+                raise errors.UpstreamUnavailable(_connection_problem(exc)) from exc
+        if exchange.expired:  # a body read until close would look complete
+            raise _deadline_passed(started)
         log.info(
             "DRS %s %s → %s in %.0f ms, request id %s",
             request.method,
@@ -285,6 +291,27 @@ class Transport:
         return None
 
 
+def _deadline_passed(started: float) -> errors.UpstreamUnavailable:
+    return errors.UpstreamUnavailable(
+        f"Timed out after {time.monotonic() - started:.1f}s: the call's deadline passed"
+    )
+
+
+def _prepared(request: OutgoingRequest, url: str) -> requests.PreparedRequest:
+    """What `requests.Request(...).prepare()` builds, without its URL, cookie and hook work
+    (a third of the client's CPU per call): our URL is already encoded, and this API sets no
+    cookies. Sent through the session's adapter, as the session would, minus redirects."""
+    prepared = requests.PreparedRequest()
+    prepared.method = request.method
+    prepared.url = url
+    prepared.headers = CaseInsensitiveDict(request.headers)
+    if request.body:
+        prepared.headers["Content-Length"] = str(len(request.body))
+    prepared.body = request.body or None
+    prepared.hooks = {"response": []}
+    return prepared
+
+
 def _connection_problem(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS handshake with DRS failed"
@@ -299,9 +326,10 @@ def _json_object(response: Response) -> tuple[dict, str]:
     text = response.body.decode("utf-8", "replace")
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        what = "malformed" if isinstance(exc, ValueError) else "too deeply nested"
         raise errors.BadUpstreamResponse(
-            "DRS answered with malformed JSON",
+            f"DRS answered with {what} JSON",
             status=response.status,
             request_id=response.request_id,
         ) from exc
@@ -412,25 +440,32 @@ class DrsClient:
             raise InvalidFilter("offset must not be negative")
         params = (filters or JobFilters()).params()
         params += [("limit", str(limit)), ("offset", str(offset))]
-        response = self._get(self._jobs_path(), params, language)
+        try:
+            response = self._get(self._jobs_path(), params, language)
+        except errors.EmptyResult as empty:  # 422 DRS.M00002 means "no data", not a failure
+            return JobPage(0, (), limit, offset, request_id=empty.request_id)
         data, _ = _json_object(response)
         return JobPage.parse(data, limit, offset, request_id=response.request_id)
 
-    def iter_jobs(
-        self, filters: JobFilters | None = None, *, page_size: int = 100
-    ) -> Iterator[JobSummary]:
-        """Every matching job, page by page, each id once (jobs move between calls)."""
-        seen: set[str] = set()
-        offset = 0
-        while True:
-            page = self.list_jobs(filters, limit=page_size, offset=offset)
-            for job in page.jobs:
-                if job.id not in seen:
-                    seen.add(job.id)
-                    yield job
-            if len(page.jobs) < page_size:
-                return
-            offset += len(page.jobs)
+    def walk_jobs(
+        self,
+        filters: JobFilters | None = None,
+        *,
+        page_size: int = 100,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        should_stop: Callable[[], bool] | None = None,
+        language: str | None = None,
+    ) -> JobWalk:
+        """Every matching job once, page by page; see JobWalk for when and why it ends."""
+        filters = filters or JobFilters()
+        filters.params()  # a bad filter fails here, before the first page is asked for
+
+        def fetch(limit: int, offset: int) -> JobPage:
+            return self.list_jobs(filters, limit=limit, offset=offset, language=language)
+
+        return JobWalk(fetch, page_size=page_size, max_pages=max_pages, should_stop=should_stop)
+
+    iter_jobs = walk_jobs  # the old name
 
     def _jobs_path(self) -> str:
         return f"/v5/{quote(self.project_id, safe='')}/backup-migration-jobs"

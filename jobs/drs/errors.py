@@ -26,6 +26,10 @@ class DrsError(Exception):
         self.request_id = request_id
         super().__init__(message or error_msg or type(self).__name__)
 
+    def __reduce__(self) -> tuple:
+        # The default rebuilds from args alone and would lose status, codes and request id.
+        return (type(self), (self.args[0] if self.args else "",), self.__dict__)
+
     def __str__(self) -> str:
         parts = [super().__str__()]
         if self.error_code:
@@ -57,8 +61,33 @@ class Throttled(DrsError):
     """HTTP 429 from the gateway; keeps its code and message."""
 
 
+class NoDrsRole(PermissionDenied):
+    """DRS.M00101: the user's DRS role is empty."""
+
+
+class InvalidProjectId(PermissionDenied):
+    """DRS.M00261: the project id is not valid for these credentials."""
+
+
 class RequestRejected(DrsError):
-    """Any other 4xx: a bad parameter, an API missing in this region."""
+    """Any other 4xx."""
+
+
+class ApiNotServed(RequestRejected):
+    """404 APIG.0101 "API does not exist": this region does not serve the v5 API. Other 404s
+    stay plain RequestRejected."""
+
+
+class ParameterError(RequestRejected):
+    """DRS.M00007, M00200, M00201, M00202: DRS refused our parameters, so a bug of ours."""
+
+
+class RestrictedUser(RequestRejected):
+    """DRS.M00105: the user is restricted."""
+
+
+class EmptyResult(RequestRejected):
+    """422 DRS.M00002: no data. `list_jobs` answers it with an empty page."""
 
 
 class UpstreamUnavailable(DrsError):
@@ -70,15 +99,28 @@ class BadUpstreamResponse(DrsError):
 
 
 NOT_FOUND_CODES = {"DRS.10000010"}
-TOKEN_INVALID_CODES = {"DRS.M00100", "APIG.0301", "APIGW.0301", "APIG.0303", "APIGW.0303"}
+# Gateway codes are matched on the number: the docs write both APIG. and APIGW.
+TOKEN_INVALID_CODES = {"DRS.M00100", "APIG.0301", "APIG.0303"}
+THROTTLE_CODE = "APIG.0308"
+API_MISSING_CODE = "APIG.0101"
 PERMISSION_CODES = {"DRS.M00102", "DRS.M00103"}
+PARAMETER_CODES = {"DRS.M00007", "DRS.M00200", "DRS.M00201", "DRS.M00202"}
+SERVICE_ABNORMAL_CODE = "DRS.M00004"
+_GATEWAY_CODE = re.compile(r"APIGW?\.(\d+)")
+
+
+def normalise_code(code: str) -> str:
+    """`APIGW.0308` → `APIG.0308`; other codes upper-cased and stripped."""
+    code = code.strip().upper()
+    match = _GATEWAY_CODE.fullmatch(code)
+    return f"APIG.{match.group(1)}" if match else code
 
 
 def parse_error_body(text: str) -> tuple[str, str, str]:
     """(error_code, error_msg, request_id) from any error body, as the official SDK reads them."""
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     for candidate in (body, *(body.values() if isinstance(body, dict) else ())):
         if not isinstance(candidate, dict):
@@ -104,6 +146,20 @@ def _plain_text(text: str) -> str:
     return collapsed[:MAX_TEXT] + ("…" if len(collapsed) > MAX_TEXT else "")
 
 
+# Checked in order: the first class whose test passes wins.
+_BY_CODE: tuple[tuple[str, type[DrsError], str], ...] = (
+    ("DRS.10000010", JobNotFound, "Job not found"),
+    (SERVICE_ABNORMAL_CODE, UpstreamUnavailable, "DRS reports a service abnormality"),
+    ("DRS.M00002", EmptyResult, "DRS found no data"),
+    ("DRS.M00101", NoDrsRole, "The credentials have no DRS role"),
+    ("DRS.M00261", InvalidProjectId, "The project id is not valid for the credentials"),
+    ("DRS.M00102", PermissionDenied, "The credentials lack DRS permissions"),
+    ("DRS.M00103", PermissionDenied, "The credentials lack DRS permissions"),
+    ("DRS.M00105", RestrictedUser, "The user is restricted"),
+    *((code, ParameterError, "DRS refused a parameter") for code in sorted(PARAMETER_CODES)),
+)
+
+
 def error_for_response(status: int, text: str, request_id: str) -> DrsError:
     code, msg, body_request_id = parse_error_body(text)
     fields = {
@@ -112,17 +168,18 @@ def error_for_response(status: int, text: str, request_id: str) -> DrsError:
         "error_msg": msg,
         "request_id": request_id or body_request_id,
     }
-    gateway_code = code.replace("APIGW.", "APIG.")
-    if code in NOT_FOUND_CODES:
-        return JobNotFound("Job not found", **fields)
-    if status == 429 or gateway_code == "APIG.0308":
+    key = normalise_code(code)
+    for known, cls, message in _BY_CODE:
+        if key == known:
+            return cls(message, **fields)
+    if status == 429 or key == THROTTLE_CODE:
         return Throttled("Throttled by the API gateway", **fields)
-    if code in PERMISSION_CODES:
-        return PermissionDenied("The credentials lack DRS permissions", **fields)
-    if status == 401 or code in TOKEN_INVALID_CODES:
+    if status == 401 or key in TOKEN_INVALID_CODES:
         return AuthenticationFailed("Authentication failed", **fields)
     if status == 403:
         return PermissionDenied("Access denied", **fields)
+    if status == 404 and key == API_MISSING_CODE:
+        return ApiNotServed("The API does not exist in this region", **fields)
     if status >= 500:
         return UpstreamUnavailable("DRS is unavailable", **fields)
     return RequestRejected("DRS rejected the request", **fields)

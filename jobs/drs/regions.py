@@ -17,12 +17,22 @@ REGIONS: tuple[str, ...] = (
 # EU-Dublin lives on its own domain; the SDK's regional IAM host is the one we use.
 _DOMAIN_EXCEPTIONS = {"eu-west-101": "myhuaweicloud.eu"}
 DEFAULT_DOMAIN = "myhuaweicloud.com"
+# The SDK's IamRegion has no regional endpoint for these; the token is scoped by project, so
+# the global IAM works for them.
+GLOBAL_IAM = "https://iam.myhuaweicloud.com"
+WITHOUT_REGIONAL_IAM = frozenset(
+    {"cn-south-4", "ru-northwest-2", "ap-southeast-5", "cn-southwest-3", "cn-north-11"}
+    | {"af-north-1"}
+)
+# The only regions a Huawei page (2025-02) lists for the v5 API; elsewhere it is unconfirmed.
+V5_DOCUMENTED = frozenset({"cn-south-2", "cn-south-4"})
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
     drs: str
     iam: str
+    v5_documented: bool = False
 
 
 class UnknownRegion(ValueError):
@@ -33,4 +43,9 @@ def endpoints_for(region: str) -> Endpoints:
     if region not in REGIONS:
         raise UnknownRegion(f"Unknown region {region!r}")
     domain = _DOMAIN_EXCEPTIONS.get(region, DEFAULT_DOMAIN)
-    return Endpoints(drs=f"https://drs.{region}.{domain}", iam=f"https://iam.{region}.{domain}")
+    regional_iam = f"https://iam.{region}.{domain}"
+    return Endpoints(
+        drs=f"https://drs.{region}.{domain}",
+        iam=GLOBAL_IAM if region in WITHOUT_REGIONAL_IAM else regional_iam,
+        v5_documented=region in V5_DOCUMENTED,
+    )

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from jobs.drs import (
+    ApiNotServed,
     AuthenticationFailed,
     BadUpstreamResponse,
     DrsClient,
@@ -164,7 +165,8 @@ def test_odd_and_unknown_status_bodies_parse(token_client, simulator):
     simulator.clear_faults()
     simulator.set_fault("unknown_status", target=SEED_ID)
     job = token_client.get_job(SEED_ID)
-    assert job.status == "PAUSED" and not job.is_terminal
+    assert job.status == "PAUSED" and not job.status.is_terminal
+    assert job.finish_time and job.is_terminal  # the seed job finished: its finish time wins
 
 
 def test_unknown_api_path_is_rejected(token_client):
@@ -175,3 +177,4 @@ def test_unknown_api_path_is_rejected(token_client):
         )  # fmt: skip
     assert caught.value.status == 404
     assert caught.value.error_code == "APIG.0101"
+    assert type(caught.value) is ApiNotServed
