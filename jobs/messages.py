@@ -54,6 +54,14 @@ TABLE: list[tuple[type[drs.DrsError], Sentence]] = [
     (drs.InvalidFilter, lambda e, t: str(e.error_msg)),
     (drs.AuthenticationFailed, _credentials_refused),
     (
+        drs.NoDrsRole,
+        lambda e, t: _("These credentials have no DRS role: grant the IAM user a DRS policy."),
+    ),
+    (
+        drs.InvalidProjectId,
+        lambda e, t: _("The project id is not valid for these credentials: check the project id."),
+    ),
+    (
         drs.PermissionDenied,
         lambda e, t: _(
             "The credentials work but lack DRS permissions for this project: check the project "
@@ -65,6 +73,29 @@ TABLE: list[tuple[type[drs.DrsError], Sentence]] = [
         lambda e, t: _("The API gateway is throttling these credentials; try again in a minute."),
     ),
     (drs.UpstreamUnavailable, _unavailable),
+    (
+        drs.ApiNotServed,
+        lambda e, t: _(
+            "This region does not serve the DRS v5 backup-migration API (only cn-south-2 and "
+            "cn-south-4 are documented to): check the region or the endpoint."
+        ),
+    ),
+    (
+        drs.RestrictedUser,
+        lambda e, t: (
+            _("DRS says this IAM user is restricted: %(reason)s") % {"reason": e.error_msg}
+        ),
+    ),
+    (
+        drs.ParameterError,
+        lambda e, t: (
+            _(
+                "DRS refused a parameter of our request (a bug on our side, please report it): "
+                "%(reason)s"
+            )
+            % {"reason": e.error_msg}
+        ),
+    ),
     (
         drs.BadUpstreamResponse,
         lambda e, t: (

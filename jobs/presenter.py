@@ -11,8 +11,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from .drs import Job
-from .drs.models import SUCCESS, TRANSFERRING
+from .drs import Job, JobStatus
 from .formatting import human_bytes, human_duration, yes_no
 
 TEXT, CODE, CODES, TIME, ELAPSED = "text", "code", "codes", "time", "elapsed"
@@ -82,9 +81,9 @@ def database_state(job: Job) -> DatabaseState:
             )
         )
     warnings = tuple(warnings)
-    if job.status == TRANSFERRING and not job.is_terminal:
+    if not job.is_terminal:
         return DatabaseState("running", _("RESTORING — the restore is running."), warnings=warnings)
-    if job.is_failed and "PRECHECK" in job.status:
+    if job.status == JobStatus.PRECHECK_FAILED:
         return DatabaseState(
             "failed",
             _("Unchanged — the pre-check failed before anything was restored."),
@@ -97,11 +96,11 @@ def database_state(job: Job) -> DatabaseState:
             _("A database it had started may be left in RESTORING state on the instance."),
             warnings,
         )
-    if job.status == SUCCESS and o.is_last_backup:
+    if job.status == JobStatus.SUCCESS and o.is_last_backup:
         return DatabaseState(
             "ok", _("ONLINE — the databases are recovered and usable."), warnings=warnings
         )
-    if job.status == SUCCESS and o.is_last_backup is False:
+    if job.status == JobStatus.SUCCESS and o.is_last_backup is False:
         return DatabaseState(
             "waiting",
             _("RESTORING — waiting for the next backup in the chain."),

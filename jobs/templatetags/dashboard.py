@@ -12,17 +12,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from .. import messages
-from ..drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TRANSFERRING
+from ..drs import JobStatus
 from ..formatting import human_bytes, human_duration, yes_no
 
 register = template.Library()
-
-BADGES = {
-    SUCCESS: ("success", "✔"),
-    FAILED: ("failed", "✖"),
-    PRECHECK_FAILED: ("failed", "⚠"),
-    TRANSFERRING: ("running", "⟳"),
-}
 
 
 @register.simple_tag
@@ -54,7 +47,8 @@ def explain(error, tenant=None) -> str:
 @register.simple_tag
 def status_badge(status: str):
     """Colour, icon and text: readable without colour."""
-    kind, icon = BADGES.get(status, ("unknown", "?"))
+    status = JobStatus(status)
+    kind, icon = _badge(status)
     return format_html(
         '<span class="badge badge-{}" data-status="{}">'
         '<span aria-hidden="true">{}</span> {}</span>',
@@ -63,3 +57,15 @@ def status_badge(status: str):
         icon,
         status or _("(no status)"),
     )
+
+
+def _badge(status: JobStatus) -> tuple[str, str]:
+    if status == JobStatus.PRECHECK_FAILED:
+        return "failed", "⚠"
+    if status.is_failed:
+        return "failed", "✖"
+    if status == JobStatus.SUCCESS:
+        return "success", "✔"
+    if status.is_running:
+        return "running", "⟳"
+    return "unknown", "?"

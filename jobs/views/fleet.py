@@ -16,7 +16,6 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import selectors
 from ..access import Role, signed_in, tenant_role, visible_tenants
 from ..drs import InvalidFilter
-from ..drs.models import TRANSFERRING
 from ..export import csv_response, json_response
 from ..forms import JobListForm, TriageForm
 from ..messages import describe
@@ -74,7 +73,7 @@ def _with_defaults(query, **defaults):
 
 def _list_page(request, tenant, form, fetched, status: int = 200) -> HttpResponse:
     page = fetched.value if fetched else None
-    running = bool(page and any(job.status == TRANSFERRING for job in page.jobs))
+    running = bool(page and any(not job.is_terminal for job in page.jobs))
     size = (form.cleaned_data.get("size") if form.is_valid() else None) or 25
     number = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     query = request.GET.copy()
