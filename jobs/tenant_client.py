@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from . import crypto, drs
 from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCredentials, endpoints_for
+from .iam_tokens import SHARED_TOKENS
 from .models import Tenant
 from .single_flight import Outcome, attempt
 
@@ -91,6 +92,7 @@ def _build_client(tenant: Tenant, language: str | None, deadline: float | None) 
     return DrsClient.with_password(
         iam_endpoint=tenant.iam_endpoint or endpoints.iam,
         credentials=PasswordCredentials(tenant.iam_domain, tenant.iam_user, tenant.password),
+        cache=SHARED_TOKENS,
         **common,
     )
 
