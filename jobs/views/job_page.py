@@ -99,7 +99,7 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
 
 
 def _history(tenant, job_id: str) -> list:
-    return list(JobStatusChange.objects.filter(snapshot__tenant=tenant, snapshot__job_id=job_id))
+    return list(JobStatusChange.objects.filter(job__tenant=tenant, job__job_id=job_id))
 
 
 def _failed_poll(request, tenant, job_id, failure: NoSnapshot, errors: int) -> HttpResponse:

@@ -23,7 +23,7 @@ from django.core.management.base import CommandError
 from jobs import drs
 from jobs.drs.errors import error_for_response
 from jobs.messages import explain
-from jobs.models import JobSnapshot, JobStatusChange
+from jobs.models import JobSnapshot
 from jobs.simulator import faults
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def page_without_snapshot(case: Case) -> None:
 
 def page_with_snapshot(case: Case) -> None:
     job_id, before = case.seen_job()
-    history = JobStatusChange.objects.filter(snapshot=before).count()
+    history = before.history.count()
     case.inject()
     response = case.client.get(case.job_url(job_id))
     assert response.status_code == 200
@@ -193,7 +193,7 @@ def page_with_snapshot(case: Case) -> None:
             before.raw_json,
             before.fetched_at,
         )
-        assert JobStatusChange.objects.filter(snapshot=before).count() == history
+        assert before.history.count() == history
     else:
         assert "Stale since" not in text
         assert after.fetched_at > before.fetched_at  # the fresh answer replaced it
