@@ -118,15 +118,17 @@ def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
 
 
 def _export_list(tenant, rows, export: str) -> HttpResponse:
+    fresh = selectors.freshness([tenant])[tenant.pk]
+    incomplete = [fresh.state.error] if fresh.failing and fresh.state else []
     jobs = rows[: settings.EXPORT_MAX_JOBS].iterator()
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"{tenant.slug}-jobs-{stamp}.{export}"
     if export == "csv":
         header = [*EXPORT_FIELDS, "duration_seconds"]
         lines = ([selectors.to_api(j)[f] for f in EXPORT_FIELDS] + [_seconds(j)] for j in jobs)
-        return csv_response(name, header, lines)
+        return csv_response(name, header, lines, incomplete=incomplete)
     items = (selectors.to_api(job) for job in jobs)
-    return json_response(name, "jobs", items, tenant=tenant.slug)
+    return json_response(name, "jobs", items, incomplete=incomplete, tenant=tenant.slug)
 
 
 def _seconds(job) -> int | str:
