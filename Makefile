@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SIMULATOR_PORT ?= 8001
 
-.PHONY: venv run test test-prod lint format bench soak serve
+.PHONY: venv run test test-prod lint format bench soak serve worker beat
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,8 @@ run: venv
 	$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT)
 	@echo "Dashboard: http://127.0.0.1:$(PORT)/   (simulator: http://127.0.0.1:$(SIMULATOR_PORT))"
 	$(PY) manage.py drs_simulator --port $(SIMULATOR_PORT) & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py sync --loop & sync=$$!; \
+	trap 'kill $$sim $$sync 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # pytest exits 5 when it collected no test: that is a failure here too.
@@ -38,10 +39,19 @@ test-prod: venv
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-# Production-like server on this machine (needs DJANGO_SECRET_KEY etc., see README).
+# Production-like on this machine (needs DJANGO_SECRET_KEY, REDIS_URL etc., see README): web,
+# Celery worker and beat, as the Procfile lists them for a process manager.
 serve: venv
 	$(PY) manage.py collectstatic --noinput -v0
+	$(MAKE) -s worker & worker=$$!; $(MAKE) -s beat & beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn -c dashboard/gunicorn.conf.py dashboard.wsgi
+
+worker: venv
+	$(VENV)/bin/celery -A dashboard worker --loglevel=INFO --concurrency=$${SYNC_CONCURRENCY:-4}
+
+beat: venv
+	$(VENV)/bin/celery -A dashboard beat --loglevel=INFO --schedule=/tmp/drs-dashboard-celerybeat
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -199,3 +199,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Sync: the background mirror of every tenant's jobs (jobs/sync/, `manage.py sync`, Celery).
+SYNC_CALLS_PER_MINUTE = env_int("SYNC_CALLS_PER_MINUTE", 30)  # per tenant, across all workers
+SYNC_RUNNING_SECONDS = env_int("SYNC_RUNNING_SECONDS", 15)  # interval while jobs run
+SYNC_IDLE_SECONDS = env_int("SYNC_IDLE_SECONDS", 120)
+SYNC_FULL_WALK_SECONDS = env_int("SYNC_FULL_WALK_SECONDS", 3600)  # catches deletions, renames
+SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 1000)
+SYNC_MAX_PAGES = env_int("SYNC_MAX_PAGES", 100)
+SYNC_DETAILS_PER_RUN = env_int("SYNC_DETAILS_PER_RUN", 20)
+SYNC_MAX_BACKOFF_SECONDS = env_int("SYNC_MAX_BACKOFF_SECONDS", 1800)
+SYNC_CONCURRENCY = env_int("SYNC_CONCURRENCY", 4)  # tenants at once in `manage.py sync --loop`
+SYNC_STALL_MIN_SECONDS = env_int("SYNC_STALL_MIN_SECONDS", 7200)
+SYNC_STALL_FACTOR = float(env("SYNC_STALL_FACTOR", "3"))
+LOOKUP_TENANT_TIMEOUT = env_int("LOOKUP_TENANT_TIMEOUT", 5)
+METRICS_TOKEN = env("METRICS_TOKEN")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-syncs": {"task": "jobs.tasks.dispatch_due_syncs", "schedule": 5.0},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the sync process share the file: readers never wait for the writer.
+    DATABASES["default"]["OPTIONS"]["init_command"] += "PRAGMA journal_mode=WAL;"
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")  # tests run their own queue

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from . import drs
 from .drs import DrsError, Job, JobNotFound
-from .models import JobSnapshot, JobStatusChange, Tenant
+from .models import JobSnapshot, Tenant
 from .single_flight import Outcome, cached, single_flight
+from .sync import record_detail
 from .tenant_client import client_for
 
 log = logging.getLogger(__name__)
@@ -124,15 +125,10 @@ def store(tenant: Tenant, job_id: str, job: Job, fetched_at: datetime) -> None:
         )
         if not created and snapshot.fetched_at > fetched_at:
             return  # a slower, older fetch finished last: keep the newer snapshot
-        status = job.status[:40]
-        changed = created or snapshot.status != status
         snapshot.name = job.name[:100]
-        snapshot.status = status
+        snapshot.status = job.status[:40]
         snapshot.raw_json = job.raw_json
         snapshot.request_id = job.request_id[:64]
         snapshot.fetched_at = fetched_at
         snapshot.save()
-        if changed:
-            JobStatusChange.objects.create(
-                snapshot=snapshot, status=snapshot.status, seen_at=fetched_at
-            )
+        record_detail(tenant, job, fetched_at, snapshot)  # the mirror keeps the status history

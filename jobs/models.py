@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -166,17 +169,171 @@ class JobSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.tenant} {self.job_id} {self.status}"
 
+    @property
+    def history(self):
+        """The job's status history, kept on its mirror row."""
+        return JobStatusChange.objects.filter(job__tenant=self.tenant_id, job__job_id=self.job_id)
+
+
+class MirroredJob(models.Model):
+    """What we know of one job, kept fresh by the background sync (`jobs.sync`). Fleet pages
+    read these rows and never call DRS."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mirrored_jobs")
+    job_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    engine_type = models.CharField(max_length=40, blank=True)
+    error_log = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    create_time = models.DateTimeField(null=True, blank=True)
+    finish_time = models.DateTimeField(null=True, blank=True)
+    enterprise_project_id = models.CharField(max_length=64, blank=True)
+    # From the detail response: the backup files' total, and its size class (powers of 4).
+    total_bytes = models.BigIntegerField(null=True, blank=True)
+    size_class = models.SmallIntegerField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()  # when DRS last showed it to us
+    synced_at = models.DateTimeField()  # when the row was last written
+    deleted_at = models.DateTimeField(null=True, blank=True)  # gone from DRS
+    stalled_at = models.DateTimeField(null=True, blank=True)  # flagged "longer than usual"
+    needs_detail = models.BooleanField(default=False)  # status changed: fetch the detail
+    snapshot = models.ForeignKey(
+        JobSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "job_id"], name="one_mirror_row_per_job")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-create_time"], name="mirror_tenant_created"),
+            models.Index(fields=["tenant", "status", "-create_time"], name="mirror_tenant_status"),
+            models.Index(fields=["status", "-create_time"], name="mirror_status_created"),
+            models.Index(fields=["job_id"], name="mirror_job_id"),
+            models.Index(
+                fields=["tenant", "size_class", "status"], name="mirror_tenant_size_class"
+            ),
+            models.Index(
+                fields=["tenant"],
+                name="mirror_needs_detail",
+                condition=models.Q(needs_detail=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.job_id} {self.status}"
+
+    @property
+    def is_terminal(self) -> bool:
+        from .drs import is_terminal
+
+        return is_terminal(self.status) or self.finish_time is not None
+
+    @property
+    def is_failed(self) -> bool:
+        return "FAILED" in self.status
+
+    @property
+    def is_running(self) -> bool:
+        return not self.is_terminal and self.deleted_at is None
+
+    def duration(self, now: datetime | None = None) -> timedelta | None:
+        if self.create_time is None:
+            return None
+        end = self.finish_time or (None if self.is_terminal else (now or timezone.now()))
+        return None if end is None else max(end - self.create_time, timedelta(0))
+
 
 class JobStatusChange(models.Model):
-    snapshot = models.ForeignKey(JobSnapshot, on_delete=models.CASCADE, related_name="history")
+    """A status the job was seen in: when we saw it, and DRS's own finish time if it had one."""
+
+    job = models.ForeignKey(MirroredJob, on_delete=models.CASCADE, related_name="history")
     status = models.CharField(max_length=40)
     seen_at = models.DateTimeField()
+    finish_time = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["seen_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.status} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def happened_at(self) -> datetime:
+        """The upstream finish time when there is one: right even when nobody was watching."""
+        return self.finish_time or self.seen_at
+
+
+class JobEvent(models.Model):
+    """ "This job changed", for notifications: written with the change, claimed by a sender
+    with `filter(pk=…, processed_at=None).update(processed_at=now)`."""
+
+    class Kind(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        PRECHECK_FAILED = "precheck_failed", _("Pre-check failed")
+        STALLED = "stalled", _("Running longer than usual")
+        DELETED = "deleted", _("Deleted in DRS")
+        RENAMED = "renamed", _("Renamed")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="job_events")
+    job = models.ForeignKey(MirroredJob, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField()  # upstream time when known, else when we saw it
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "kind", "occurred_at"], name="one_event_per_change"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="events_waiting",
+                condition=models.Q(processed_at=None),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.job_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TenantSyncState(models.Model):
+    """How the background sync of one tenant is going."""
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="sync_state"
+    )
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_full_walk_at = models.DateTimeField(null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(default=0)
+    last_calls = models.PositiveIntegerField(default=0)
+    last_note = models.CharField(max_length=200, blank=True)  # e.g. "call budget spent"
+    running_jobs = models.PositiveIntegerField(default=0)
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_request_id = models.CharField(max_length=64, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    calls_ok_total = models.PositiveBigIntegerField(default=0)
+    calls_failed_total = models.PositiveBigIntegerField(default=0)
+    calls_throttled_total = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"sync of {self.tenant_id}"
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failing_since is not None
 
 
 class UserPreference(models.Model):

@@ -1,94 +1,188 @@
-"""Many jobs at once: a tenant's list, per-tenant statistics, failures grouped by cause.
-
-Every upstream read goes through `single_flight`, so many viewers cost one call per interval.
-Results are `Outcome`s, not exceptions, so one broken tenant never breaks a page about many.
+"""Reads over the job mirror for the fleet pages: a tenant's list, per-tenant rows for the
+overview, failures grouped by cause, lookup across tenants. Database queries only: the background
+sync (`jobs.sync`) keeps the mirror fresh, so no page calls DRS to show many jobs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
 
 from django.conf import settings
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from . import drs
-from .drs import JobFilters, JobPage, JobSummary
-from .drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TRANSFERRING
+from .drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TERMINAL_STATUSES, TRANSFERRING
 from .hints import Hint, hints_for, signature
-from .job_state import interval, lock_seconds
-from .models import Tenant
-from .single_flight import Outcome, single_flight
-from .tenant_client import client_for
+from .models import MirroredJob, Tenant, TenantSyncState
+from .sync.progress import Typical
 
-T = TypeVar("T")
-PAGE_SIZE = 1000  # the documented list has no maximum; Terraform asks for 2000
 RECENT_DAYS = 14
-MAX_RECENT_PAGES = 5
-MAX_FAILED = 1000
-STATUSES = (TRANSFERRING, SUCCESS, FAILED, PRECHECK_FAILED)
+MAX_FAILED = 5000
+FAILED_STATUSES = (FAILED, PRECHECK_FAILED)
+SORTS = {"created_at": "create_time", "name": "name", "description": "description"}
 
 
-class Budget:
-    """A time limit for a whole unit of work made of several calls."""
-
-    def __init__(self, seconds: float) -> None:
-        self.ends = time.monotonic() + seconds
-
-    def client(self, tenant: Tenant, language: str) -> drs.DrsClient:
-        remaining = self.ends - time.monotonic()
-        if remaining <= 0.05:
-            raise drs.UpstreamUnavailable(_("the time for this tenant ran out"))
-        return client_for(tenant, language, deadline=remaining)
+def mirror(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
+    """The tenants' jobs that DRS still has."""
+    return MirroredJob.objects.filter(tenant__in=list(tenants), deleted_at=None)
 
 
-def _shared(key: str, ttl: float, compute: Callable[[], T], force: bool = False) -> Outcome[T]:
-    return single_flight(key, ttl, compute, lock_seconds=lock_seconds(), force=force)
+# -- sync freshness, per tenant -------------------------------------------------------------
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a tenant's mirror is, and why not when its sync fails."""
+
+    tenant: Tenant
+    state: TenantSyncState | None
+    now: datetime
+
+    @property
+    def synced_at(self) -> datetime | None:
+        return self.state.last_success_at if self.state else None
+
+    @property
+    def age_seconds(self) -> int | None:
+        at = self.synced_at
+        return None if at is None else max(int((self.now - at).total_seconds()), 0)
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.state and self.state.failing_since)
 
 
-# -- one tenant's list -------------------------------------------------------------------------
+def freshness(tenants: Iterable[Tenant], now: datetime | None = None) -> dict[int, Freshness]:
+    tenants = list(tenants)
+    now = now or timezone.now()
+    states = TenantSyncState.objects.in_bulk([t.pk for t in tenants])
+    return {t.pk: Freshness(t, states.get(t.pk), now) for t in tenants}
 
 
-def tenant_jobs(
-    tenant: Tenant,
-    filters: JobFilters,
-    *,
-    limit: int,
-    offset: int,
-    language: str,
-    force: bool = False,
-) -> Outcome[JobPage]:
-    """One page of the list. Raises InvalidFilter (before any call) for bad filters."""
-    params = filters.params()
-    key = f"list:{tenant.pk}:{language}:{_digest(params, limit, offset)}"
-
-    def compute() -> JobPage:
-        return client_for(tenant, language).list_jobs(filters, limit=limit, offset=offset)
-
-    return _shared(key, interval(), compute, force=force)
+# -- one tenant's list ----------------------------------------------------------------------
 
 
-def all_jobs(tenant: Tenant, filters: JobFilters, language: str, cap: int) -> Iterable[JobSummary]:
-    """Every matching job, page by page (for exports); stops at `cap`."""
-    for n, job in enumerate(client_for(tenant, language).iter_jobs(filters, page_size=PAGE_SIZE)):
-        if n >= cap:
-            return
-        yield job
+@dataclass(frozen=True)
+class ListQuery:
+    status: str = ""
+    name: str = ""
+    created_from: datetime | None = None
+    completed_from: datetime | None = None
+    sort: str = "created_at"
+    descending: bool = True
+    limit: int = 25
+    offset: int = 0
 
 
-# -- statistics per tenant (the overview) ------------------------------------------------------
+def tenant_jobs(tenant: Tenant, query: ListQuery) -> QuerySet[MirroredJob]:
+    rows = mirror([tenant])
+    if query.status:
+        rows = rows.filter(status=drs.normalise_status(query.status))
+    if query.name:
+        rows = rows.filter(name__icontains=query.name)
+    if query.created_from:
+        rows = rows.filter(create_time__gte=query.created_from)
+    if query.completed_from:
+        rows = rows.filter(finish_time__gte=query.completed_from)
+    column = SORTS.get(query.sort, "create_time")
+    order = f"-{column}" if query.descending else column
+    return rows.order_by(order, "-job_id" if query.descending else "job_id")
+
+
+def with_progress(rows: Iterable[MirroredJob], now: datetime) -> list[MirroredJob]:
+    """Rows with `.progress` (typical duration, estimated finish, overdue) for running jobs."""
+    typical = Typical()
+    rows = list(rows)
+    for row in rows:
+        row.progress = typical.progress(row, now)
+    return rows
+
+
+# -- the overview: one row per tenant -------------------------------------------------------
+
+
+@dataclass
+class TenantRow:
+    tenant: Tenant
+    fresh: Freshness
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    running: int = 0
+    stalled: int = 0
+    failed_7d: int = 0
+    succeeded_7d: int = 0
+    longest: MirroredJob | None = None
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.failed_7d + self.succeeded_7d
+        return None if finished == 0 else self.succeeded_7d / finished
+
+    @property
+    def longest_elapsed(self) -> timedelta | None:
+        return self.longest.duration(self.fresh.now) if self.longest else None
+
+
+OVERVIEW_SORTS = {
+    "name": lambda r: r.tenant.name.lower(),
+    "running": lambda r: r.running,
+    "failed": lambda r: r.failed_7d,
+    "rate": lambda r: -1 if r.success_rate is None else r.success_rate,
+    "longest": lambda r: r.longest_elapsed or timedelta(0),
+    "synced": lambda r: r.fresh.age_seconds if r.fresh.age_seconds is not None else 10**9,
+}
+
+
+def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False) -> list:
+    """Counts in one grouped query for every tenant; running jobs in a second."""
+    now = timezone.now()
+    week = now - timedelta(days=7)
+    fresh = freshness(tenants, now)
+    rows = {t.pk: TenantRow(t, fresh[t.pk]) for t in tenants}
+    grouped = (
+        mirror(tenants)
+        .values("tenant_id", "status")
+        .annotate(
+            n=Count("pk"),
+            recent=Count("pk", filter=Q(create_time__gte=week)),
+            stalled=Count("pk", filter=Q(stalled_at__isnull=False)),
+        )
+        .order_by()
+    )
+    for item in grouped:
+        row = rows[item["tenant_id"]]
+        status, n = item["status"], item["n"]
+        row.counts[status] = n
+        row.total += n
+        if status in FAILED_STATUSES:
+            row.failed_7d += item["recent"]
+        elif status == SUCCESS:
+            row.succeeded_7d += item["recent"]
+        elif status not in TERMINAL_STATUSES:
+            row.running += n
+            row.stalled += item["stalled"]
+    longest = (
+        mirror(tenants)
+        .filter(status=TRANSFERRING, finish_time=None)
+        .values("tenant_id")
+        .annotate(started=Min("create_time"))
+        .order_by()
+    )
+    firsts = [
+        Q(tenant_id=i["tenant_id"], create_time=i["started"]) for i in longest if i["started"]
+    ]
+    if firsts:
+        query = Q()
+        for q in firsts:
+            query |= q
+        for job in mirror(tenants).filter(query, status=TRANSFERRING):
+            rows[job.tenant_id].longest = job
+    ordered = sorted(rows.values(), key=OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["name"]))
+    return ordered[::-1] if descending else ordered
 
 
 @dataclass(frozen=True)
@@ -103,141 +197,46 @@ class Day:
         return self.success + self.failed + self.running
 
 
-@dataclass(frozen=True)
-class TenantStats:
-    counts: dict[str, int]
-    total: int
-    running: tuple[JobSummary, ...]
-    failed_last_7_days: tuple[JobSummary, ...]
-    days: tuple[Day, ...]
-    recent_truncated: bool = False
-
-    @property
-    def success_rate(self) -> float | None:
-        """Share of finished jobs that succeeded, over the last 7 days."""
-        week = self.days[-7:]
-        finished = sum(d.success + d.failed for d in week)
-        return None if finished == 0 else sum(d.success for d in week) / finished
-
-
-def tenant_stats(tenant: Tenant, language: str, budget_seconds: float) -> Outcome[TenantStats]:
-    def compute() -> TenantStats:
-        budget = Budget(budget_seconds)
-        counts = {}
-        running: tuple[JobSummary, ...] = ()
-        for status in STATUSES:
-            limit = 50 if status == TRANSFERRING else 1
-            page = budget.client(tenant, language).list_jobs(JobFilters(status=status), limit=limit)
-            counts[status] = page.count
-            if status == TRANSFERRING:
-                running = page.jobs
-        recent, total, truncated = _recent_jobs(tenant, language, budget)
-        since = timezone.now() - timedelta(days=7)
-        failed = tuple(
-            j
-            for j in recent
-            if j.status in (FAILED, PRECHECK_FAILED) and j.create_time and j.create_time >= since
-        )
-        return TenantStats(counts, total, running, failed, _per_day(recent), truncated)
-
-    ttl = settings.OVERVIEW_REFRESH_SECONDS
-    return _shared(f"stats:{tenant.pk}:{language}", ttl, compute)
-
-
-def _recent_jobs(
-    tenant: Tenant, language: str, budget: Budget
-) -> tuple[list[JobSummary], int, bool]:
-    """Jobs created in the last RECENT_DAYS, newest first, walking pages as needed; with the
-    tenant's total job count (the unfiltered list's `count`) and whether the walk was cut short."""
-    since = timezone.now() - timedelta(days=RECENT_DAYS)
-    newest_first = JobFilters(sort_key="created_at", sort_dir="desc")
-    jobs: dict[str, JobSummary] = {}
-    total = 0
-    for n in range(MAX_RECENT_PAGES):
-        page = budget.client(tenant, language).list_jobs(
-            newest_first, limit=PAGE_SIZE, offset=n * PAGE_SIZE
-        )
-        total = total or page.count
-        for job in page.jobs:
-            if job.create_time and job.create_time >= since:
-                jobs.setdefault(job.id, job)
-        oldest = page.jobs[-1].create_time if page.jobs else None
-        if len(page.jobs) < PAGE_SIZE or (oldest and oldest < since):
-            return list(jobs.values()), total, False
-    return list(jobs.values()), total, True
-
-
-def _per_day(jobs: Iterable[JobSummary]) -> tuple[Day, ...]:
+def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
+    """Jobs created per day (in the user's zone) over the last `days`, by outcome."""
     today = timezone.localdate()
-    counts: dict[date, Counter] = defaultdict(Counter)
-    for job in jobs:
-        if job.create_time is None:
-            continue
-        day = timezone.localtime(job.create_time).date()
-        outcome = {SUCCESS: "success", FAILED: "failed", PRECHECK_FAILED: "failed"}.get(
-            job.status, "running"
+    start = datetime.combine(
+        today - timedelta(days=days - 1), datetime.min.time(), timezone.get_current_timezone()
+    )
+    counts: dict[date, dict[str, int]] = {}
+    rows = mirror(tenants).filter(create_time__gte=start).values_list("create_time", "status")
+    for created, status in rows.iterator():
+        day = timezone.localtime(created).date()
+        kind = {SUCCESS: "success", FAILED: "failed", PRECHECK_FAILED: "failed"}.get(
+            status, "running"
         )
-        counts[day][outcome] += 1
-    days = [today - timedelta(days=n) for n in range(RECENT_DAYS - 1, -1, -1)]
-    return tuple(Day(d, **counts[d]) for d in days)
+        counts.setdefault(day, {}).setdefault(kind, 0)
+        counts[day][kind] += 1
+    return [
+        Day(d, **counts.get(d, {}))
+        for d in (today - timedelta(days=n) for n in range(days - 1, -1, -1))
+    ]
 
 
-def in_parallel(
-    tenants: list[Tenant], work: Callable[[Tenant], Outcome[T]], language: str
-) -> list[tuple[Tenant, Outcome[T]]]:
-    """Run `work` for each tenant, a few at a time; a tenant that overruns gets an error."""
-    timeout = settings.OVERVIEW_TENANT_TIMEOUT
-
-    def run(tenant: Tenant) -> Outcome[T]:
-        with translation.override(language):  # threads do not inherit the request's language
-            return work(tenant)
-
-    pool = ThreadPoolExecutor(max_workers=settings.OVERVIEW_CONCURRENCY)
-    try:
-        futures = [(tenant, pool.submit(run, tenant)) for tenant in tenants]
-        waves = -(-len(tenants) // settings.OVERVIEW_CONCURRENCY)
-        ends = time.monotonic() + timeout * max(waves, 1) + 1
-        results = []
-        for tenant, future in futures:
-            try:
-                results.append((tenant, future.result(timeout=max(ends - time.monotonic(), 0))))
-            except FutureTimeout:
-                late = drs.UpstreamUnavailable(_("no answer within %(s)d seconds") % {"s": timeout})
-                results.append((tenant, Outcome(None, late, timezone.now())))
-        return results
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+def running_jobs(tenants: list[Tenant], limit: int = 50) -> list[MirroredJob]:
+    rows = (
+        mirror(tenants)
+        .filter(finish_time=None)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .exclude(status="")
+        .select_related("tenant")
+        .order_by("create_time")[:limit]
+    )
+    return with_progress(rows, timezone.now())
 
 
-# -- failures grouped by cause (triage) --------------------------------------------------------
-
-
-def failed_jobs(tenant: Tenant, language: str, budget_seconds: float) -> Outcome[tuple]:
-    def compute() -> tuple[JobSummary, ...]:
-        budget = Budget(budget_seconds)
-        found: list[JobSummary] = []
-        for status in (FAILED, PRECHECK_FAILED):
-            offset = 0
-            while len(found) < MAX_FAILED:
-                page = budget.client(tenant, language).list_jobs(
-                    JobFilters(status=status, sort_key="created_at", sort_dir="desc"),
-                    limit=PAGE_SIZE,
-                    offset=offset,
-                )
-                found.extend(page.jobs)
-                offset += len(page.jobs)
-                if len(page.jobs) < PAGE_SIZE:
-                    break
-        return tuple(found)
-
-    ttl = settings.OVERVIEW_REFRESH_SECONDS
-    return _shared(f"failed:{tenant.pk}:{language}", ttl, compute)
+# -- failures grouped by cause --------------------------------------------------------------
 
 
 @dataclass
 class Group:
     signature: str
-    jobs: list[tuple[Tenant, JobSummary]] = field(default_factory=list)
+    jobs: list[MirroredJob] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -245,34 +244,101 @@ class Group:
 
     @property
     def first_seen(self) -> datetime | None:
-        times = [j.create_time for _, j in self.jobs if j.create_time]
+        times = [j.create_time for j in self.jobs if j.create_time]
         return min(times) if times else None
 
     @property
     def last_seen(self) -> datetime | None:
-        times = [j.create_time for _, j in self.jobs if j.create_time]
+        times = [j.create_time for j in self.jobs if j.create_time]
         return max(times) if times else None
 
     @property
     def hints(self) -> list[Hint]:
-        return hints_for(self.jobs[0][1].error_log) if self.jobs else []
+        return hints_for(self.jobs[0].error_log) if self.jobs else []
 
     @property
     def example(self) -> str:
-        return self.jobs[0][1].error_log if self.jobs else ""
+        return self.jobs[0].error_log if self.jobs else ""
 
 
-def group_failures(
-    results: list[tuple[Tenant, Outcome[tuple]]], since: datetime | None
-) -> list[Group]:
+def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list[Group]:
+    rows = mirror(tenants).filter(status__in=FAILED_STATUSES).select_related("tenant")
+    if since:
+        rows = rows.filter(create_time__gte=since)
     groups: dict[str, Group] = {}
-    for tenant, fetched in results:
-        for job in fetched.value or ():
-            if since and (job.create_time is None or job.create_time < since):
-                continue
-            key = signature(job.error_log) or _("(no error log)")
-            groups.setdefault(key, Group(key)).jobs.append((tenant, job))
-    for group in groups.values():
-        group.jobs.sort(key=lambda pair: pair[1].create_time or datetime.min.replace(tzinfo=UTC),
-                        reverse=True)  # fmt: skip
+    for job in rows.order_by("-create_time")[:MAX_FAILED]:
+        key = signature(job.error_log) or no_log
+        groups.setdefault(key, Group(key)).jobs.append(job)
     return sorted(groups.values(), key=lambda g: (-g.count, g.signature))
+
+
+# -- lookup across tenants ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    tenant: Tenant
+    job_id: str
+
+
+def find_job(tenants: list[Tenant], job_id: str) -> list[Found]:
+    """Where a job id lives among `tenants`: the mirror first; for an id it does not know, each
+    tenant's DRS (in parallel, each within LOOKUP_TENANT_TIMEOUT), so support staff with an id
+    from a ticket never have to know the tenant."""
+    by_pk = {t.pk: t for t in tenants}
+    known = (
+        MirroredJob.objects.filter(tenant__in=tenants, job_id=job_id)
+        .order_by("deleted_at", "tenant__name")
+        .values_list("tenant_id", flat=True)
+    )
+    if known:
+        return [Found(by_pk[pk], job_id) for pk in known]
+    return _ask_upstream(tenants, job_id)
+
+
+def _ask_upstream(tenants: list[Tenant], job_id: str) -> list[Found]:
+    """Threads only call DRS; what they find is written to the mirror here, on this thread's
+    database connection."""
+    from .sync import record_detail
+    from .tenant_client import client_for
+
+    timeout = settings.LOOKUP_TENANT_TIMEOUT
+
+    def ask(tenant: Tenant):
+        fetched_at = timezone.now()
+        try:
+            return tenant, client_for(tenant, deadline=timeout).get_job(job_id), fetched_at
+        except drs.DrsError:
+            return None
+
+    if not tenants:
+        return []
+    pool = ThreadPoolExecutor(max_workers=min(len(tenants), settings.SYNC_CONCURRENCY))
+    try:
+        futures = [pool.submit(ask, t) for t in tenants]
+        done, _ = wait(futures, timeout=timeout + 1)
+        answers = [f.result() for f in futures if f in done and f.result() is not None]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    for tenant, job, fetched_at in answers:
+        record_detail(tenant, job, fetched_at)
+    return [Found(tenant, job_id) for tenant, _job, _at in answers]
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def to_api(job: MirroredJob) -> dict:
+    """A mirror row keyed by the list API's field names (exports)."""
+    return {
+        "id": job.job_id,
+        "name": job.name,
+        "status": job.status,
+        "engine_type": job.engine_type,
+        "error_log": job.error_log,
+        "description": job.description,
+        "create_time": iso(job.create_time),
+        "finish_time": iso(job.finish_time),
+        "enterprise_project_id": job.enterprise_project_id,
+    }

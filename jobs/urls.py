@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import accounts, fleet, health, job_page, tenants
+from .views import accounts, fleet, health, job_page, operations, tenants
 
 
 class JobIdConverter:
@@ -21,6 +21,8 @@ urlpatterns = [
     path("", fleet.home, name="home"),
     path("failures/", fleet.failures, name="failures"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", operations.metrics, name="metrics"),
+    path("sync/", operations.sync_status, name="sync_status"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("accounts/password_change/", accounts.password_change, name="password_change"),

@@ -43,7 +43,7 @@ def test_home_is_the_overview_of_both_tenants(demo, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Demo (IAM token)" in html and "Demo (AK/SK)" in html
-    assert html.count('class="tenant-card"') == 2
+    assert html.count('<tr id="tenant-demo-') == 2  # one overview row per tenant
     assert 'role="alert"' not in html
 
 

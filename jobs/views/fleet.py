@@ -1,37 +1,52 @@
-"""Views over many jobs: a tenant's list, the overview across tenants, failures by cause."""
+"""Views over many jobs, read from the mirror (0 upstream calls): a tenant's list, the overview
+across tenants, failures by cause. Each page refreshes itself through its own fragment."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from django_htmx.http import HTMX_STOP_POLLING
 
 from .. import selectors
 from ..access import Role, signed_in, tenant_role, visible_tenants
-from ..drs import InvalidFilter
+from ..drs.models import TRANSFERRING
 from ..export import csv_response, json_response
 from ..forms import JobListForm, TriageForm
-from ..messages import describe
 from ..models import UserPreference
-from ..serialize import SUMMARY_FIELDS, summary_to_api
-from ..tenant_client import drs_language
 
-REMEMBERED = ("status", "name", "created_from", "completed_from", "instance", "tags", "sort",
-              "dir", "size")  # fmt: skip
+REMEMBERED = ("status", "name", "created_from", "completed_from", "sort", "dir", "size")
+EXPORT_FIELDS = ("id", "name", "status", "engine_type", "error_log", "description",
+                 "create_time", "finish_time", "enterprise_project_id")  # fmt: skip
 CHART_WIDTH, CHART_HEIGHT = 560, 120
+REFRESH_SECONDS = 15
+
+
+def _fragment(request: HttpRequest, target: str) -> bool:
+    return bool(request.htmx and request.htmx.target == target)
+
+
+def _with_defaults(query, **defaults):
+    """The query with defaults filled in, so the controls show the values in force."""
+    data = query.copy()
+    for key, value in defaults.items():
+        data.setdefault(key, value)
+    return data
+
+
+# -- one tenant's jobs --------------------------------------------------------------------------
 
 
 @tenant_role(Role.VIEWER)
 @require_GET
 def job_list(request: HttpRequest, tenant) -> HttpResponse:
-    preference, _ = UserPreference.objects.get_or_create(user=request.user)
+    preference, _created = UserPreference.objects.get_or_create(user=request.user)
     saved = preference.list_filters.get(tenant.slug, "")
     if "reset" in request.GET:
         preference.list_filters.pop(tenant.slug, None)
@@ -43,78 +58,77 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
     form = JobListForm(_with_defaults(request.GET, size="25", sort="created_at", dir="desc"))
     if not form.is_valid():
         return _list_page(request, tenant, form, None, status=400)
-    filters, limit, offset = form.query()
+    rows = selectors.tenant_jobs(tenant, _list_query(form.cleaned_data))
     export = request.GET.get("format")
     if export in ("csv", "json"):
-        return _export_list(tenant, filters, export)
-    try:
-        fetched = selectors.tenant_jobs(
-            tenant, filters, limit=limit, offset=offset, language=drs_language(),
-            force="refresh" in request.GET,
-        )  # fmt: skip
-    except InvalidFilter as error:
-        form.add_error(None, error.error_msg)
-        return _list_page(request, tenant, form, None, status=400)
-
+        return _export_list(tenant, rows, export)
     remembered = urlencode({k: v for k, v in request.GET.items() if k in REMEMBERED and v})
     if remembered != saved:
         preference.list_filters[tenant.slug] = remembered
         preference.save(update_fields=["list_filters"])
-    return _list_page(request, tenant, form, fetched)
+    return _list_page(request, tenant, form, rows)
 
 
-def _with_defaults(query, **defaults):
-    """The query with defaults filled in, so the controls show the values in force."""
-    data = query.copy()
-    for key, value in defaults.items():
-        data.setdefault(key, value)
-    return data
+def _day_start(day) -> datetime | None:
+    if not day:
+        return None
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def _list_page(request, tenant, form, fetched, status: int = 200) -> HttpResponse:
-    page = fetched.value if fetched else None
-    running = bool(page and any(not job.is_terminal for job in page.jobs))
+def _list_query(data: dict) -> selectors.ListQuery:
+    return selectors.ListQuery(
+        status=data.get("status") or "",
+        name=data.get("name") or "",
+        created_from=_day_start(data.get("created_from")),
+        completed_from=_day_start(data.get("completed_from")),
+        sort=data.get("sort") or "created_at",
+        descending=(data.get("dir") or "desc") == "desc",
+    )
+
+
+def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
     size = (form.cleaned_data.get("size") if form.is_valid() else None) or 25
     number = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
+    now = timezone.now()
+    page = None
+    if rows is not None:
+        page = Paginator(rows, size).get_page(number)
+        page.object_list = selectors.with_progress(page.object_list, now)
     query = request.GET.copy()
     for key in ("page", "format", "refresh"):
         query.pop(key, None)
+    ignored = [
+        str(form.fields[k].label)
+        for k in ("instance", "tags")
+        if form.is_valid() and form.data.get(k)
+    ]
     context = {
         "tenant": tenant,
         "form": form,
-        "fetched": fetched,
         "page": page,
-        "polling": running or bool(fetched and fetched.error),
-        "poll_seconds": settings.JOB_REFRESH_SECONDS,
+        "fresh": selectors.freshness([tenant], now)[tenant.pk],
+        "ignored_filters": ignored,
+        "poll_seconds": REFRESH_SECONDS,
         "query": query.urlencode(),
-        "number": number,
-        "pages": -(-page.count // size) if page else 0,
-        "now": timezone.now(),
+        "now": now,
+        "running_filter": form.is_valid() and form.cleaned_data.get("status") == TRANSFERRING,
     }
-    if request.htmx and request.htmx.target == "job-table":
-        response = render(request, "jobs/list.html#table", context, status=status)
-        if request.htmx.trigger == "job-table" and not context["polling"]:
-            response.status_code = HTMX_STOP_POLLING
-        return response
-    return render(request, "jobs/list.html", context, status=status)
+    template = "jobs/list.html#table" if _fragment(request, "job-table") else "jobs/list.html"
+    return render(request, template, context, status=status)
 
 
-def _export_list(tenant, filters, export: str) -> HttpResponse:
-    def explained(error) -> str:
-        return describe(error, tenant)
-
-    jobs = selectors.all_jobs(tenant, filters, drs_language(), settings.EXPORT_MAX_JOBS)
+def _export_list(tenant, rows, export: str) -> HttpResponse:
+    fresh = selectors.freshness([tenant])[tenant.pk]
+    incomplete = [fresh.state.error] if fresh.failing and fresh.state else []
+    jobs = rows[: settings.EXPORT_MAX_JOBS].iterator()
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"{tenant.slug}-jobs-{stamp}.{export}"
     if export == "csv":
-        rows = (
-            [summary_to_api(job)[field] for field in SUMMARY_FIELDS] + [_seconds(job)]
-            for job in jobs
-        )
-        header = [*SUMMARY_FIELDS, "duration_seconds"]
-        return csv_response(name, header, rows, describe=explained)
-    items = (summary_to_api(job) for job in jobs)
-    return json_response(name, "jobs", items, describe=explained, tenant=tenant.slug)
+        header = [*EXPORT_FIELDS, "duration_seconds"]
+        lines = ([selectors.to_api(j)[f] for f in EXPORT_FIELDS] + [_seconds(j)] for j in jobs)
+        return csv_response(name, header, lines, incomplete=incomplete)
+    items = (selectors.to_api(job) for job in jobs)
+    return json_response(name, "jobs", items, incomplete=incomplete, tenant=tenant.slug)
 
 
 def _seconds(job) -> int | str:
@@ -122,39 +136,70 @@ def _seconds(job) -> int | str:
     return int(duration.total_seconds()) if duration is not None else ""
 
 
+# -- the overview ---------------------------------------------------------------------------
+
+
 @signed_in
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The overview: each visible tenant's counts, running jobs, recent failures, a chart."""
+    """One row per visible tenant, totals on top, the jobs running now, a chart per day."""
     tenants = list(visible_tenants(request.user))
-    language = drs_language()
-    timeout = settings.OVERVIEW_TENANT_TIMEOUT
-    results = selectors.in_parallel(
-        tenants, lambda t: selectors.tenant_stats(t, language, timeout), get_language()
-    )
-    rows = [(tenant, fetched, _chart(fetched.value)) for tenant, fetched in results]
-    return render(request, "jobs/overview.html", {"rows": rows, "now": timezone.now()})
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in selectors.OVERVIEW_SORTS else "name"
+    descending = request.GET.get("dir") == "desc"
+    rows = selectors.overview(tenants, sort, descending)
+    days = selectors.per_day(tenants)
+    context = {
+        "rows": rows,
+        "totals": _totals(rows),
+        "failing": [r for r in rows if r.fresh.failing],
+        "running": selectors.running_jobs(tenants),
+        "days": days,
+        "chart": _chart(days),
+        "sort": sort,
+        "dir": "desc" if descending else "asc",
+        "poll_seconds": REFRESH_SECONDS,
+        "now": timezone.now(),
+        "show_tenant": len(tenants) > 1,
+    }
+    template = "jobs/overview.html#fleet" if _fragment(request, "fleet") else "jobs/overview.html"
+    return render(request, template, context)
 
 
-def _chart(stats) -> list[dict] | None:
+def _totals(rows) -> dict:
+    failed = sum(r.failed_7d for r in rows)
+    succeeded = sum(r.succeeded_7d for r in rows)
+    return {
+        "tenants": len(rows),
+        "total": sum(r.total for r in rows),
+        "running": sum(r.running for r in rows),
+        "stalled": sum(r.stalled for r in rows),
+        "failed_7d": failed,
+        "success_rate": succeeded / (failed + succeeded) if failed + succeeded else None,
+    }
+
+
+def _chart(days) -> list[dict]:
     """Stacked bars per day (success, failed, running) as SVG rectangles."""
-    if stats is None:
-        return None
-    peak = max((day.total for day in stats.days), default=0) or 1
-    slot = CHART_WIDTH / len(stats.days)
+    peak = max((day.total for day in days), default=0) or 1
+    slot = CHART_WIDTH / max(len(days), 1)
     bars = []
-    for n, day in enumerate(stats.days):
+    for n, day in enumerate(days):
         y = CHART_HEIGHT
         segments = []
         for kind, value in (("success", day.success), ("failed", day.failed),
                             ("running", day.running)):  # fmt: skip
-            height = value / peak * (CHART_HEIGHT - 4)
+            height = value / peak * (CHART_HEIGHT - 16)
             y -= height
             if value:
                 segments.append({"kind": kind, "y": round(y, 1), "height": round(height, 1)})
         bars.append({"day": day, "x": round(n * slot + 2, 1), "width": round(slot - 4, 1),
-                     "segments": segments})  # fmt: skip
+                     "segments": segments, "label_x": round(n * slot + slot / 2, 1),
+                     "top": round(y - 3, 1)})  # fmt: skip
     return bars
+
+
+# -- failures by cause ----------------------------------------------------------------------
 
 
 @signed_in
@@ -168,40 +213,44 @@ def failures(request: HttpRequest) -> HttpResponse:
     tenants = [t for t in all_tenants if not chosen or t.slug == chosen]
     days = form.cleaned_data.get("days", 30)
     since = timezone.now() - timedelta(days=days) if days else None
-    language = drs_language()
-    timeout = settings.OVERVIEW_TENANT_TIMEOUT
-    results = selectors.in_parallel(
-        tenants, lambda t: selectors.failed_jobs(t, language, timeout), get_language()
-    )
-    groups = selectors.group_failures(results, since)
-    problems = [(t, f.error) for t, f in results if f.error]
+    groups = selectors.failures(tenants, since, _("(no error log)"))
+    fresh = selectors.freshness(tenants)
     export = request.GET.get("format")
     if export in ("csv", "json"):
-        incomplete = [f"{t.slug}: {describe(error, t)}" for t, error in problems]
+        incomplete = [
+            f"{f.tenant.slug}: {f.state.error}" for f in fresh.values() if f.failing and f.state
+        ]
         return _export_failures(groups, export, incomplete)
     context = {
         "form": form,
         "groups": groups,
-        "problems": problems,
+        "fresh": list(fresh.values()),
         "tenants": all_tenants,
         "chosen": chosen,
         "days": days,
         "query": urlencode({"tenant": chosen, "days": days}),
         "total": sum(g.count for g in groups),
+        "poll_seconds": REFRESH_SECONDS,
+        "now": timezone.now(),
     }
-    return render(request, "jobs/failures.html", context)
+    template = (
+        "jobs/failures.html#groups"
+        if _fragment(request, "failure-groups")
+        else "jobs/failures.html"
+    )
+    return render(request, template, context)
 
 
 def _export_failures(groups, export: str, incomplete: list[str]) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"failed-jobs-{stamp}.{export}"
     items = (
-        {"signature": group.signature, "tenant": tenant.slug, **summary_to_api(job)}
+        {"signature": group.signature, "tenant": job.tenant.slug, **selectors.to_api(job)}
         for group in groups
-        for tenant, job in group.jobs
+        for job in group.jobs
     )
     if export == "json":
         return json_response(name, "jobs", items, incomplete=incomplete)
-    header = ["signature", "tenant", *SUMMARY_FIELDS]
+    header = ["signature", "tenant", *EXPORT_FIELDS]
     rows = ([item[k] for k in header] for item in items)
     return csv_response(name, header, rows, incomplete=incomplete)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
-from .. import drs, presenter
+from .. import drs, presenter, selectors
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
 from ..job_state import JobState, NoSnapshot, interval, job_state, shared_key
@@ -99,7 +99,7 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
 
 
 def _history(tenant, job_id: str) -> list:
-    return list(JobStatusChange.objects.filter(snapshot__tenant=tenant, snapshot__job_id=job_id))
+    return list(JobStatusChange.objects.filter(job__tenant=tenant, job__job_id=job_id))
 
 
 def _failed_poll(request, tenant, job_id, failure: NoSnapshot, errors: int) -> HttpResponse:
@@ -159,29 +159,29 @@ def _int(value: str | None) -> int:
 @signed_in
 @require_GET
 def lookup(request: HttpRequest) -> HttpResponse:
-    """Find the job id in what was pasted and go to its page; otherwise say what is wrong."""
+    """Find the job id in what was pasted and go to its page: in the chosen tenant, else in
+    whichever visible tenant has it (the mirror first, then each tenant's DRS)."""
     tenants = list(visible_tenants(request.user))
-    slug = request.GET.get("tenant") or (tenants[0].slug if len(tenants) == 1 else "")
+    slug = request.GET.get("tenant", "")
     text = request.GET.get("q", "")
-    problem = ""
-    if not slug:
-        problem = _("Choose a tenant.")
-    else:
+    job_id = drs.find_job_id(text)
+    found, status = [], 400
+    if job_id and slug:
         tenant, _role = tenant_for(request.user, slug)
-        job_id = drs.find_job_id(text)
-        if job_id:
-            return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
-        problem = (
-            _("Paste a job id, or a text or URL that contains one.")
-            if not text.strip()
-            else _(
-                "No job id found in that text. A DRS job id looks like "
-                "0667845a-6291-4e2a-95b0-190c0abjb703."
-            )
+        return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
+    if job_id:
+        found = selectors.find_job(tenants, job_id)
+        if len(found) == 1:
+            return redirect(reverse("job_detail", args=[found[0].tenant.slug, job_id]))
+        status = 200 if found else 404
+        problem = "" if found else _("None of your tenants has a job with this id.")
+    elif not text.strip():
+        problem = _("Paste a job id, or a text or URL that contains one.")
+    else:
+        problem = _(
+            "No job id found in that text. A DRS job id looks like "
+            "0667845a-6291-4e2a-95b0-190c0abjb703."
         )
-    return render(
-        request,
-        "jobs/lookup.html",
-        {"tenants": tenants, "selected": slug, "q": text, "problem": problem},
-        status=400,
-    )
+    context = {"tenants": tenants, "selected": slug, "q": text, "problem": problem,
+               "found": found, "job_id": job_id}  # fmt: skip
+    return render(request, "jobs/lookup.html", context, status=status)

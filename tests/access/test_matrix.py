@@ -19,6 +19,8 @@ SUPERUSER = {"anonymous": LOGIN, "root": None, "others": 404}
 
 EXPECTED: dict[str, tuple[str, dict]] = {
     "healthz": ("GET", {"others": 200}),
+    "metrics": ("GET", {"others": 200}),  # the test client is on loopback; see tests/sync
+    "sync_status": ("GET", {**SUPERUSER, "root": 200}),
     "login": ("GET", {"others": 200}),
     "logout": ("POST", {"others": 302}),
     "password_change": ("GET", SIGNED_IN),

@@ -23,8 +23,9 @@ from django.core.management.base import CommandError
 from jobs import drs
 from jobs.drs.errors import error_for_response
 from jobs.messages import explain
-from jobs.models import JobSnapshot, JobStatusChange
+from jobs.models import JobSnapshot
 from jobs.simulator import faults
+from jobs.sync import sync_tenant
 from tests.support import LIVE, TABLE
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +149,7 @@ def fast(settings, request):
     settings.DRS_CONNECT_TIMEOUT = READ_TIMEOUT
     settings.OVERVIEW_TENANT_TIMEOUT = 5
     settings.JOB_REFRESH_SECONDS = 5
+    settings.SYNC_CALLS_PER_MINUTE = 10_000  # the session simulator gathers many live jobs
 
 
 # -- surfaces ---------------------------------------------------------------------------------
@@ -175,7 +177,7 @@ def page_without_snapshot(case: Case) -> None:
 
 def page_with_snapshot(case: Case) -> None:
     job_id, before = case.seen_job()
-    history = JobStatusChange.objects.filter(snapshot=before).count()
+    history = before.history.count()
     case.inject()
     response = case.client.get(case.job_url(job_id))
     assert response.status_code == 200
@@ -194,7 +196,7 @@ def page_with_snapshot(case: Case) -> None:
             before.raw_json,
             before.fetched_at,
         )
-        assert JobStatusChange.objects.filter(snapshot=before).count() == history
+        assert before.history.count() == history
     else:
         assert "Stale since" not in text
         assert after.fetched_at > before.fetched_at  # the fresh answer replaced it
@@ -250,8 +252,16 @@ def error_log_download(case: Case) -> None:
         assert response.status_code == 200
 
 
-def job_list(case: Case) -> None:
+def sync_under_fault(case: Case) -> None:
+    """Fleet pages read the mirror: a fault reaches them as the sync's recorded failure."""
+    assert sync_tenant(case.tenant).ok
     case.inject()
+    result = sync_tenant(case.tenant, full=True)
+    assert result.ok is not case.expect.fails, result
+
+
+def job_list(case: Case) -> None:
+    sync_under_fault(case)
     response = case.client.get(f"/tenants/{case.tenant.slug}/jobs/")
     assert response.status_code == 200
     text = assert_clean(response.content.decode(), case.expect)
@@ -260,7 +270,7 @@ def job_list(case: Case) -> None:
 
 
 def job_list_fragment(case: Case) -> None:
-    case.inject()
+    sync_under_fault(case)
     response = case.client.get(f"/tenants/{case.tenant.slug}/jobs/", {"status": ""}, **TABLE)
     assert response.status_code == 200
     text = assert_clean(response.content.decode(), case.expect)
@@ -280,7 +290,7 @@ def _list_outcome(case: Case, text: str) -> None:
 
 
 def list_export_csv(case: Case) -> None:
-    case.inject()
+    sync_under_fault(case)
     response = case.client.get(f"/tenants/{case.tenant.slug}/jobs/", {"format": "csv"})
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -290,7 +300,7 @@ def list_export_csv(case: Case) -> None:
 
 
 def list_export_json(case: Case) -> None:
-    case.inject()
+    sync_under_fault(case)
     response = case.client.get(f"/tenants/{case.tenant.slug}/jobs/", {"format": "json"})
     assert response.status_code == 200
     raw = b"".join(response.streaming_content).decode()
@@ -301,8 +311,8 @@ def list_export_json(case: Case) -> None:
 
 
 def failures_exports(case: Case) -> None:
-    """Both formats; within the sharing interval they reuse one upstream answer (or failure)."""
-    case.inject()
+    """Both formats, from the mirror; a failing sync makes them say so."""
+    sync_under_fault(case)
     response = case.client.get("/failures/", {"days": 0, "format": "csv"})
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -316,25 +326,25 @@ def failures_exports(case: Case) -> None:
 
 
 def overview(case: Case) -> None:
-    case.inject()
+    sync_under_fault(case)
     response = case.client.get("/")
     assert response.status_code == 200
     text = assert_clean(response.content.decode(), case.expect)
-    card = text.split(f'id="tenant-{case.tenant.slug}"')[1].split("</article>")[0]
+    assert f'id="tenant-{case.tenant.slug}"' in text
     if case.expect.fails:
-        assert 'role="alert"' in card
-        assert_message(card, case.expect)
+        assert f"Sync of {case.tenant.name} is failing" in text
+        assert_message(text, case.expect)
     else:
-        assert 'role="alert"' not in card and "All jobs" in card
+        assert 'role="alert"' not in text and "All jobs" in text
 
 
 def failures(case: Case) -> None:
-    case.inject()
+    sync_under_fault(case)
     response = case.client.get("/failures/", {"days": 0})
     assert response.status_code == 200
     text = assert_clean(response.content.decode(), case.expect)
     if case.expect.fails:
-        assert f"{case.tenant.name}: " in text
+        assert f"Sync of {case.tenant.name} is failing" in text
         assert_message(text, case.expect)
     else:
         assert 'class="banner stale"' not in text
@@ -425,6 +435,7 @@ def test_expired_token_does_not_touch_aksk(fast, make_tenant, people, login, sim
 
 def test_failures_export_says_when_a_tenant_could_not_be_read(fast, login, tenant, simulator):
     simulator.set_fault("http_503")
+    sync_tenant(tenant)
     client = login("viewer")
     response = client.get("/failures/", {"days": 0, "format": "json"})
     data = json.loads(b"".join(response.streaming_content))
@@ -438,6 +449,7 @@ def test_failures_export_says_when_a_tenant_could_not_be_read(fast, login, tenan
 def test_list_export_problem_is_the_plain_sentence(fast, login, tenant, simulator):
     expect = EXPECTED["expired_token"]
     simulator.set_fault("expired_token")
+    sync_tenant(tenant)
     client = login("viewer")
     response = client.get(f"/tenants/{tenant.slug}/jobs/", {"format": "json"})
     assert_message(json.loads(b"".join(response.streaming_content))["problem"], expect)

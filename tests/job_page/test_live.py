@@ -157,4 +157,4 @@ def test_fifty_watchers_cost_one_upstream_call_per_interval(
     intervals = elapsed / settings.JOB_REFRESH_SECONDS
     assert statuses == [200] * 150
     assert calls <= int(intervals) + 1, (calls, elapsed)
-    assert JobStatusChange.objects.filter(snapshot__job_id=job_id).count() == 1
+    assert JobStatusChange.objects.filter(job__job_id=job_id).count() == 1

@@ -1,0 +1,85 @@
+"""Progress of running jobs: the typical duration of comparable finished jobs (same tenant,
+similar total backup size), an estimated finish, and the "running longer than usual" threshold."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+SAMPLES = 50
+MIN_SAMPLES = 3
+
+
+def size_class(total_bytes: int | None) -> int | None:
+    """Jobs within a factor of 4 of each other share a class."""
+    if not total_bytes or total_bytes < 1:
+        return None
+    return int(math.log(total_bytes, 4))
+
+
+def typical_seconds(tenant_id: int, size: int | None) -> float | None:
+    """The median duration of the tenant's latest successful jobs of this size class."""
+    from ..models import MirroredJob
+
+    if size is None:
+        return None
+    rows = (
+        MirroredJob.objects.filter(
+            tenant_id=tenant_id,
+            size_class=size,
+            status="SUCCESS",
+            create_time__isnull=False,
+            finish_time__isnull=False,
+        )
+        .order_by("-create_time")
+        .values_list("create_time", "finish_time")[:SAMPLES]
+    )
+    durations = [(end - start).total_seconds() for start, end in rows if end >= start]
+    return statistics.median(durations) if len(durations) >= MIN_SAMPLES else None
+
+
+def threshold_seconds(typical: float | None) -> float:
+    """Default max(2 h, 3 × typical)."""
+    floor = float(settings.SYNC_STALL_MIN_SECONDS)
+    return max(floor, settings.SYNC_STALL_FACTOR * typical) if typical else floor
+
+
+@dataclass(frozen=True)
+class Progress:
+    elapsed: timedelta
+    typical: timedelta | None
+    estimated_finish: datetime | None
+    threshold: timedelta
+    overdue: bool
+
+
+class Typical:
+    """Typical durations per (tenant, size class), computed once per page or sync run."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, int | None], float | None] = {}
+
+    def seconds(self, tenant_id: int, size: int | None) -> float | None:
+        key = (tenant_id, size)
+        if key not in self._known:
+            self._known[key] = typical_seconds(tenant_id, size)
+        return self._known[key]
+
+    def progress(self, row, now: datetime) -> Progress | None:
+        """None for finished jobs and jobs without a create time."""
+        if not row.is_running or row.create_time is None:
+            return None
+        typical = self.seconds(row.tenant_id, row.size_class)
+        elapsed = max(now - row.create_time, timedelta(0))
+        threshold = timedelta(seconds=threshold_seconds(typical))
+        return Progress(
+            elapsed=elapsed,
+            typical=timedelta(seconds=typical) if typical else None,
+            estimated_finish=row.create_time + timedelta(seconds=typical) if typical else None,
+            threshold=threshold,
+            overdue=elapsed > threshold,
+        )

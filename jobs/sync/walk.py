@@ -1,0 +1,47 @@
+"""Walking the job list page by page (drs-api.md §7), small enough to swap for the client's own.
+
+Offsets advance by the number of jobs received; a short page is not the end (the server may cap
+`limit`); the walk ends on an empty page or once `offset` reaches `count`. A page cap and a page
+holding only ids already seen end the walk as incomplete, so a misbehaving upstream cannot loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ..drs import JobPage, JobSummary
+
+Fetch = Callable[[int, int], JobPage]  # (limit, offset) -> page
+
+
+@dataclass
+class Walk:
+    fetch: Fetch
+    limit: int
+    max_pages: int
+    complete: bool = False
+    incomplete_reason: str = ""
+    count: int = 0
+    seen: set[str] = field(default_factory=set)
+
+    def pages(self) -> Iterator[list[JobSummary]]:
+        """Each page's jobs not seen before; `complete` is set when the walk reached the end."""
+        offset = 0
+        for _ in range(self.max_pages):
+            page = self.fetch(self.limit, offset)
+            self.count = page.count
+            if not page.jobs:
+                self.complete = True
+                return
+            fresh = [job for job in page.jobs if job.id and job.id not in self.seen]
+            if not fresh:
+                self.incomplete_reason = "a page repeated ids already seen"
+                return
+            self.seen.update(job.id for job in fresh)
+            yield fresh
+            offset += len(page.jobs)
+            if offset >= page.count:
+                self.complete = True
+                return
+        self.incomplete_reason = f"stopped after {self.max_pages} pages"

@@ -1,0 +1,115 @@
+"""Fleet pages over a big mirror: seeds TENANTS × JOBS mirror rows and times the overview,
+failures and a tenant list (server time through the test client; no upstream call is possible:
+the tenants point at a closed port, and any DRS call is counted).
+
+    DATABASE_URL=sqlite:////tmp/bench-mirror.sqlite3 python -m tests.bench.mirror [TENANTS JOBS]
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/drs-bench-mirror.sqlite3")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from jobs.drs import DrsClient  # noqa: E402
+from jobs.models import MirroredJob, Tenant, TenantSyncState  # noqa: E402
+
+STATUSES = ["SUCCESS"] * 80 + ["FAILED"] * 12 + ["PRECHECK FAILED"] * 3 + ["TRANSFERRING"] * 5
+LOGS = ["Msg 3201, Level 16\nCannot open backup device 'x.bak'. Operating system error 2.",
+        "Msg 4305, Level 16\nThe log in this backup set begins at LSN 1, which is too recent.",
+        "Msg 3257, Level 16\nThere is insufficient free space on disk volume 'D:\\'."]  # fmt: skip
+
+
+def seed(tenants: int, jobs: int) -> None:
+    if Tenant.objects.filter(slug__startswith="bench-").count() >= tenants:
+        return
+    rng = random.Random(7)
+    now = timezone.now()
+    for n in range(tenants):
+        tenant = Tenant.objects.create(
+            name=f"Bench {n:03d}", slug=f"bench-{n:03d}", region="ap-southeast-3",
+            project_id=f"bench{n:03d}", auth_method="aksk", access_key="AK",
+            drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9",
+        )  # fmt: skip
+        TenantSyncState.objects.create(tenant=tenant, last_success_at=now, running_jobs=5)
+        rows = []
+        for i in range(jobs):
+            created = now - timedelta(minutes=i * 7 + rng.random())
+            status = rng.choice(STATUSES) if i >= 5 else "TRANSFERRING"
+            done = status != "TRANSFERRING"
+            rows.append(MirroredJob(
+                tenant=tenant, job_id=f"{n:08x}-{i:04x}-0000-0000-bench{i:07d}", name=f"job-{i}",
+                status=status, engine_type="sqlserver", create_time=created,
+                finish_time=created + timedelta(minutes=rng.randint(5, 90)) if done else None,
+                error_log=rng.choice(LOGS) if "FAILED" in status else "",
+                total_bytes=rng.randint(10**8, 10**11), size_class=rng.randint(13, 18),
+                first_seen_at=now, last_seen_at=now, synced_at=now,
+            ))  # fmt: skip
+        MirroredJob.objects.bulk_create(rows, batch_size=2000)
+
+
+def timed(client: Client, url: str, repeat: int = 5) -> float:
+    client.get(url)  # warm
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(samples)
+
+
+def run(tenants: int = 100, jobs: int = 10_000) -> dict[str, float]:
+    """Median server time in ms for each page, and the upstream calls they made (0)."""
+    call_command("migrate", verbosity=0)
+    began = time.perf_counter()
+    seed(tenants, jobs)
+    seeded = time.perf_counter() - began
+    setup_test_environment()
+    from django.contrib.auth.models import User
+
+    user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
+        "bench", "bench@example.com", "bench-password-123"
+    )
+    calls = {"n": 0}
+    real_get = DrsClient._get
+
+    def counting(self, *args, **kwargs):
+        calls["n"] += 1
+        return real_get(self, *args, **kwargs)
+
+    DrsClient._get = counting
+    client = Client()
+    client.force_login(user)
+    figures = {
+        "seed_s": round(seeded, 1),
+        "overview_ms": timed(client, "/"),
+        "failures_ms": timed(client, "/failures/?days=7"),
+        "list_ms": timed(client, f"/tenants/bench-{tenants // 2:03d}/jobs/?status=&size=25"),
+        "list_failed_page_9_ms": timed(
+            client, f"/tenants/bench-{tenants // 2:03d}/jobs/?status=FAILED&page=9"
+        ),
+    }
+    figures["upstream_calls"] = calls["n"]
+    DrsClient._get = real_get
+    return figures
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    print(run(*args))

@@ -1,0 +1,85 @@
+"""A real Celery worker and beat on Redis carry a job's transition into the mirror (run by
+`make test-prod`; skipped without REDIS_URL)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from jobs.models import JobEvent, MirroredJob
+
+pytestmark = [
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (make test-prod)"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+def wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_transition_reaches_the_mirror_through_worker_and_beat(sim, sim_tenant, tmp_path):
+    tenant = sim_tenant()
+    job_id = sim.add_live_job(6, "SUCCESS")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+        "CELERY_QUEUE": f"test-sync-{secrets.token_hex(4)}",
+        "SYNC_RUNNING_SECONDS": "1",
+        "SYNC_IDLE_SECONDS": "2",
+        "SYNC_PAGE_SIZE": "10",
+    }
+    celery = [sys.executable, "-m", "celery", "-A", "dashboard"]
+    processes = [
+        subprocess.Popen(
+            [*celery, "worker", "--pool=threads", "--concurrency=2", "-Q", env["CELERY_QUEUE"]],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [*celery, "beat", "--schedule", str(tmp_path / "beat")],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ),
+    ]  # fmt: skip
+    try:
+        row = wait_for(
+            lambda: MirroredJob.objects.filter(tenant=tenant, job_id=job_id).first(),
+            30,
+            "the first sync",
+        )
+        assert row.status == "TRANSFERRING"
+        wait_for(
+            lambda: MirroredJob.objects.filter(job_id=job_id, status="SUCCESS").exists(),
+            30,
+            "the transition",
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+    row = MirroredJob.objects.get(job_id=job_id)
+    assert list(row.history.values_list("status", flat=True)) == ["TRANSFERRING", "SUCCESS"]
+    assert JobEvent.objects.filter(job=row, kind="succeeded").count() == 1
+    assert MirroredJob.objects.filter(tenant=tenant).count() == len(sim.store)
