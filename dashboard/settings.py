@@ -188,6 +188,9 @@ if not CREDENTIAL_KEYS:
         stacklevel=1,
     )
 
+# Error reports (the DEBUG page too) never show secrets: see jobs/error_reporting.py.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jobs.error_reporting.SecretSafeExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

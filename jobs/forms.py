@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from . import crypto
 from .drs import JobFilters
@@ -15,6 +16,7 @@ from .tenant_client import endpoint_problem
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 
 
+@sensitive_variables()
 def _hint(read) -> str:
     try:
         value = read()
@@ -76,6 +78,7 @@ class TenantForm(forms.ModelForm):
     SECRET_BOUND = ("drs_endpoint", "iam_endpoint", "auth_method", "iam_domain", "iam_user",
                     "access_key", "project_id", "region")  # fmt: skip
 
+    @sensitive_variables()
     def clean(self) -> dict:
         data = super().clean()
         method = data.get("auth_method")
@@ -100,6 +103,7 @@ class TenantForm(forms.ModelForm):
                 self.add_error("secret_key", _("Required for AK/SK authentication."))
         return data
 
+    @sensitive_variables()
     def apply_secrets(self) -> list[str]:
         """Set the secrets typed into the form on the instance; returns which ones changed."""
         changed = []
