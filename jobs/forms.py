@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from . import crypto
+from . import credentials, crypto
 from .drs import JobFilters
 from .models import AuditEvent, Role, Tenant
 from .tenant_client import endpoint_problem
@@ -30,12 +30,18 @@ def _hint(read) -> str:
 class TenantForm(forms.ModelForm):
     """Secrets are write-only: never rendered back; an empty field keeps the stored value."""
 
+    # Length caps are checked by the validators (whose messages never echo the value); the
+    # widgets' maxlength keeps browsers from sending more.
     password = forms.CharField(
-        label=_("IAM password"), required=False, strip=False, widget=forms.PasswordInput()
-    )
+        label=_("IAM password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"maxlength": credentials.PASSWORD_MAX}),
+        validators=[credentials.validate_password],
+    )  # fmt: skip
     secret_key = forms.CharField(
-        label=_("Secret access key"), required=False, widget=forms.PasswordInput()
-    )
+        label=_("Secret access key"), required=False,
+        widget=forms.PasswordInput(attrs={"maxlength": credentials.SECRET_KEY_MAX}),
+        validators=[credentials.validate_secret_key],
+    )  # fmt: skip
     drs_endpoint = forms.URLField(
         label=_("DRS endpoint override"), required=False, assume_scheme="https",
         help_text=_("Leave empty to use the region's endpoint."),
@@ -54,6 +60,11 @@ class TenantForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["access_key"].validators.append(credentials.validate_access_key)
+        self.fields["access_key"].widget.attrs["maxlength"] = credentials.ACCESS_KEY_MAX
+        for name in ("iam_domain", "iam_user"):
+            self.fields[name].validators.append(credentials.validate_name)
+            self.fields[name].widget.attrs["maxlength"] = credentials.NAME_MAX
         tenant = self.instance
         if tenant.pk and tenant.password_encrypted:
             self.fields["password"].help_text = _hint(lambda: tenant.password)
