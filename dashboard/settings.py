@@ -164,6 +164,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours stand in front (each appending to X-Forwarded-For): the client's
+# address for the audit log and the per-address sign-in limit is the one the outermost saw.
+# 0: REMOTE_ADDR, X-Forwarded-For ignored (anyone can write it).
+DASHBOARD_TRUSTED_PROXIES = env_int("DASHBOARD_TRUSTED_PROXIES", 0)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # DRS: how we talk to the cloud.
