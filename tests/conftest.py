@@ -25,6 +25,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _custom_endpoints(settings):
+    """The tests' tenants point at the simulator on loopback: an explicit opt-in (off by
+    default); tests of the endpoint guard turn it off again."""
+    settings.DRS_ALLOW_CUSTOM_ENDPOINTS = True
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Cached job results and sign-in counters never leak from one test into another."""
     from django.core.cache import cache
