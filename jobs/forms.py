@@ -134,14 +134,24 @@ class TenantForm(forms.ModelForm):
 
 
 class MemberForm(forms.Form):
+    """Adds a member; never changes one (the list does that, and forbids changing oneself).
+    Unknown and inactive usernames get the same message, so the form tells nothing about
+    which accounts exist."""
+
     username = forms.CharField(label=_("Username"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
 
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
     def clean_username(self):
         username = self.cleaned_data["username"]
-        user = get_user_model().objects.filter(username=username).first()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise forms.ValidationError(_("No user with that username."))
+            raise forms.ValidationError(_("No user with that username can be added."))
+        if self.tenant.memberships.filter(user=user).exists():
+            raise forms.ValidationError(_("Already a member: change the role in the list above."))
         return user
 
 
