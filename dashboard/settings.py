@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "jobs.middleware.TimezoneMiddleware",
     "jobs.middleware.ContentSecurityPolicyMiddleware",
     "jobs.middleware.PrivatePagesMiddleware",
+    "jobs.views.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
