@@ -37,6 +37,18 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return _ip(forwarded[-trusted]) or remote
 
 
+def _storable(value: Any) -> Any:
+    """Without NUL characters, which PostgreSQL refuses in text (a typed username can hold
+    them): shown as U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def _ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip().strip("[]")))
@@ -54,14 +66,15 @@ def record(
 ) -> AuditEvent:
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    actor_name = detail.pop("actor_name", "") or (actor.get_username() if actor else "")
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
-        actor_name=detail.pop("actor_name", "") or (actor.get_username() if actor else ""),
+        actor_name=_storable(actor_name)[:150],
         tenant=tenant,
         tenant_name=tenant.name if tenant else "",
         ip=client_ip(request),
-        detail=detail,
+        detail=_storable(detail),
     )
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -229,6 +229,12 @@ class JobListForm(forms.Form):
         min_value=1, max_value=100000, required=False, widget=forms.HiddenInput
     )
 
+    def clean_created_from(self):
+        return _plausible_day(self.cleaned_data.get("created_from"))
+
+    def clean_completed_from(self):
+        return _plausible_day(self.cleaned_data.get("completed_from"))
+
     def clean_instance(self) -> tuple[str, ...]:
         text = self.cleaned_data["instance"].replace("，", ",")  # a Chinese keyboard's comma too
         ids = tuple(i.strip() for i in text.split(",") if i.strip())
@@ -253,12 +259,31 @@ class JobListForm(forms.Form):
         return filters, size, ((data.get("page") or 1) - 1) * size
 
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9000, 12, 31)
+
+
+def _plausible_day(day):
+    """Whole days DRS can have jobs on; far-off ones (0001-01-01) would overflow once shifted
+    into the user's time zone."""
+    if day and not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(
+            _("Choose a date between %(first)s and %(last)s."),
+            params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return day
+
+
 def _day_start(day) -> str:
-    """Midnight of `day` in the user's zone, as ISO 8601 UTC (the list filter format we send)."""
+    """Midnight of `day` in the user's zone, as ISO 8601 UTC (the list filter format we send).
+    Defensive too for a day that skipped the form's bounds (a saved filter): clamped."""
     if not day:
         return ""
-    start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+        return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        return "0001-01-01T00:00:00Z" if day.year < 2 else "9999-12-31T00:00:00Z"
 
 
 class TriageForm(forms.Form):
