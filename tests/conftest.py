@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jobs.drs import (
@@ -12,6 +14,10 @@ from jobs.drs import (
     TokenCache,
 )
 from jobs.simulator import Simulator, SimulatorConfig
+
+# The tests' tenants point at the simulator on loopback: custom endpoints are an explicit opt-in
+# (off by default). The variable reaches the CLI subprocesses; the fixture below, this process.
+os.environ.setdefault("DRS_ALLOW_CUSTOM_ENDPOINTS", "1")
 
 # Short timeouts and waits keep fault tests quick; the retry logic is the same.
 FAST = ClientSettings(
