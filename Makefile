@@ -14,6 +14,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+# The demo tenants point at the simulator on loopback: custom endpoints must be allowed.
+run: export DRS_ALLOW_CUSTOM_ENDPOINTS ?= 1
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT)

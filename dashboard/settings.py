@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "jobs.middleware.TimezoneMiddleware",
     "jobs.middleware.ContentSecurityPolicyMiddleware",
+    "jobs.middleware.PrivatePagesMiddleware",
+    "jobs.views.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -162,18 +164,24 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks from the proxy come over plain HTTP
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours stand in front (each appending to X-Forwarded-For): the client's
+# address for the audit log and the per-address sign-in limit is the one the outermost saw.
+# 0: REMOTE_ADDR, X-Forwarded-For ignored (anyone can write it).
+DASHBOARD_TRUSTED_PROXIES = env_int("DASHBOARD_TRUSTED_PROXIES", 0)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # DRS: how we talk to the cloud.
 DRS_CONNECT_TIMEOUT = float(env("DRS_CONNECT_TIMEOUT", "3.05"))
 DRS_READ_TIMEOUT = float(env("DRS_READ_TIMEOUT", "10"))
 DRS_DEADLINE = float(env("DRS_DEADLINE", "25"))
-DRS_ALLOW_CUSTOM_ENDPOINTS = env_bool("DRS_ALLOW_CUSTOM_ENDPOINTS", DEBUG)
+# Opt-in (the demo and the tests): lets a tenant admin point the server at any endpoint.
+DRS_ALLOW_CUSTOM_ENDPOINTS = env_bool("DRS_ALLOW_CUSTOM_ENDPOINTS", False)
 JOB_REFRESH_SECONDS = env_int("JOB_REFRESH_SECONDS", 5)
 OVERVIEW_REFRESH_SECONDS = env_int("OVERVIEW_REFRESH_SECONDS", 60)
 OVERVIEW_TENANT_TIMEOUT = env_int("OVERVIEW_TENANT_TIMEOUT", 8)
@@ -191,11 +199,18 @@ if not CREDENTIAL_KEYS:
         stacklevel=1,
     )
 
+# Error reports (the DEBUG page too) never show secrets: see jobs/error_reporting.py.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jobs.error_reporting.SecretSafeExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Request ids and upstream text reach log lines: control characters are escaped.
+    "filters": {"controls": {"()": "jobs.terminal.ControlCharacterFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["controls"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -14,10 +16,44 @@ Action = AuditEvent.Action
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """REMOTE_ADDR; behind a proxy, configure it to set REMOTE_ADDR (we do not trust headers)."""
+    """The client's address, for the audit log and the per-address sign-in limit.
+
+    REMOTE_ADDR, unless DASHBOARD_TRUSTED_PROXIES (N) says N proxies of ours stand in front:
+    then the Nth address from the right of X-Forwarded-For, the one our outermost proxy saw.
+    Entries further left are whatever the client claimed and are never used; with fewer
+    entries than N the request did not come through our proxies, so REMOTE_ADDR it is.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = _ip(request.META.get("REMOTE_ADDR", ""))
+    trusted = getattr(settings, "DASHBOARD_TRUSTED_PROXIES", 0)
+    if trusted <= 0:
+        return remote
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [part.strip() for part in header.split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < trusted:
+        return remote
+    return _ip(forwarded[-trusted]) or remote
+
+
+def _storable(value: Any) -> Any:
+    """Without NUL characters, which PostgreSQL refuses in text (a typed username can hold
+    them): shown as U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip().strip("[]")))
+    except ValueError:
+        return None
 
 
 def record(
@@ -30,14 +66,15 @@ def record(
 ) -> AuditEvent:
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    actor_name = detail.pop("actor_name", "") or (actor.get_username() if actor else "")
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
-        actor_name=detail.pop("actor_name", "") or (actor.get_username() if actor else ""),
+        actor_name=_storable(actor_name)[:150],
         tenant=tenant,
         tenant_name=tenant.name if tenant else "",
         ip=client_ip(request),
-        detail=detail,
+        detail=_storable(detail),
     )
 
 

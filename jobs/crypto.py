@@ -8,6 +8,7 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 
 class UndecryptableSecret(Exception):
@@ -26,10 +27,12 @@ def fernet() -> MultiFernet:
     return _fernet(tuple(settings.CREDENTIAL_KEYS), settings.SECRET_KEY)
 
 
+@sensitive_variables()
 def encrypt(plaintext: str) -> str:
     return fernet().encrypt(plaintext.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
@@ -37,6 +40,7 @@ def decrypt(token: str) -> str:
         raise UndecryptableSecret("No configured credential key decrypts this secret") from exc
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     """Re-encrypt under the first key."""
     try:

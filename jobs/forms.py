@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
-from . import crypto
+from . import credentials, crypto
 from .drs import JobFilters
 from .models import AuditEvent, Role, Tenant
 from .tenant_client import endpoint_problem
@@ -15,6 +16,7 @@ from .tenant_client import endpoint_problem
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 
 
+@sensitive_variables()
 def _hint(read) -> str:
     try:
         value = read()
@@ -28,12 +30,18 @@ def _hint(read) -> str:
 class TenantForm(forms.ModelForm):
     """Secrets are write-only: never rendered back; an empty field keeps the stored value."""
 
+    # Length caps are checked by the validators (whose messages never echo the value); the
+    # widgets' maxlength keeps browsers from sending more.
     password = forms.CharField(
-        label=_("IAM password"), required=False, strip=False, widget=forms.PasswordInput()
-    )
+        label=_("IAM password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"maxlength": credentials.PASSWORD_MAX}),
+        validators=[credentials.validate_password],
+    )  # fmt: skip
     secret_key = forms.CharField(
-        label=_("Secret access key"), required=False, widget=forms.PasswordInput()
-    )
+        label=_("Secret access key"), required=False,
+        widget=forms.PasswordInput(attrs={"maxlength": credentials.SECRET_KEY_MAX}),
+        validators=[credentials.validate_secret_key],
+    )  # fmt: skip
     drs_endpoint = forms.URLField(
         label=_("DRS endpoint override"), required=False, assume_scheme="https",
         help_text=_("Leave empty to use the region's endpoint."),
@@ -52,6 +60,11 @@ class TenantForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["access_key"].validators.append(credentials.validate_access_key)
+        self.fields["access_key"].widget.attrs["maxlength"] = credentials.ACCESS_KEY_MAX
+        for name in ("iam_domain", "iam_user"):
+            self.fields[name].validators.append(credentials.validate_name)
+            self.fields[name].widget.attrs["maxlength"] = credentials.NAME_MAX
         tenant = self.instance
         if tenant.pk and tenant.password_encrypted:
             self.fields["password"].help_text = _hint(lambda: tenant.password)
@@ -76,6 +89,7 @@ class TenantForm(forms.ModelForm):
     SECRET_BOUND = ("drs_endpoint", "iam_endpoint", "auth_method", "iam_domain", "iam_user",
                     "access_key", "project_id", "region")  # fmt: skip
 
+    @sensitive_variables()
     def clean(self) -> dict:
         data = super().clean()
         method = data.get("auth_method")
@@ -100,6 +114,7 @@ class TenantForm(forms.ModelForm):
                 self.add_error("secret_key", _("Required for AK/SK authentication."))
         return data
 
+    @sensitive_variables()
     def apply_secrets(self) -> list[str]:
         """Set the secrets typed into the form on the instance; returns which ones changed."""
         changed = []
@@ -119,14 +134,24 @@ class TenantForm(forms.ModelForm):
 
 
 class MemberForm(forms.Form):
+    """Adds a member; never changes one (the list does that, and forbids changing oneself).
+    Unknown and inactive usernames get the same message, so the form tells nothing about
+    which accounts exist."""
+
     username = forms.CharField(label=_("Username"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
 
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
     def clean_username(self):
         username = self.cleaned_data["username"]
-        user = get_user_model().objects.filter(username=username).first()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise forms.ValidationError(_("No user with that username."))
+            raise forms.ValidationError(_("No user with that username can be added."))
+        if self.tenant.memberships.filter(user=user).exists():
+            raise forms.ValidationError(_("Already a member: change the role in the list above."))
         return user
 
 
@@ -204,6 +229,12 @@ class JobListForm(forms.Form):
         min_value=1, max_value=100000, required=False, widget=forms.HiddenInput
     )
 
+    def clean_created_from(self):
+        return _plausible_day(self.cleaned_data.get("created_from"))
+
+    def clean_completed_from(self):
+        return _plausible_day(self.cleaned_data.get("completed_from"))
+
     def clean_instance(self) -> tuple[str, ...]:
         text = self.cleaned_data["instance"].replace("，", ",")  # a Chinese keyboard's comma too
         ids = tuple(i.strip() for i in text.split(",") if i.strip())
@@ -228,12 +259,31 @@ class JobListForm(forms.Form):
         return filters, size, ((data.get("page") or 1) - 1) * size
 
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9000, 12, 31)
+
+
+def _plausible_day(day):
+    """Whole days DRS can have jobs on; far-off ones (0001-01-01) would overflow once shifted
+    into the user's time zone."""
+    if day and not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(
+            _("Choose a date between %(first)s and %(last)s."),
+            params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return day
+
+
 def _day_start(day) -> str:
-    """Midnight of `day` in the user's zone, as ISO 8601 UTC (the list filter format we send)."""
+    """Midnight of `day` in the user's zone, as ISO 8601 UTC (the list filter format we send).
+    Defensive too for a day that skipped the form's bounds (a saved filter): clamped."""
     if not day:
         return ""
-    start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+        return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        return "0001-01-01T00:00:00Z" if day.year < 2 else "9999-12-31T00:00:00Z"
 
 
 class TriageForm(forms.Form):

@@ -4,6 +4,7 @@ import zoneinfo
 from urllib.parse import unquote
 
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from .models import UserPreference
 
@@ -74,4 +75,19 @@ class ContentSecurityPolicyMiddleware:
         response.setdefault("Content-Security-Policy", self.policy)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Signed-in pages hold tenants' data: no browser, proxy or back-button cache keeps them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
         return response

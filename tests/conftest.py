@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jobs.drs import (
@@ -13,6 +15,10 @@ from jobs.drs import (
 )
 from jobs.simulator import Simulator, SimulatorConfig
 
+# The tests' tenants point at the simulator on loopback: custom endpoints are an explicit opt-in
+# (off by default). The variable reaches the CLI subprocesses; the fixture below, this process.
+os.environ.setdefault("DRS_ALLOW_CUSTOM_ENDPOINTS", "1")
+
 # Short timeouts and waits keep fault tests quick; the retry logic is the same.
 FAST = ClientSettings(
     connect_timeout=1.0, read_timeout=1.0, deadline=4.0, backoff=0.05, throttle_wait=0.05
@@ -22,6 +28,13 @@ FAST = ClientSettings(
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _custom_endpoints(settings):
+    """The tests' tenants point at the simulator on loopback: an explicit opt-in (off by
+    default); tests of the endpoint guard turn it off again."""
+    settings.DRS_ALLOW_CUSTOM_ENDPOINTS = True
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import unicodedata
 import zoneinfo
 
 from django.conf import settings
@@ -26,30 +29,46 @@ MAX_FAILURES_PER_IP = 20
 LOCKOUT_SECONDS = 15 * 60
 
 
+def login_name(username: str) -> str:
+    """The username as authentication sees it (the form strips and NFKC-normalises, so
+    `ｖｉｅｗｅｒ` signs in as `viewer`), case-folded: one lockout for every spelling."""
+    return unicodedata.normalize("NFKC", username.strip()).casefold()[:150]
+
+
 def _keys(request) -> list[tuple[str, int]]:
-    username = request.POST.get("username", "").strip().lower()[:150]
+    username = login_name(request.POST.get("username", ""))
+    digest = hashlib.sha256(username.encode("utf-8", "replace")).hexdigest()  # any characters
     ip = audit.client_ip(request) or "unknown"
-    return [(f"login-failures:user:{username}", MAX_FAILURES_PER_USER),
-            (f"login-failures:ip:{ip}", MAX_FAILURES_PER_IP)]  # fmt: skip
+    return [(f"login-attempts:user:{digest}", MAX_FAILURES_PER_USER),
+            (f"login-attempts:ip:{ip}", MAX_FAILURES_PER_IP)]  # fmt: skip
 
 
-def _locked(request) -> bool:
-    return any(cache.get(key, 0) >= limit for key, limit in _keys(request))
-
-
-def _count_failure(request) -> None:
-    for key, _limit in _keys(request):
+def _take_attempt(request) -> bool:
+    """Count this attempt before the (slow) password check, atomically: parallel guesses each
+    get their own number, so at most the limit are ever checked. False when locked out."""
+    allowed = True
+    for key, limit in _keys(request):
         cache.add(key, 0, LOCKOUT_SECONDS)
         try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, LOCKOUT_SECONDS)
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, LOCKOUT_SECONDS)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed
+
+
+def _give_back_attempt(request) -> None:
+    """A successful sign-in does not count as a failure."""
+    for key, _limit in _keys(request):
+        with contextlib.suppress(ValueError):  # expired meanwhile
+            cache.decr(key)
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs) -> HttpResponse:
-        if _locked(request):
+        if not _take_attempt(request):
             audit.record(
                 audit.Action.LOGIN_LOCKED,
                 request=request,
@@ -62,9 +81,9 @@ class LoginView(auth_views.LoginView):
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form) -> HttpResponse:
-        _count_failure(self.request)
-        return super().form_invalid(form)
+    def form_valid(self, form) -> HttpResponse:
+        _give_back_attempt(self.request)
+        return super().form_valid(form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -124,14 +124,16 @@ def tenant_delete(request: HttpRequest, slug: str) -> HttpResponse:
 @tenant_role(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def tenant_members(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    form = MemberForm(request.POST or None)
+    form = MemberForm(request.POST or None, tenant=tenant)
     if request.method == "POST" and form.is_valid():
         user, role = form.cleaned_data["username"], form.cleaned_data["role"]
-        _, created = Membership.objects.update_or_create(
+        _, created = Membership.objects.get_or_create(
             user=user, tenant=tenant, defaults={"role": role}
         )
-        action = Action.MEMBER_ADDED if created else Action.MEMBER_CHANGED
-        audit.record(action, request=request, tenant=tenant, member=user.username, role=role)
+        if created:  # else someone added them a moment ago: their role stays
+            audit.record(
+                Action.MEMBER_ADDED, request=request, tenant=tenant, member=user.username, role=role
+            )
         return redirect("tenant_members", slug=tenant.slug)
     members = tenant.memberships.select_related("user")
     return render(

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import pytest
+import requests.adapters
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -24,6 +25,7 @@ from django.db import connection
 from django.test import Client
 
 from jobs.drs import DrsClient, PasswordCredentials
+from jobs.drs.auth import TOKENS
 from jobs.models import AuditEvent, Membership, Tenant
 from jobs.simulator import SimulatorConfig
 from tests.conftest import tenant_form
@@ -114,7 +116,23 @@ def record_text(record: logging.LogRecord) -> str:
     return "\n".join(parts)
 
 
-def test_no_secret_or_token_anywhere(simulator, debug_logs):
+def force_internal_errors(monkeypatch, path_part: str) -> None:
+    """Outbound requests whose URL holds `path_part` raise a non-DRS error (a bug, a 500)."""
+    real = requests.adapters.HTTPAdapter.send
+
+    def send(self, request, **kwargs):
+        if path_part in request.url:
+            raise RuntimeError("forced internal failure")
+        return real(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatch, debug):
+    """With DEBUG on, Django's debug pages (404s, and 500s from forced internal errors during
+    IAM and DRS calls) are part of the tour."""
+    settings.DEBUG = debug
     call_command("demo", simulator_url=simulator.url, stdout=io.StringIO())
     tenants = {t.slug: t for t in Tenant.objects.all()}
     assert set(tenants) == {"demo-token", "demo-aksk"}
@@ -209,6 +227,29 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs):
         seen.cli("jobs", "list", slug, "--json")
     seen.cli("tenant", "list")
     tokens.add(iam_token(simulator))  # the one fetched after the refused one
+
+    if debug:  # internal errors mid-call show the debug page, to a viewer and to an admin
+        crashing_id = simulator.add_live_job(600)
+        for who, path_part in (("viewer", "backup-migration-jobs"), ("admin", "/v3/auth/tokens")):
+            client = Client(raise_request_exception=False)
+            client.force_login(users[who])
+            with monkeypatch.context() as patch:
+                force_internal_errors(patch, path_part)
+                if path_part == "/v3/auth/tokens":
+                    TOKENS.clear()
+                for slug, tenant in tenants.items():
+                    page = f"/tenants/{slug}/jobs/{crashing_id}/"
+                    response, _ = seen.get(client, who, page, {"refresh": "1"})
+                    crashes = who == "viewer" or slug == "demo-token"
+                    assert response.status_code == (500 if crashes else 200)
+                    if who == "admin":
+                        typed = {"password": WRONG_PASSWORD, "secret_key": WRONG_SECRET_KEY}
+                        url = f"/tenants/{slug}/test-connection/"
+                        response, _ = seen.post(client, who, url, tenant_form(tenant, **typed))
+                        assert response.status_code == (500 if slug == "demo-token" else 200)
+        TOKENS.clear()  # the forced failure is remembered for a few seconds
+        tokens.add(iam_token(simulator))
+        assert seen.has("forced internal failure") and seen.has("Local vars")
 
     # -- the scan -------------------------------------------------------------------------
     assert all(TOKEN_SHAPE.fullmatch(token) for token in tokens), "token capture failed"

@@ -93,6 +93,7 @@ def test_exit_status_from_a_real_process(simulator, tmp_path):
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "DRS_SK": "wrong-secret",
+        "DRS_ALLOW_CUSTOM_ENDPOINTS": "1",  # the simulator is on loopback
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)

@@ -85,3 +85,31 @@ def test_audit_log_filters_and_scope(login, people, tenant, make_tenant):
 
     html = login("root").get("/audit/", {"tenant": other.pk}).content.decode()
     assert "Other" in html and html.count("<tr>") == 2
+
+
+def test_admin_cannot_change_their_own_role_through_the_add_form(login, people, tenant):
+    response = login("admin").post(
+        f"/tenants/{tenant.slug}/members/", {"username": "admin", "role": "viewer"}
+    )
+    assert response.status_code == 200
+    assert Membership.objects.get(user=people["admin"], tenant=tenant).role == "admin"
+    assert "Already a member" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="member_changed").exists()
+
+
+def test_the_add_form_does_not_change_other_members_either(login, people, tenant):
+    login("admin").post(f"/tenants/{tenant.slug}/members/", {"username": "viewer", "role": "admin"})
+    assert Membership.objects.get(user=people["viewer"], tenant=tenant).role == "viewer"
+
+
+def test_the_add_form_does_not_tell_which_usernames_exist(login, people, tenant, django_user_model):
+    django_user_model.objects.create_user("gone", is_active=False)
+    client = login("admin")
+    answers = {}
+    for username in ("nobody", "gone"):
+        response = client.post(
+            f"/tenants/{tenant.slug}/members/", {"username": username, "role": "viewer"}
+        )
+        answers[username] = (response.status_code, response.context["form"].errors["username"])
+    assert answers["nobody"] == answers["gone"]
+    assert not Membership.objects.filter(user__username="gone").exists()

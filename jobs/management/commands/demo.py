@@ -1,5 +1,6 @@
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -58,6 +59,11 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(
                     user=user, tenant=tenant, defaults={"role": role}
                 )
+        if not settings.DRS_ALLOW_CUSTOM_ENDPOINTS:
+            self.stderr.write(
+                "The demo tenants use the simulator's endpoint: run the dashboard with "
+                "DRS_ALLOW_CUSTOM_ENDPOINTS=1 (make run does), or it refuses to call them."
+            )
         self.stdout.write(
             f"Demo logins (password {password}): demo (superuser), "
             + ", ".join(f"{name} ({role.label.lower()})" for name, role in ROLE_USERS.items())

@@ -14,6 +14,7 @@ from jobs.forms import TenantForm
 from jobs.messages import connection_message
 from jobs.models import Membership, Role, Tenant
 from jobs.tenant_client import check_connection
+from jobs.terminal import safe
 
 Action = audit.Action
 
@@ -71,11 +72,13 @@ class Command(BaseCommand):
             problems = "; ".join(
                 f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
             )
-            raise CommandError(f"Tenant not created: {problems}")
+            raise CommandError(safe(f"Tenant not created: {problems}"))
         tenant = form.save()
         audit.record(Action.TENANT_CREATED, actor_name="manage.py", tenant=tenant, slug=tenant.slug)
-        self.stdout.write(f"Created tenant {tenant.name} ({tenant.get_auth_method_display()})")
-        self.stdout.write(tenant.slug)
+        self.stdout.write(
+            safe(f"Created tenant {tenant.name} ({tenant.get_auth_method_display()})")
+        )
+        self.stdout.write(safe(tenant.slug))
 
     def _read_secret(self, variable: str) -> str:
         if sys.stdin is None or sys.stdin.isatty():
@@ -86,10 +89,9 @@ class Command(BaseCommand):
 
     def _list(self, **options):
         for tenant in Tenant.objects.all():
-            self.stdout.write(
-                f"{tenant.slug}\t{tenant.name}\t{tenant.region}\t{tenant.project_id}\t"
-                f"{tenant.auth_method}"
-            )
+            fields = (tenant.slug, tenant.name, tenant.region, tenant.project_id,
+                      tenant.auth_method)  # fmt: skip
+            self.stdout.write("\t".join(safe(field) for field in fields))
 
     def _test(self, *, slug, **options):
         tenant = self._tenant(slug)
@@ -97,14 +99,14 @@ class Command(BaseCommand):
         ok, message = outcome.ok, connection_message(outcome, tenant)
         audit.record(Action.CONNECTION_TESTED, actor_name="manage.py", tenant=tenant, ok=ok)
         if not ok:
-            raise CommandError(message)
-        self.stdout.write(message)
+            raise CommandError(safe(message))
+        self.stdout.write(safe(message))
 
     def _grant(self, *, slug, username, role, **options):
         tenant = self._tenant(slug)
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"No user {username!r}")
+            raise CommandError(safe(f"No user {username!r}"))
         _, created = Membership.objects.update_or_create(
             user=user, tenant=tenant, defaults={"role": role}
         )
@@ -115,16 +117,16 @@ class Command(BaseCommand):
             member=username,
             role=role,
         )
-        self.stdout.write(f"{username} is {role} of {tenant.slug}")
+        self.stdout.write(safe(f"{username} is {role} of {tenant.slug}"))
 
     def _remove(self, *, slug, **options):
         tenant = self._tenant(slug)
         audit.record(Action.TENANT_DELETED, actor_name="manage.py", tenant=tenant, slug=slug)
         tenant.delete()
-        self.stdout.write(f"Removed {slug}")
+        self.stdout.write(safe(f"Removed {slug}"))
 
     def _tenant(self, slug: str) -> Tenant:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
-            raise CommandError(f"No tenant {slug!r}")
+            raise CommandError(safe(f"No tenant {slug!r}"))
         return tenant
