@@ -42,9 +42,13 @@ def _empty_cache():
     """Cached job results and sign-in counters never leak from one test into another."""
     from django.core.cache import cache
 
+    from jobs.iam_tokens import SHARED_TOKENS
+
     cache.clear()
+    SHARED_TOKENS.clear()  # the process's copy of the shared IAM tokens, too
     yield
     cache.clear()
+    SHARED_TOKENS.clear()
 
 
 @pytest.fixture(scope="session")

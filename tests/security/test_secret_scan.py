@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests.adapters
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -26,6 +27,7 @@ from django.test import Client
 
 from jobs.drs import DrsClient, PasswordCredentials
 from jobs.drs.auth import TOKENS
+from jobs.iam_tokens import SHARED_TOKENS
 from jobs.models import AuditEvent, Membership, Tenant
 from jobs.simulator import SimulatorConfig
 from tests.conftest import tenant_form
@@ -235,8 +237,10 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
             client.force_login(users[who])
             with monkeypatch.context() as patch:
                 force_internal_errors(patch, path_part)
-                if path_part == "/v3/auth/tokens":
+                if path_part == "/v3/auth/tokens":  # no token anywhere: the page must log in
                     TOKENS.clear()
+                    SHARED_TOKENS.clear()
+                    cache.clear()
                 for slug, tenant in tenants.items():
                     page = f"/tenants/{slug}/jobs/{crashing_id}/"
                     response, _ = seen.get(client, who, page, {"refresh": "1"})

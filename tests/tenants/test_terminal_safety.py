@@ -9,7 +9,9 @@ import logging
 import pytest
 
 from jobs import terminal
+from jobs.drs import DrsError
 from jobs.models import Tenant
+from jobs.single_flight import Outcome
 from jobs.terminal import json_text, safe
 
 from .test_cli import run
@@ -64,7 +66,9 @@ def test_tenant_cli_output_is_escaped(simulator, make_tenant, monkeypatch):
     monkeypatch.setattr(
         command,
         "check_connection",
-        lambda t: (False, "DRS said \x1b[2Jboom\nforged (request id \x9b)"),
+        lambda t: Outcome(
+            None, DrsError("x", error_msg="DRS said \x1b[2Jboom\nforged", request_id="\x9b"), None
+        ),
     )
     from django.core.management.base import CommandError
 
