@@ -10,7 +10,7 @@ inline); `clear_faults()` / `DELETE /_sim/faults` ends them. A job-specific faul
 Classic kinds:
 - `delay` (`seconds`=1.0): answer late; adds up with other delays.
 - `http_500`, `http_502`, `http_503`: nginx's HTML error page.
-- `throttle`: 429 APIG.0308 "policy user over ratelimit".
+- `throttle`: 429 APIG.0308 "policy user over ratelimit" (or `message`).
 - `malformed_json`: the first half of the body.  `non_object_json` (`shape`="list"|"string").
 - `oversized` (`bytes`=12 MiB): the normal object padded to that size, beyond client caps.
 - `drop`: close the connection without answering.
@@ -235,7 +235,8 @@ def apply(fault: Fault, status: int, payload: Any, job_id: str | None, request_i
     if kind.startswith("http_"):
         return html_error(int(kind.removeprefix("http_")))
     if kind == "throttle":
-        return gateway_error(429, "APIG.0308", THROTTLE_MESSAGE, request_id)
+        message = str(fault.params.get("message", THROTTLE_MESSAGE))
+        return gateway_error(429, "APIG.0308", message, request_id)
     if kind == "drop":
         return Reply(0, drop=True)
     if kind == "malformed_json":

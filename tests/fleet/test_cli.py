@@ -118,6 +118,26 @@ def test_show_escapes_terminal_control_characters(tenant):
     assert "<script>alert(1)</script>" in out  # plain text, shown as is
 
 
+UNSAFE = ("\x1b", "\x9b", "\u202e", "\x07")
+
+
+def test_hostile_text_is_inert_in_text_json_and_errors(tenant, simulator):
+    """C0/C1 controls, ANSI/OSC sequences and bidi overrides from DRS reach neither the terminal
+    nor a `--json` consumer raw, and neither does an upstream error message."""
+    simulator.set_fault("control_chars", target=EXAMPLE_ID)
+    text = jobs("show", tenant.slug, EXAMPLE_ID)
+    raw = jobs("show", tenant.slug, EXAMPLE_ID, "--json")
+    data = json.loads(raw)
+    assert not any(c in text or c in raw for c in UNSAFE), (text, raw)
+    assert any(c in json.dumps(data, ensure_ascii=False) for c in UNSAFE)  # the data is intact
+    simulator.clear_faults()
+    simulator.set_fault("throttle", message="slow \x1b]8;;http://evil\x07down\u202e")
+    with pytest.raises(CommandError) as failure:
+        jobs("show", tenant.slug, EXAMPLE_ID)
+    assert failure.value.returncode == 2
+    assert not any(c in str(failure.value) for c in UNSAFE), str(failure.value)
+
+
 def test_show_chinese_and_renames(tenant):
     data = json.loads(jobs("show", tenant.slug, job_id_named(tenant, "财务库迁移-2024"), "--json"))
     assert data["base_info"]["name"] == "财务库迁移-2024"

@@ -8,7 +8,6 @@ Each run asks DRS directly: no cache, no snapshot.
 
 from __future__ import annotations
 
-import json
 import logging
 import textwrap
 import unicodedata
@@ -26,6 +25,7 @@ from jobs.messages import describe, reference
 from jobs.models import Tenant
 from jobs.serialize import job_to_api, summary_to_api
 from jobs.tenant_client import client_for
+from jobs.terminal import json_text, safe
 
 T = TypeVar("T")
 NOT_FOUND, UPSTREAM = 1, 2
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         tenant = self._tenant(slug)
         job = self._call(tenant, lambda: client_for(tenant).get_job(job_id), job_id=job_id)
         if as_json:
-            self.stdout.write(json.dumps(job_to_api(job), ensure_ascii=False, indent=2))
+            self.stdout.write(json_text(job_to_api(job), indent=2))
             return
         self.stdout.write("\n".join(job_text(job, tenant)))
 
@@ -85,7 +85,7 @@ class Command(BaseCommand):
         )
         if as_json:
             data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs]}
-            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            self.stdout.write(json_text(data, indent=2))
             return
         now = datetime.now(UTC)
         rows = [
@@ -112,7 +112,7 @@ class Command(BaseCommand):
     def _tenant(self, slug: str) -> Tenant:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
-            raise CommandError(f"No tenant {slug!r} (see `manage.py tenant list`).")
+            raise CommandError(f"No tenant {safe(repr(slug))} (see `manage.py tenant list`).")
         return tenant
 
     def _call(self, tenant: Tenant, call: Callable[[], T], job_id: str = "") -> T:
@@ -121,14 +121,16 @@ class Command(BaseCommand):
             return call()
         except drs.JobNotFound as error:
             raise CommandError(
-                f"DRS has no job {job_id} in the project of tenant {tenant.slug!r}. "
-                f"{reference(error)}",
+                safe(
+                    f"DRS has no job {job_id} in the project of tenant {tenant.slug!r}. "
+                    f"{reference(error)}"
+                ),
                 returncode=NOT_FOUND,
             ) from None
         except (drs.InvalidJobId, drs.InvalidFilter) as error:
-            raise CommandError(error.error_msg, returncode=NOT_FOUND) from None
+            raise CommandError(safe(error.error_msg), returncode=NOT_FOUND) from None
         except drs.DrsError as error:
-            raise CommandError(describe(error, tenant), returncode=UPSTREAM) from None
+            raise CommandError(safe(describe(error, tenant)), returncode=UPSTREAM) from None
 
 
 # -- text rendering (pure, so the web or a test can reuse it) ----------------------------
@@ -199,12 +201,8 @@ def utc(value: datetime | None, suffix: str = "") -> str:
 
 
 def clean(text: str, multiline: bool = False) -> str:
-    """DRS text is untrusted: control characters (terminal escapes) are shown, not sent."""
-    keep = "\n\t" if multiline else ""
-    text = text.replace("\r\n", "\n") if multiline else text
-    return "".join(
-        ch if ch in keep or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text
-    )
+    """DRS text is untrusted: control, escape and bidi characters are shown, never sent."""
+    return safe(text.replace("\r\n", "\n"), keep="\n\t") if multiline else safe(text)
 
 
 def width(text: str) -> int:
