@@ -183,6 +183,8 @@ DRS_DEADLINE = float(env("DRS_DEADLINE", "25"))
 # Opt-in (the demo and the tests): lets a tenant admin point the server at any endpoint.
 DRS_ALLOW_CUSTOM_ENDPOINTS = env_bool("DRS_ALLOW_CUSTOM_ENDPOINTS", False)
 JOB_REFRESH_SECONDS = env_int("JOB_REFRESH_SECONDS", 5)
+# Forced refreshes and lookups that ask DRS, per person per minute.
+USER_UPSTREAM_ACTIONS_PER_MINUTE = env_int("USER_UPSTREAM_ACTIONS_PER_MINUTE", 12)
 OVERVIEW_REFRESH_SECONDS = env_int("OVERVIEW_REFRESH_SECONDS", 60)
 OVERVIEW_TENANT_TIMEOUT = env_int("OVERVIEW_TENANT_TIMEOUT", 8)
 OVERVIEW_CONCURRENCY = env_int("OVERVIEW_CONCURRENCY", 4)

@@ -5,7 +5,7 @@ sync (`jobs.sync`) keeps the mirror fresh, so no page calls DRS to show many job
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -281,10 +281,12 @@ class Found:
     job_id: str
 
 
-def find_job(tenants: list[Tenant], job_id: str) -> list[Found]:
+def find_job(
+    tenants: list[Tenant], job_id: str, may_ask_upstream: Callable[[], bool] = lambda: True
+) -> list[Found] | None:
     """Where a job id lives among `tenants`: the mirror first; for an id it does not know, each
     tenant's DRS (in parallel, each within LOOKUP_TENANT_TIMEOUT), so support staff with an id
-    from a ticket never have to know the tenant."""
+    from a ticket never have to know the tenant. None when DRS would be asked but may not be."""
     by_pk = {t.pk: t for t in tenants}
     known = (
         MirroredJob.objects.filter(tenant__in=tenants, job_id=job_id)
@@ -293,6 +295,8 @@ def find_job(tenants: list[Tenant], job_id: str) -> list[Found]:
     )
     if known:
         return [Found(by_pk[pk], job_id) for pk in known]
+    if tenants and not may_ask_upstream():
+        return None
     return _ask_upstream(tenants, job_id)
 
 

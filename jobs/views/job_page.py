@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
-from .. import drs, presenter, selectors
+from .. import drs, presenter, rate_limits, selectors
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
 from ..job_state import JobState, NoSnapshot, interval, job_state, shared_key
@@ -30,10 +31,10 @@ FILES_SHOWN = 500
 def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     live = request.htmx and request.htmx.target == "job-live"
     errors = _int(request.GET.get("errors")) if live else 0
+    force = request.GET.get("refresh") == "1"
+    force = force and _allowed(request, "refresh")
     try:
-        state = job_state(
-            tenant, job_id, language=drs_language(), force=request.GET.get("refresh") == "1"
-        )
+        state = job_state(tenant, job_id, language=drs_language(), force=force)
     except (drs.JobNotFound, drs.InvalidJobId) as error:
         return _failure(request, tenant, job_id, error, status=404)
     except NoSnapshot as failure:
@@ -149,6 +150,22 @@ def job_error_log(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     return response
 
 
+def _allowed(request, action: str) -> bool:
+    """Whether this person may make DRS do one more forced refresh or lookup this minute."""
+    per_minute = settings.USER_UPSTREAM_ACTIONS_PER_MINUTE
+    return rate_limits.allow(request.user.pk, action, per_minute)
+
+
+def _too_many(request, text: str, tenants, slug: str) -> HttpResponse:
+    problem = _(
+        "You looked up too many unknown job ids in a minute: try again in %(s)d seconds."
+    ) % {"s": rate_limits.retry_after()}
+    context = {"tenants": tenants, "selected": slug, "q": text, "problem": problem}
+    response = render(request, "jobs/lookup.html", context, status=429)
+    response["Retry-After"] = str(rate_limits.retry_after())
+    return response
+
+
 def _int(value: str | None) -> int:
     try:
         return max(int(value or 0), 0)
@@ -170,7 +187,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
         tenant, _role = tenant_for(request.user, slug)
         return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
     if job_id:
-        found = selectors.find_job(tenants, job_id)
+        found = selectors.find_job(tenants, job_id, lambda: _allowed(request, "lookup"))
+        if found is None:
+            return _too_many(request, text, tenants, slug)
         if len(found) == 1:
             return redirect(reverse("job_detail", args=[found[0].tenant.slug, job_id]))
         status = 200 if found else 404

@@ -77,3 +77,28 @@ def test_a_chosen_time_zone_applies_at_once(login, tenant, people):
     saved = client.post("/accounts/preferences/", {"time_zone": "Asia/Tokyo", "language": "en"})
     assert saved.status_code == 302
     assert "Created 2024-08-19 11:27:15 JST" in text_of(client.get(url).content.decode())
+
+
+def test_one_person_cannot_make_drs_refresh_without_end(login, tenant, simulator, settings):
+    settings.USER_UPSTREAM_ACTIONS_PER_MINUTE = 3
+    client = login("viewer")
+    jobs = [simulator.add_live_job(600) for _ in range(5)]
+    for job_id in jobs:
+        client.get(f"/tenants/{tenant.slug}/jobs/{job_id}/")
+    simulator.reset_counters()
+    for job_id in jobs:  # a different job each time: the per-job throttle does not apply
+        url = f"/tenants/{tenant.slug}/jobs/{job_id}/"
+        assert client.get(url, {"refresh": "1"}).status_code == 200
+    assert simulator.calls() == 3
+
+
+def test_lookups_that_ask_drs_are_limited_per_person(login, tenant, simulator, settings):
+    settings.USER_UPSTREAM_ACTIONS_PER_MINUTE = 2
+    client = login("viewer")
+    unknown = [f"0000000{n}-aaaa-bbbb-cccc-000000000000" for n in range(3)]
+    assert client.get("/jobs/lookup/", {"q": unknown[0]}).status_code == 404
+    assert client.get("/jobs/lookup/", {"q": unknown[1]}).status_code == 404
+    limited = client.get("/jobs/lookup/", {"q": unknown[2]})
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert "too many unknown job ids" in text_of(limited.content.decode())
+    assert login("operator").get("/jobs/lookup/", {"q": unknown[2]}).status_code == 404
