@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import crypto, drs
+from .credentials import stored_credentials_problem
 from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCredentials, endpoints_for
 from .iam_tokens import SHARED_TOKENS
 from .models import Tenant
@@ -115,6 +116,11 @@ def client_for(
         if problem:
             raise EndpointRefused(problem)
     try:
+        if problem := stored_credentials_problem(tenant):
+            raise CredentialsUnavailable(
+                _("The stored credentials cannot be sent: %(reason)s Edit the tenant to fix them.")
+                % {"reason": problem}
+            )
         return _build_client(tenant, language, deadline)
     except crypto.UndecryptableSecret as exc:
         raise CredentialsUnavailable(

@@ -69,3 +69,17 @@ def test_cli_refuses_bad_credentials(simulator, args, env):
         run(*common, *args, env=env)
     assert "p" * 200 not in str(error.value) and "\u200b" not in str(error.value)
     assert not Tenant.objects.filter(name="CLI").exists()
+
+
+def test_a_tenant_saved_before_the_checks_gets_a_message_not_a_500(login, make_tenant):
+    """A `€` pasted into an access key before input was validated: the job page says what is
+    wrong with the stored credentials instead of failing inside the HTTP library."""
+    from jobs.models import Tenant
+
+    tenant = make_tenant("Old keys", auth="aksk")
+    Tenant.objects.filter(pk=tenant.pk).update(access_key="AK€XAMPLE")
+    response = login("root").get(
+        f"/tenants/{tenant.slug}/jobs/0667845a-6291-4e2a-95b0-190c0abjb703/"
+    )
+    assert response.status_code == 502
+    assert "The stored credentials cannot be sent" in response.content.decode()
