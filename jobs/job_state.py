@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from .drs import DrsError, Job, JobNotFound
 from .models import JobSnapshot, Tenant
 from .single_flight import Outcome, cached, single_flight
 from .sync import record_detail
+from .sync.mirror import mark_deleted
 from .tenant_client import client_for
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class JobState:
     job: Job
     fetched_at: datetime
     error: DrsError | None = None  # set when upstream failed and this is the last-known snapshot
+    deleted_at: datetime | None = None  # DRS no longer has the job: this is what we last saw
 
     @property
     def is_stale(self) -> bool:
@@ -66,7 +68,8 @@ def shared_key(tenant: Tenant, job_id: str, language: str) -> str:
 
 
 def job_state(tenant: Tenant, job_id: str, *, language: str, force: bool = False) -> JobState:
-    """Raises JobNotFound, InvalidJobId, or NoSnapshot; otherwise a state to render."""
+    """Raises JobNotFound (for a job we never saw), InvalidJobId, or NoSnapshot; otherwise a
+    state to render (the last snapshot of a job DRS has deleted, or that DRS failed to give)."""
     drs.validate_job_id(job_id)
     key = shared_key(tenant, job_id, language)
     outcome = None if force else cached(key)
@@ -91,10 +94,13 @@ def _state(
 ) -> JobState:
     if outcome.ok:
         return JobState(job_id, outcome.value, outcome.at)
-    if isinstance(outcome.error, JobNotFound):
-        raise outcome.error
     if snapshot is None or snapshot.fetched_at > outcome.at:
         snapshot = JobSnapshot.objects.filter(tenant=tenant, job_id=job_id).first()
+    if isinstance(outcome.error, JobNotFound):
+        if snapshot is None:
+            raise outcome.error
+        mark_deleted(tenant, job_id, outcome.at)
+        return replace(_from_snapshot(snapshot), deleted_at=outcome.at)
     if snapshot is None:
         raise NoSnapshot(outcome.error)
     return _from_snapshot(snapshot, error=outcome.error)

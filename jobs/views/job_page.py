@@ -18,7 +18,7 @@ from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
 from ..job_state import JobState, NoSnapshot, interval, job_state, shared_key
 from ..messages import explain
-from ..models import JobStatusChange
+from ..models import JobStatusChange, MirroredJob
 from ..tenant_client import drs_language
 
 TEXT = "text/plain; charset=utf-8"
@@ -47,9 +47,10 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     if not live:
         context = _context(tenant, state, poll_errors)
         context["history"] = _history(tenant, job_id)
+        context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
         return render(request, "jobs/job.html", context)
     response = HttpResponse(_live_update(request, tenant, state, poll_errors))
-    if state.job.is_terminal and not state.is_stale:
+    if (state.job.is_terminal and not state.is_stale) or state.deleted_at:
         response.status_code = HTMX_STOP_POLLING
     return response
 
@@ -95,8 +96,17 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
         "poll_seconds": interval(),
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
-        "polling": not job.is_terminal or state.is_stale,
+        "polling": (not job.is_terminal or state.is_stale) and not state.deleted_at,
+        "deleted_at": state.deleted_at,
     }
+
+
+def _deleted_at(tenant, job_id: str):
+    return (
+        MirroredJob.objects.filter(tenant=tenant, job_id=job_id)
+        .values_list("deleted_at", flat=True)
+        .first()
+    )
 
 
 def _history(tenant, job_id: str) -> list:

@@ -1,0 +1,51 @@
+"""A job DRS deleted keeps its last page, marked "deleted in DRS"; history shows DRS's own time."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.models import MirroredJob
+from tests.support import LIVE, text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_deleted_job_shows_its_last_answer_marked_deleted(login, tenant, simulator, settings):
+    settings.JOB_REFRESH_SECONDS = 1
+    job_id = simulator.add_live_job(600)
+    client = login("viewer")
+    url = f"/tenants/{tenant.slug}/jobs/{job_id}/"
+    assert client.get(url).status_code == 200  # seen once: a snapshot and a mirror row
+    simulator.store.remove(job_id)
+    client.get(url, {"refresh": "1"})
+    page = client.get(url)
+    text = text_of(page.content.decode())
+    assert page.status_code == 200
+    assert "Deleted in DRS: DRS no longer has this job" in text
+    assert "TRANSFERRING" in text  # what we last saw
+    assert MirroredJob.objects.get(tenant=tenant, job_id=job_id).deleted_at is not None
+    poll = client.get(url, {"seen": "TRANSFERRING", "refresh": "1"}, **LIVE)
+    assert poll.status_code == 286  # nothing more will come: polling ends
+
+
+def test_a_job_never_seen_and_gone_is_not_found(login, tenant):
+    response = login("viewer").get(
+        f"/tenants/{tenant.slug}/jobs/aaaaaaaa-0000-0000-0000-000000000000/"
+    )
+    assert response.status_code == 404
+
+
+def test_history_shows_when_drs_says_the_job_finished(login, tenant, simulator, settings):
+    """The sync noticed the failure later than it happened: the timeline shows DRS's time."""
+    from jobs.models import JobStatusChange
+    from jobs.sync import sync_tenant
+
+    settings.TIME_ZONE = "UTC"
+    sync_tenant(tenant)
+    change = JobStatusChange.objects.filter(job__tenant=tenant, finish_time__isnull=False).first()
+    assert change is not None and change.finish_time != change.seen_at
+    url = f"/tenants/{tenant.slug}/jobs/{change.job.job_id}/"
+    text = text_of(login("viewer").get(url).content.decode())
+    shown = change.finish_time.strftime("%Y-%m-%d %H:%M:%S")
+    assert f"{change.status} {shown}" in text
+    assert "finish time from DRS; noticed" in text
