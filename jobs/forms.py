@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from . import credentials, crypto
-from .drs import JobFilters
+from .drs import REGIONS, JobFilters, endpoints_for
 from .models import AuditEvent, Role, Tenant
 from .tenant_client import endpoint_problem
 
@@ -25,6 +25,12 @@ def _hint(read) -> str:
     if len(value) < HINT_MIN_LENGTH:
         return str(_("set; leave empty to keep"))
     return str(_("set (…%(last4)s); leave empty to keep")) % {"last4": value[-4:]}
+
+
+def _region_label(region: str) -> str:
+    if endpoints_for(region).v5_documented:
+        return _("%(region)s — v5 documented") % {"region": region}
+    return _("%(region)s — v5 unconfirmed") % {"region": region}
 
 
 class TenantForm(forms.ModelForm):
@@ -60,6 +66,13 @@ class TenantForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "---------")] + [
+            (region, _region_label(region)) for region in REGIONS
+        ]
+        self.fields["region"].help_text = _(
+            "DRS documents the v5 backup-migration API for cn-south-2 and cn-south-4 only; other "
+            "regions may or may not serve it: test the connection."
+        )
         self.fields["access_key"].validators.append(credentials.validate_access_key)
         self.fields["access_key"].widget.attrs["maxlength"] = credentials.ACCESS_KEY_MAX
         for name in ("iam_domain", "iam_user"):
@@ -209,8 +222,7 @@ class JobListForm(forms.Form):
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
-        choices=[("created_at", _("Created")), ("name", _("Name")),
-                 ("inst_id", _("Target instance")), ("description", _("Description"))],
+        choices=[("created_at", _("Created")), ("name", _("Name"))],
     )  # fmt: skip
     dir = forms.ChoiceField(
         label=_("Order"),

@@ -139,8 +139,20 @@ def connection_message(outcome: Outcome[int], tenant: Tenant) -> str:
     """What a connection test found, in one line."""
     if outcome.error is not None:
         return describe(outcome.error, tenant)
-    return ngettext(
+    message = ngettext(
         "Connected: %(count)d job visible in this project.",
         "Connected: %(count)d jobs visible in this project.",
         outcome.value,
     ) % {"count": outcome.value}
+    if not tenant.drs_endpoint and not _v5_documented(tenant.region):
+        message += " " + _(
+            "This region is not documented to serve the v5 API, but it answered: it works."
+        )
+    return message
+
+
+def _v5_documented(region: str) -> bool:
+    try:
+        return drs.endpoints_for(region).v5_documented
+    except drs.UnknownRegion:
+        return False
