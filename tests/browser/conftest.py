@@ -7,6 +7,7 @@ Without /usr/bin/chromium they skip locally and fail under CI=true (`apt-get ins
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -129,3 +130,38 @@ def signed_in_page(page: Page, live_server, people) -> Callable[[str], Page]:
         return page
 
     return sign_in
+
+
+# -- the mirror: fleet pages show what the background sync has seen -----------------------------
+
+
+@pytest.fixture
+def sync(simulator) -> Callable[..., None]:
+    """sync(tenant, ...) → each tenant synced once now, as the background sync would (real HTTP
+    to the simulator); asserts each run succeeded unless `ok=False`."""
+    from jobs.sync import sync_tenant
+
+    def run(*tenants, ok: bool = True) -> None:
+        for tenant in tenants:
+            result = sync_tenant(tenant)
+            assert result.ok is ok, f"sync of {tenant.slug}: {result}"
+
+    return run
+
+
+@pytest.fixture
+def fast_refresh(monkeypatch) -> int:
+    """Fleet pages poll every second instead of every 15 s (the live server runs in this
+    process, and the view reads the module's constant on each request)."""
+    from jobs.views import fleet
+
+    monkeypatch.setattr(fleet, "REFRESH_SECONDS", 1)
+    return 1
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    """For state outside the browser (the simulator's clock), where `expect` cannot wait."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
+        time.sleep(0.1)

@@ -1,6 +1,10 @@
 """The fleet views in a real browser: a tenant's job list (htmx filters and history, remembered
 filters, paging, exports, rows that refresh themselves), the overview across tenants, and failed
-jobs grouped by cause."""
+jobs grouped by cause.
+
+The fleet pages read the job mirror, not DRS: each test syncs its tenants first (`sync`, real
+HTTP to the simulator), and a change in DRS reaches an open page only through a sync and the
+page's own htmx refresh."""
 
 from __future__ import annotations
 
@@ -8,18 +12,32 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
 import pytest
-from playwright.sync_api import Download, Page, expect
+from django.utils import timezone
+from playwright.sync_api import Download, Page, Response, expect
+
+from jobs import selectors
+from jobs.models import TenantSyncState
+from tests.browser.conftest import wait_until
 
 BADGES = "#job-table tbody .badge"
 
 
 @pytest.fixture
-def viewer(page, signed_in_page, live_server, tenant) -> Page:
-    """A viewer of `tenant`, signed in, with the `tz` cookie set (app.js reloads once otherwise)."""
+def synced(tenant, sync):
+    """`tenant` with its jobs in the mirror, as the background sync keeps them."""
+    sync(tenant)
+    return tenant
+
+
+@pytest.fixture
+def viewer(page, signed_in_page, live_server, synced) -> Page:
+    """A viewer of the synced `tenant`, signed in, with the `tz` cookie set (app.js reloads once
+    otherwise)."""
     page.context.add_cookies([{"name": "tz", "value": "Asia/Shanghai", "url": live_server.url}])
     return signed_in_page("viewer")
 
@@ -60,6 +78,22 @@ def expect_only(page: Page, status: str) -> None:
 def read_download(download: Download) -> str:
     with open(download.path(), encoding="utf-8") as handle:
         return handle.read()
+
+
+def finish(simulator, job_id: str) -> str:
+    """Waits until the simulator's live job has ended; its final status."""
+    wait_until(lambda: simulator.store.get(job_id)["status"] != "TRANSFERRING", what=job_id)
+    return simulator.store.get(job_id)["status"]
+
+
+def is_poll(path: str):
+    """A predicate for `expect_response`: an htmx refresh of the page at `path`."""
+
+    def check(response: Response) -> bool:
+        request = response.request
+        return urlsplit(response.url).path == path and request.headers.get("hx-request") == "true"
+
+    return check
 
 
 # -- 1. filters through htmx, and the back button ------------------------------------------------
@@ -203,59 +237,110 @@ def test_exports_follow_filters_applied_in_place(viewer, live_server, tenant):
 
 # -- 5. the overview -----------------------------------------------------------------------------
 
+RUNNING = re.compile(r"^Running$")
+
+
+def total(page: Page, term: str | re.Pattern) -> int:
+    """A number from the totals on top of the overview."""
+    dd = page.locator("#fleet dl.counts dt").filter(has_text=term).locator("xpath=../dd")
+    expect(dd).to_have_text(re.compile(r"^\d+$"))
+    return int(dd.text_content())
+
 
 def test_one_unreachable_tenant_never_breaks_the_overview(
-    viewer, live_server, tenant, make_tenant, people
+    viewer, live_server, tenant, make_tenant, people, sync
 ):
     page = viewer
     broken = make_tenant(
         "Broken", drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9"
     )
     people["viewer"].memberships.create(tenant=broken, role="viewer")
+    sync(broken, ok=False)  # its sync state records why and since when
 
     response = page.goto(f"{live_server.url}/")
     assert response is not None and response.status == 200
 
-    good = page.locator(f"#tenant-{tenant.slug}")
-    expect(good.get_by_role("heading", name=tenant.name)).to_be_visible()
+    table = page.locator("#tenant-table")
+    good = table.locator(f"#tenant-{tenant.slug}")
+    expect(good.get_by_role("rowheader")).to_contain_text(tenant.name)
     expect(good.get_by_role("alert")).to_have_count(0)
-    expect(good.locator("dl.counts")).to_be_visible()
-    total = good.locator("dl.counts dt", has_text="All jobs").locator("xpath=../dd")
-    expect(total).to_have_text(re.compile(r"^\d+$"))
-    assert int(total.text_content()) > 100
-    expect(good.locator("dl.counts a[href*='status=FAILED']")).to_have_text(re.compile(r"^\d+$"))
-    expect(good.locator("figure.chart svg")).to_be_visible()
-    assert good.locator("figure.chart svg rect").count() > 0
+    expect(good.locator("td").last).to_contain_text(re.compile(r"synced \d+ s ago"))
+    expect(good.locator("a[href*='status=TRANSFERRING']")).to_have_text(re.compile(r"^\d+$"))
+    expect(good.locator("a[href*='/failures/']")).to_have_text(re.compile(r"^\d+$"))
+    assert total(page, "All jobs") > 100
+    assert total(page, "Tenants") == 2
+    expect(page.locator("#fleet figure.chart svg")).to_be_visible()
+    assert page.locator("#fleet figure.chart svg rect").count() > 0
 
-    bad = page.locator(f"#tenant-{broken.slug}")
-    expect(bad.get_by_role("heading", name="Broken")).to_be_visible()
-    expect(bad.get_by_role("alert")).to_contain_text("Could not reach the endpoint")
-    expect(bad.locator("dl.counts, svg")).to_have_count(0)
+    bad = table.locator(f"#tenant-{broken.slug}")
+    expect(bad.get_by_role("rowheader")).to_contain_text("Broken")
+    expect(bad.locator("td").last).to_have_text("not synced yet")
+    banner = page.locator("#fleet").get_by_role("alert")
+    expect(banner).to_have_count(1)  # only the failing tenant
+    expect(banner).to_contain_text("Sync of Broken is failing since")
+    expect(banner.locator("time")).to_have_count(1)  # since when
+    expect(banner).to_contain_text("Showing the last synced data.")
+    reason = TenantSyncState.objects.get(tenant=broken).error
+    assert reason and reason in banner.text_content()  # why
+    assert page.problems == []
+
+
+def test_the_overview_follows_a_finished_job_without_a_reload(
+    viewer, live_server, tenant, simulator, sync, fast_refresh
+):
+    """Issue 12: a job finishes in DRS, the background sync sees it, the open overview's
+    running count and rows change in place."""
+    page = viewer
+    job_id = simulator.add_live_job(5, "SUCCESS", name=f"overview-live-{uuid4().hex[:8]}")
+    sync(tenant)
+    page.goto(f"{live_server.url}/")
+    fleet = page.locator("#fleet")
+    expect(fleet).to_have_attribute("data-poll-seconds", str(fast_refresh))
+    job = fleet.locator(f"a[href$='/{job_id}/']")
+    expect(job).not_to_have_count(0)  # among the jobs running now
+    row = page.locator(f"#tenant-{tenant.slug}")
+    running = row.locator("a[href*='status=TRANSFERRING']")
+    before = int(running.text_content())
+    assert before >= 1 and total(page, RUNNING) == before
+    page.evaluate("window.__marker = 1")
+
+    assert finish(simulator, job_id) == "SUCCESS"
+    sync(tenant)
+    (now,) = selectors.overview([tenant])
+    assert now.running < before
+
+    expect(job).to_have_count(0, timeout=15_000)
+    expect(running).to_have_text(str(now.running))
+    assert total(page, RUNNING) == now.running
+    expect(fleet).to_have_attribute("data-poll-seconds", str(fast_refresh))  # still refreshing
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
     assert page.problems == []
 
 
 # -- 6. failures by cause ------------------------------------------------------------------------
 
 TOTAL = re.compile(r"(\d+) failed jobs? · (\d+) causes?")
+MSG_3201 = "Msg 3201: Cannot open backup device '*'. Operating system error 2."
 
 
 def test_failures_are_grouped_by_cause_filtered_by_tenant_and_exported(
-    viewer, live_server, tenant, make_tenant, people
+    viewer, live_server, tenant, make_tenant, people, sync
 ):
     page = viewer
     second = make_tenant("Acme keys", auth="aksk")  # the same simulator: the same failures
     people["viewer"].memberships.create(tenant=second, role="viewer")
+    sync(second)
 
     page.goto(f"{live_server.url}/failures/")
     summary = page.locator("main p.muted").filter(has_text=TOTAL)
     expect(summary).to_be_visible()
     both = int(TOTAL.search(summary.text_content()).group(1))
     group = page.locator("article.failure-group").filter(
-        has=page.locator("h2 code", has_text=re.compile(r"^Msg 3201$"))
+        has=page.locator("h2 code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group).to_have_count(1)
-    expect(group.locator(".hint strong").first).to_contain_text(
-        "The backup file could not be opened"
+    expect(group.locator(".hint strong").first).to_have_text(
+        "The backup file could not be opened: it was not found"
     )
     expect(group.locator("tbody td:first-child").filter(has_text="Acme keys")).not_to_have_count(0)
 
@@ -278,7 +363,40 @@ def test_failures_are_grouped_by_cause_filtered_by_tenant_and_exported(
     assert list(records[0])[:3] == ["signature", "tenant", "id"]
     assert len(records) == one
     assert {r["tenant"] for r in records} == {tenant.slug}
-    assert "Msg 3201" in {r["signature"] for r in records}
+    assert MSG_3201 in {r["signature"] for r in records}
+
+
+def test_a_new_failure_joins_the_open_failures_page_in_place(
+    viewer, live_server, tenant, simulator, sync, fast_refresh
+):
+    page = viewer
+    log = (
+        "Msg 3201, Level 16, State 2, Line 1\n"
+        "Cannot open backup device 'D:\\restore\\new.bak'. Operating system error 2."
+    )
+    job_id = simulator.add_live_job(2, "FAILED", name=f"failing-{uuid4().hex[:8]}", error_log=log)
+    page.goto(f"{live_server.url}/failures/")
+    groups = page.locator("#failure-groups")
+    expect(groups).to_have_attribute("data-poll-seconds", str(fast_refresh))
+    summary = groups.locator("p.muted").filter(has_text=TOTAL)
+    before = int(TOTAL.search(summary.text_content()).group(1))
+    expect(groups.locator(f"a[href$='/{job_id}/']")).to_have_count(0)
+    page.evaluate("window.__marker = 1")
+
+    assert finish(simulator, job_id) == "FAILED"
+    sync(tenant)
+    group = groups.locator("article.failure-group").filter(
+        has=page.locator("h2 code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+    )
+    expect(group.locator(f"a[href$='/{job_id}/']")).to_have_count(1, timeout=15_000)
+    since = timezone.now() - timedelta(days=30)
+    now = sum(g.count for g in selectors.failures([tenant], since, "(no error log)"))
+    assert now > before  # ours, and any seeded live job that failed meanwhile
+    expect(summary).to_contain_text(f"{now} failed jobs")
+    with page.expect_response(is_poll("/failures/")):  # and it goes on refreshing
+        pass
+    expect(groups).to_have_count(1)
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
 
 
 # -- defaults that the selects do not show -----------------------------------------------------
@@ -306,28 +424,37 @@ def test_the_failures_period_select_shows_the_period_in_force(viewer, live_serve
 # -- 7. a running job refreshes its row ----------------------------------------------------------
 
 
-def test_a_running_row_turns_success_in_place_then_polling_stops(
-    viewer, live_server, tenant, simulator, simulator_config, settings
+def test_a_running_row_turns_success_in_place_after_a_sync(
+    viewer, live_server, tenant, simulator, simulator_config, sync, fast_refresh
 ):
-    settings.JOB_REFRESH_SECONDS = 1  # the live server runs in this process
     page = viewer
     name = f"fleet-live-{uuid4().hex[:8]}"
-    job_id = simulator.add_live_job(6, "SUCCESS", name=name)
+    job_id = simulator.add_live_job(5, "SUCCESS", name=name)
+    sync(tenant)
     page.goto(list_url(live_server, tenant, f"?name={name}"))
     table = page.locator("#job-table")
     expect(table.locator("tbody tr")).to_have_count(1)
     row = table.locator("tbody tr").filter(has=page.locator(f"a[href$='/{job_id}/']"))
     expect(row.locator(".badge")).to_have_text(re.compile("TRANSFERRING"))
-    expect(table).to_have_attribute("data-poll-seconds", "1")
+    expect(table).to_have_attribute("data-poll-seconds", str(fast_refresh))
     page.evaluate("window.__marker = 1")
 
-    expect(row.locator(".badge")).to_have_text(re.compile("SUCCESS"), timeout=15_000)
-    assert page.evaluate("window.__marker") == 1, "the page reloaded"
-    expect(table).not_to_have_attribute("data-poll-seconds", re.compile(".*"))
-    expect(table).not_to_have_attribute("hx-trigger", re.compile(".*"))
-
+    # Finished in DRS, not yet synced: the page refreshes from the mirror, without asking DRS.
+    assert finish(simulator, job_id) == "SUCCESS"
     path = f"/v5/{simulator_config.project_id}/backup-migration-jobs"
     calls = simulator.calls(path)
-    page.wait_for_timeout(3_000)  # three poll intervals
-    assert simulator.calls(path) == calls, "the list kept polling with nothing running"
+    poll = is_poll(f"/tenants/{tenant.slug}/jobs/")
+    with page.expect_response(poll):
+        pass
+    expect(row.locator(".badge")).to_have_text(re.compile("TRANSFERRING"))
+    assert simulator.calls(path) == calls, "a refresh of the list called DRS"
+
+    sync(tenant)
+    expect(row.locator(".badge")).to_have_text(re.compile("SUCCESS"), timeout=15_000)
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
+    calls = simulator.calls(path)
+    with page.expect_response(poll):  # lists keep refreshing, from the mirror alone
+        pass
+    expect(row.locator(".badge")).to_have_text(re.compile("SUCCESS"))
+    assert simulator.calls(path) == calls, "a refresh of the list called DRS"
     assert page.evaluate("window.__marker") == 1
