@@ -22,6 +22,7 @@ def defang(value: str) -> str:
         text = text[: MAX_LENGTH - 1] + "…"
     text = _SCHEME.sub(":" + ZWSP, text)
     text = _DOT.sub("." + ZWSP, text)
+    text = text.replace("](", "]" + ZWSP + "(")  # a markdown link, whatever converts it later
     return text.replace("@", "@" + ZWSP).replace("www", "w" + ZWSP + "ww")
 
 
@@ -36,10 +37,9 @@ def html(value: str) -> str:
 
 
 def slack(value: str) -> str:
-    """Slack mrkdwn: &, < and > as entities (Slack's own rule), inside a code span so that
-    * _ ~ do not format."""
-    text = defang(value).replace("`", "ˋ")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn, inside a code span so that * _ ~ do not format. No angle brackets at all
+    (`<!channel>`, `<url|text>`); Apprise turns & into &amp; itself."""
+    text = plain(value).replace("`", "ˋ")
     return f"`{text}`" if text else ""
 
 

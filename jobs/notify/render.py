@@ -37,8 +37,6 @@ def body(notice: Notice, fmt: str) -> str:
 
 def _ours(text: str, fmt: str) -> str:
     """Our own translated labels still pass through the format's escape for its syntax."""
-    if fmt == "slack":
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if fmt == "html":
         return html_escape(text)
     return text

@@ -171,6 +171,7 @@ def _apprise(url: str, kind: str, notice: Notice) -> None:
             raise SendError("the channel URL is not valid", permanent=True)
         plugin.socket_connect_timeout = min(settings.NOTIFY_TIMEOUT, 5.0)
         plugin.socket_read_timeout = settings.NOTIFY_TIMEOUT
+        plugin.redirects = False  # honoured by some plugins; the thread's guard covers the rest
         plugin.notify_format = body_format  # the format we rendered: no conversion by Apprise
         sender = apprise.Apprise()
         sender.add(plugin)
