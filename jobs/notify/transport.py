@@ -58,14 +58,16 @@ if not getattr(requests.Session, "_drs_notify_guard", False):
     requests.Session._drs_notify_guard = True
 
 
-def bounded(fn, *args) -> None:
-    """Run `fn` in its own thread; give it NOTIFY_TIMEOUT seconds of wall-clock time."""
+def bounded(fn, *args, secret_url: str = "") -> None:
+    """Run `fn` in its own thread; give it NOTIFY_TIMEOUT seconds of wall-clock time. Log
+    records of that thread lose every piece of `secret_url`."""
     future: Future = Future()
 
     def run() -> None:
         _local.no_redirects = True
         try:
-            future.set_result(fn(*args))
+            with logmask.masking(secret_url):
+                future.set_result(fn(*args))
         except BaseException as exc:  # handed to the caller
             future.set_exception(exc)
 
@@ -91,9 +93,9 @@ def send_to_channel(channel: Channel, notice: Notice, delivery_key: str) -> None
                  render.body(notice, "text"))  # fmt: skip
         return
     if target.kind == "webhook":
-        bounded(_post_webhook, url, channel.signing_secret, notice, delivery_key)
+        bounded(_post_webhook, url, channel.signing_secret, notice, delivery_key, secret_url=url)
         return
-    bounded(_apprise, url, target.kind, notice)
+    bounded(_apprise, url, target.kind, notice, secret_url=url)
 
 
 # -- webhooks ------------------------------------------------------------------------------------
@@ -165,18 +167,17 @@ def apprise_message(kind: str, notice: Notice) -> tuple[str, str, apprise.Notify
 
 def _apprise(url: str, kind: str, notice: Notice) -> None:
     title, body, body_format = apprise_message(kind, notice)
-    with logmask.masking(url):
-        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-        if plugin is None:
-            raise SendError("the channel URL is not valid", permanent=True)
-        plugin.socket_connect_timeout = min(settings.NOTIFY_TIMEOUT, 5.0)
-        plugin.socket_read_timeout = settings.NOTIFY_TIMEOUT
-        plugin.redirects = False  # honoured by some plugins; the thread's guard covers the rest
-        plugin.notify_format = body_format  # the format we rendered: no conversion by Apprise
-        sender = apprise.Apprise()
-        sender.add(plugin)
-        if not sender.notify(title=title, body=body, body_format=body_format):
-            raise SendError(f"the {kind} service did not accept the message (see the server log)")
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        raise SendError("the channel URL is not valid", permanent=True)
+    plugin.socket_connect_timeout = min(settings.NOTIFY_TIMEOUT, 5.0)
+    plugin.socket_read_timeout = settings.NOTIFY_TIMEOUT
+    plugin.redirects = False  # honoured by some plugins; the thread's guard covers the rest
+    plugin.notify_format = body_format  # the format we rendered: no conversion by Apprise
+    sender = apprise.Apprise()
+    sender.add(plugin)
+    if not sender.notify(title=title, body=body, body_format=body_format):
+        raise SendError(f"the {kind} service did not accept the message (see the server log)")
 
 
 # -- personal email ------------------------------------------------------------------------------
