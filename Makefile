@@ -16,9 +16,15 @@ venv: $(VENV)/.installed
 
 # The demo tenants point at the simulator on loopback: custom endpoints must be allowed.
 run: export DRS_ALLOW_CUSTOM_ENDPOINTS ?= 1
+run: export NOTIFY_ALLOW_PRIVATE_TARGETS = 1
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT)
+	@# Notifications without an external service: a channel that writes to this terminal.
+	@$(PY) manage.py notify list demo-token | grep -q "^channel	Server log" || \
+		NOTIFY_URL=log:// $(PY) manage.py notify channel-add demo-token "Server log"
+	@for e in failed precheck-failed succeeded stalled; do \
+		$(PY) manage.py notify rule-add demo-token --event $$e --channel "Server log" >/dev/null; done
 	@echo "Dashboard: http://127.0.0.1:$(PORT)/   (simulator: http://127.0.0.1:$(SIMULATOR_PORT))"
 	$(PY) manage.py drs_simulator --port $(SIMULATOR_PORT) & sim=$$!; \
 	$(PY) manage.py sync --loop & sync=$$!; \

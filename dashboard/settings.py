@@ -242,3 +242,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the sync process share the file: readers never wait for the writer.
     DATABASES["default"]["OPTIONS"]["init_command"] += "PRAGMA journal_mode=WAL;"
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")  # tests run their own queue
+
+# Notifications (jobs/notify/): channels through Apprise, an outbox delivered by Celery or by
+# `manage.py sync --loop`.
+DASHBOARD_BASE_URL = env("DASHBOARD_BASE_URL", "http://127.0.0.1:8000")  # links in messages
+NOTIFY_ALLOW_PRIVATE_TARGETS = env_bool("NOTIFY_ALLOW_PRIVATE_TARGETS", False)
+NOTIFY_TIMEOUT = float(env("NOTIFY_TIMEOUT", "10"))  # wall clock per send
+NOTIFY_WORKERS = env_int("NOTIFY_WORKERS", 4)  # sends at once per process
+NOTIFY_BATCH = env_int("NOTIFY_BATCH", 50)  # deliveries claimed per Celery task run
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
+NOTIFY_RETRY_SECONDS = float(env("NOTIFY_RETRY_SECONDS", "30"))  # doubled per attempt
+NOTIFY_MAX_RETRY_SECONDS = float(env("NOTIFY_MAX_RETRY_SECONDS", "3600"))
+NOTIFY_FROM_EMAIL = env("NOTIFY_FROM_EMAIL", "drs-dashboard@localhost")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT
+LOCALE_PATHS = [*LOCALE_PATHS, BASE_DIR / "jobs" / "notify" / "locale"]
+LOGGING["loggers"]["apprise"] = {"level": env("NOTIFY_APPRISE_LOG_LEVEL", "WARNING")}
+CELERY_IMPORTS = ["jobs.notify.tasks"]
+CELERY_BEAT_SCHEDULE["deliver-notifications"] = {
+    "task": "jobs.notify.tasks.deliver_notifications",
+    "schedule": 5.0,
+}

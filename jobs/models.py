@@ -348,3 +348,6 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone or 'browser'}"
+
+
+from .notify.models import Channel, Delivery, Rule, Subscription, Watch  # noqa: E402, F401

@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from .notify import views as notify
 from .views import accounts, fleet, health, job_page, operations, tenants
 
 
@@ -62,4 +63,34 @@ urlpatterns = [
         job_page.job_error_log,
         name="job_error_log",
     ),
+    # Notifications (jobs/notify/)
+    path("notifications/", notify.my_notifications, name="notify_mine"),
+    path("tenants/<slug:slug>/notifications/", notify.notify_settings, name="notify_settings"),
+    path(
+        "tenants/<slug:slug>/notifications/channels/",
+        notify.channel_create,
+        name="notify_channel_create",
+    ),
+    path(
+        "tenants/<slug:slug>/notifications/channels/<int:channel_id>/test/",
+        notify.channel_test,
+        name="notify_channel_test",
+    ),
+    path(
+        "tenants/<slug:slug>/notifications/channels/<int:channel_id>/delete/",
+        notify.channel_delete,
+        name="notify_channel_delete",
+    ),
+    path("tenants/<slug:slug>/notifications/rules/", notify.rule_create, name="notify_rule_create"),
+    path(
+        "tenants/<slug:slug>/notifications/rules/<int:rule_id>/delete/",
+        notify.rule_delete,
+        name="notify_rule_delete",
+    ),
+    path(
+        "tenants/<slug:slug>/notifications/deliveries/",
+        notify.delivery_log,
+        name="notify_deliveries",
+    ),
+    path("tenants/<slug:slug>/jobs/<job_id:job_id>/watch/", notify.watch_job, name="notify_watch"),
 ]

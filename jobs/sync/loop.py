@@ -13,6 +13,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from ..models import Tenant
+from ..notify.worker import Notifier
 from .schedule import due_tenants
 from .tenant import SyncResult, sync_tenant
 
@@ -39,6 +40,7 @@ class Loop:
             max_workers=concurrency or settings.SYNC_CONCURRENCY, thread_name_prefix="sync"
         )
         self.in_flight: dict[int, Future] = {}
+        self.notifier = Notifier()  # delivers notifications in this process too
 
     def dispatch(self) -> list[int]:
         """Start a sync for each due tenant that is not already syncing."""
@@ -57,7 +59,12 @@ class Loop:
                     self.dispatch()
                 except Exception:
                     log.exception("Could not dispatch syncs")
+                try:
+                    self.notifier.tick()
+                except Exception:
+                    log.exception("Could not dispatch notifications")
                 close_old_connections()
                 stop.wait(TICK_SECONDS)
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.notifier.shutdown()

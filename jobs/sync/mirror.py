@@ -14,6 +14,7 @@ from django.utils import timezone
 from ..drs import Job, JobSummary
 from ..drs.models import FAILED, PRECHECK_FAILED, SUCCESS, is_terminal
 from ..models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob, Tenant
+from ..notify.outbox import enqueue_for_event
 from .progress import size_class
 
 TERMINAL_EVENTS = {
@@ -164,9 +165,11 @@ def _status_changed(tenant, row, item: Seen, at, previous: str, events_since) ->
 
 
 def _event(tenant, row, kind: str, occurred_at: datetime, detail: dict) -> None:
-    JobEvent.objects.get_or_create(
+    event, created = JobEvent.objects.get_or_create(
         job=row, kind=kind, occurred_at=occurred_at, defaults={"tenant": tenant, "detail": detail}
     )
+    if created:
+        enqueue_for_event(event)  # its notifications, in this transaction
 
 
 def mark_deleted(tenant: Tenant, job_id: str, at: datetime) -> bool:

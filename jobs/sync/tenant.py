@@ -32,6 +32,7 @@ from ..drs import DrsClient, JobFilters
 from ..drs.models import TERMINAL_STATUSES, TRANSFERRING
 from ..messages import explain
 from ..models import JobEvent, MirroredJob, Tenant, TenantSyncState
+from ..notify.outbox import enqueue_for_event
 from ..tenant_client import client_for
 from . import mirror, schedule
 from .budget import BudgetSpent, TenantLock, take_permit
@@ -292,7 +293,7 @@ def flag_stalls(tenant: Tenant, now: datetime) -> int:
                 continue
             locked.stalled_at = now
             locked.save(update_fields=["stalled_at"])
-            JobEvent.objects.get_or_create(
+            event, created = JobEvent.objects.get_or_create(
                 job=locked,
                 kind=JobEvent.Kind.STALLED,
                 occurred_at=row.create_time + progress.threshold,
@@ -303,5 +304,7 @@ def flag_stalls(tenant: Tenant, now: datetime) -> int:
                                "threshold_seconds": progress.threshold.total_seconds()},
                 },
             )  # fmt: skip
+            if created:
+                enqueue_for_event(event)  # its notifications, in this transaction
             flagged += 1
     return flagged

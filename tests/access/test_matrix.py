@@ -42,6 +42,15 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "job_error_log": ("GET", TENANT_READ),
     "failures": ("GET", SIGNED_IN),  # shows only the person's own tenants
     "job_list": ("GET", TENANT_READ),
+    "notify_mine": ("GET", SIGNED_IN),
+    "notify_settings": ("GET", {**TENANT_ADMIN, "others": 200}),
+    "notify_channel_create": ("POST", {**TENANT_ADMIN, "others": 200}),  # empty form: errors
+    "notify_channel_test": ("POST", {**TENANT_ADMIN, "others": 302}),
+    "notify_channel_delete": ("POST", {**TENANT_ADMIN, "others": 302}),
+    "notify_rule_create": ("POST", {**TENANT_ADMIN, "others": 200}),  # empty form: errors
+    "notify_rule_delete": ("POST", {**TENANT_ADMIN, "others": 302}),
+    "notify_deliveries": ("GET", {**TENANT_ADMIN, "others": 200}),
+    "notify_watch": ("POST", {"anonymous": LOGIN, "outsider": 404, "others": 302}),
 }
 
 
@@ -52,11 +61,23 @@ def expected_status(name: str, person: str) -> int:
 
 def url_for(route: str, tenant, people) -> str:
     membership = Membership.objects.get(user=people["viewer"], tenant=tenant)
+    channel = _log_channel(tenant) if "<int:" in route else None
     return "/" + (
         route.replace("<slug:slug>", tenant.slug)
         .replace("<int:member_id>", str(membership.pk))
         .replace("<job_id:job_id>", SEED_ID)
+        .replace("<int:channel_id>", str(channel.pk if channel else 0))
+        .replace("<int:rule_id>", str(channel.rules.first().pk if channel else 0))
     )
+
+
+def _log_channel(tenant):
+    """A channel (and a rule) that sends to the server log: its test button answers at once."""
+    from jobs.notify import services
+
+    channel, _ = services.add_channel(tenant, "log", "log://", actor_name="test")
+    services.add_rule(tenant, "failed", channel, actor_name="test")
+    return channel
 
 
 def test_every_url_is_in_the_matrix():

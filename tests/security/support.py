@@ -10,7 +10,9 @@ from django.db import connection
 from jobs import access
 
 SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (SUCCESS)
-PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>")
+PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:channel_id>",
+                "<int:rule_id>")  # fmt: skip
+OTHER_IDS = ("<int:channel_id>", "<int:rule_id>")  # notification objects: 0 (none) is enough
 
 
 def routes() -> list[tuple[str, str]]:
@@ -24,6 +26,8 @@ def fill(route: str, slug: str = "", job_id: str = "", member_id: int | str = ""
         .replace("<job_id:job_id>", job_id)
         .replace("<int:member_id>", str(member_id))
     )
+    for placeholder in OTHER_IDS:
+        url = url.replace(placeholder, "0")
     assert "<" not in url, f"unknown placeholder in {route}: extend PLACEHOLDERS"
     return url
 

@@ -23,12 +23,12 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from jobs.drs import DrsClient, PasswordCredentials
 from jobs.drs.auth import TOKENS
 from jobs.iam_tokens import SHARED_TOKENS
-from jobs.models import AuditEvent, Membership, Tenant
+from jobs.models import AuditEvent, Channel, Membership, Tenant
 from jobs.simulator import SimulatorConfig
 from tests.conftest import tenant_form
 from tests.support import LIVE, TABLE
@@ -43,6 +43,7 @@ ACCESS_KEY, SECRET_KEY = next(iter(DEMO.access_keys.items()))
 # Secrets typed into forms during the tour (wrong ones: the connection test must fail).
 WRONG_PASSWORD = "Wrong-pw-" + secrets.token_urlsafe(12)
 WRONG_SECRET_KEY = "wrongSK" + secrets.token_hex(16)
+CHANNEL_SECRET = "chanSecret" + secrets.token_hex(12)
 TOKEN_SHAPE = re.compile(r"MII[A-Za-z0-9_-]{1000,}")  # as IAM issues them: thousands of chars
 PEOPLE = ("demo", "viewer", "operator", "admin")  # `demo` is the superuser
 
@@ -230,6 +231,18 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
     seen.cli("tenant", "list")
     tokens.add(iam_token(simulator))  # the one fetched after the refused one
 
+    # A notification channel whose URL holds a secret: added through the form, listed, tested
+    # (the target refuses the connection), and its delivery log read.
+    with override_settings(NOTIFY_ALLOW_PRIVATE_TARGETS=True, NOTIFY_TIMEOUT=1):
+        hook = {"name": "scan", "url": f"json://127.0.0.1:9/h?token={CHANNEL_SECRET}",
+                "language": "en"}  # fmt: skip
+        seen.post(root, "demo", "/tenants/demo-aksk/notifications/channels/", hook)
+        seen.get(root, "demo", "/tenants/demo-aksk/notifications/")
+        channel = Channel.objects.get(name="scan")
+        seen.post(root, "demo", f"/tenants/demo-aksk/notifications/channels/{channel.pk}/test/", {})
+        seen.get(root, "demo", "/tenants/demo-aksk/notifications/deliveries/")
+        seen.cli("notify", "list", "demo-aksk")
+
     if debug:  # internal errors mid-call show the debug page, to a viewer and to an admin
         crashing_id = simulator.add_live_job(600)
         for who, path_part in (("viewer", "backup-migration-jobs"), ("admin", "/v3/auth/tokens")):
@@ -263,6 +276,7 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
         "the secret key but its last 4": SECRET_KEY[:-4],
         "a typed wrong password": WRONG_PASSWORD,
         "a typed wrong secret key": WRONG_SECRET_KEY,
+        "a notification channel's URL secret": CHANNEL_SECRET,
         **{f"IAM token …{token[-6:]}": token for token in tokens},
     }
     logs = [(f"log {r.name} {r.levelname}", record_text(r)) for r in debug_logs.records]

@@ -1,0 +1,61 @@
+"""The daily digest: per tenant, what finished, failed, runs and stalls since yesterday, and the
+failures with their cause. Email only (to the subscriber's own address)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ..access import visible_tenants
+from ..drs.models import FAILED, PRECHECK_FAILED, SUCCESS
+from ..hints import hints_for
+from ..models import MirroredJob
+from .messages import absolute, first_error_line, when
+
+MAX_FAILURES = 20
+
+
+def tenant_summary(tenant, since: datetime, zone: str) -> dict:
+    jobs = MirroredJob.objects.filter(tenant=tenant, deleted_at=None)
+    finished = jobs.filter(finish_time__gte=since)
+    running = jobs.filter(finish_time=None).exclude(status__in=[SUCCESS, FAILED, PRECHECK_FAILED])
+    failures = []
+    for job in finished.filter(status__in=[FAILED, PRECHECK_FAILED]).order_by("-finish_time")[
+        :MAX_FAILURES
+    ]:
+        hints = hints_for(job.error_log) if job.error_log else []
+        failures.append(
+            {
+                "name": job.name or job.job_id,
+                "when": when(job.finish_time, zone),
+                "error": first_error_line(job.error_log),
+                "hint": str(hints[0].title) if hints else "",
+                "link": absolute(reverse("job_detail", args=[tenant.slug, job.job_id])),
+            }
+        )
+    return {
+        "name": tenant.name,
+        "succeeded": finished.filter(status=SUCCESS).count(),
+        "failed": finished.filter(status__in=[FAILED, PRECHECK_FAILED]).count(),
+        "running": running.exclude(status="").count(),
+        "stalled": running.filter(stalled_at__isnull=False).count(),
+        "failures": failures,
+        "link": absolute(reverse("job_list", args=[tenant.slug])),
+    }
+
+
+def render_digest(user, since: datetime, language: str, zone: str) -> tuple[str, str, str]:
+    """(subject, text, html)."""
+    with translation.override(language):
+        tenants = [tenant_summary(t, since, zone) for t in visible_tenants(user)]
+        context = {"tenants": tenants, "since": when(since, zone)}
+        subject = _("Daily digest of your DRS backup migrations")
+        return (
+            subject,
+            render_to_string("notify/email/digest.txt", context),
+            render_to_string("notify/email/digest.html", context),
+        )

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Channel, Event, Language, Subscription
+from .targets import TargetRefused, checked
+
+
+class ChannelForm(forms.Form):
+    """The URL is write-only: a PasswordInput never rendered back."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    url = forms.CharField(
+        label=_("Apprise URL"),
+        max_length=2000,
+        widget=forms.PasswordInput(),
+        help_text=_(
+            "mailto://user:password@smtp.example.com?to=ops@example.com, "
+            "jsons://hooks.example.com/drs, slack://…, workflows://… (Teams), dingtalk://…, "
+            "feishu://…, lark://…, wecombot://…"
+        ),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def __init__(self, *args, tenant=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Channel.objects.filter(tenant=self.tenant, name=name).exists():
+            raise forms.ValidationError(_("A channel of this name exists."))
+        return name
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        try:
+            checked(url)
+        except TargetRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url
+
+
+class RuleForm(forms.Form):
+    event = forms.ChoiceField(label=_("When"), choices=Event.choices)
+    channel = forms.ModelChoiceField(label=_("Send to"), queryset=Channel.objects.none())
+    after_minutes = forms.IntegerField(
+        label=_("Sync failing for more than (minutes)"), min_value=1, initial=30, required=False
+    )
+
+    def __init__(self, *args, tenant=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.filter(tenant=tenant)
+
+
+class SubscriptionForm(forms.ModelForm):
+    class Meta:
+        model = Subscription
+        fields = ["failures", "digest_at", "time_zone", "language"]
+        widgets = {"digest_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data["time_zone"].strip() or "UTC"
+        if zone not in zoneinfo.available_timezones() and zone != "UTC":
+            raise forms.ValidationError(_("Unknown time zone."))
+        return zone

@@ -1,0 +1,124 @@
+"""What a message says, built in the recipient's language and time zone. Values that came from
+upstream (or from people) stay raw here: `render` escapes them for each format."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..hints import hints_for
+from ..models import JobEvent, Tenant, TenantSyncState
+from .models import Event
+
+HEADINGS = {
+    Event.FAILED: "Job failed",
+    Event.PRECHECK_FAILED: "Job pre-check failed",
+    Event.SUCCEEDED: "Job succeeded",
+    Event.STALLED: "Job running longer than usual",
+    Event.SYNC_FAILING: "Sync failing",
+    "test": "Test message",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    event: str
+    heading: str  # ours, translated
+    subject: str  # untrusted: the job's name, or the tenant's
+    facts: list[tuple[str, str]] = field(default_factory=list)  # (our label, untrusted value)
+    link: str = ""
+    data: dict = field(default_factory=dict)  # the JSON webhook's fields
+
+
+def absolute(path: str) -> str:
+    return settings.DASHBOARD_BASE_URL.rstrip("/") + path
+
+
+def first_error_line(error_log: str) -> str:
+    return next((line.strip() for line in error_log.splitlines() if line.strip()), "")
+
+
+def when(value: datetime | None, zone: str = "UTC") -> str:
+    if value is None:
+        return ""
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    return timezone.localtime(value, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def for_event(event: JobEvent, language: str, zone: str = "UTC") -> Notice:
+    job = event.job
+    tenant = event.tenant
+    with translation.override(language):
+        link = absolute(reverse("job_detail", args=[tenant.slug, job.job_id]))
+        facts = [
+            (_("Tenant"), tenant.name),
+            (_("Status"), job.status),
+            (_("When"), when(event.occurred_at, zone)),
+        ]
+        error = hint = ""
+        if event.kind in (JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED):
+            error = first_error_line(job.error_log)
+            hints = hints_for(job.error_log) if job.error_log else []
+            hint = str(hints[0].title) if hints else ""
+            facts += [(_("Error"), error)] if error else []
+            facts += [(_("Likely cause"), hint)] if hint else []
+        return Notice(
+            event=event.kind,
+            heading=_(HEADINGS.get(event.kind, event.get_kind_display())),
+            subject=job.name or job.job_id,
+            facts=facts,
+            link=link,
+            data={
+                "event": event.kind,
+                "tenant": {"slug": tenant.slug, "name": tenant.name},
+                "job": {"id": job.job_id, "name": job.name, "status": job.status},
+                "occurred_at": event.occurred_at.isoformat(),
+                "error": error,
+                "hint": hint,
+                "url": link,
+            },
+        )
+
+
+def for_sync_failing(tenant: Tenant, language: str, failing_since: str) -> Notice:
+    state = TenantSyncState.objects.filter(tenant=tenant).first()
+    error = state.error if state else ""
+    since = datetime.fromisoformat(failing_since)
+    with translation.override(language):
+        link = absolute(reverse("tenant_detail", args=[tenant.slug]))
+        return Notice(
+            event=Event.SYNC_FAILING,
+            heading=_(HEADINGS[Event.SYNC_FAILING]),
+            subject=tenant.name,
+            facts=[(_("Failing since"), when(since)), (_("Error"), error)],
+            link=link,
+            data={
+                "event": Event.SYNC_FAILING,
+                "tenant": {"slug": tenant.slug, "name": tenant.name},
+                "failing_since": failing_since,
+                "error": error,
+                "url": link,
+            },
+        )
+
+
+def for_test(tenant: Tenant, language: str) -> Notice:
+    with translation.override(language):
+        link = absolute(reverse("notify_settings", args=[tenant.slug]))
+        return Notice(
+            event="test",
+            heading=_(HEADINGS["test"]),
+            subject=tenant.name,
+            facts=[(_("When"), when(timezone.now()))],
+            link=link,
+            data={"event": "test", "tenant": {"slug": tenant.slug, "name": tenant.name}},
+        )

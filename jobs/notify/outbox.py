@@ -1,0 +1,133 @@
+"""Turning events into deliveries. `enqueue_for_event` runs inside the transaction that writes
+the event (the sync calls it), so an event and its deliveries exist together or not at all.
+Each delivery's key is unique: one message per (rule or person, transition), however often
+this runs."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import JobEvent, Membership, TenantSyncState
+from .models import ENDED, FAILURES, JOB_EVENTS, Delivery, Event, Rule, Subscription, Watch
+
+DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day
+
+
+def enqueue_for_event(event: JobEvent) -> int:
+    now = timezone.now()
+    rows = [
+        Delivery(
+            key=f"rule:{rule.pk}:event:{event.pk}",
+            tenant_id=event.tenant_id,
+            event=event,
+            kind=event.kind,
+            rule=rule,
+            channel_id=rule.channel_id,
+            source="rule",
+            next_try_at=now,
+        )
+        for rule in Rule.objects.filter(tenant_id=event.tenant_id, event=event.kind)
+        if event.kind in JOB_EVENTS
+    ]
+    people: dict[int, str] = {}
+    if event.kind in ENDED:
+        watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
+        people.update((user_id, "watch") for user_id in watchers.values_list("user", flat=True))
+    if event.kind in FAILURES:
+        subscribed = Membership.objects.filter(
+            tenant_id=event.tenant_id, user__notify_subscription__failures=True
+        ).values_list("user", flat=True)
+        for user_id in subscribed:
+            people.setdefault(user_id, "failures")
+    rows += [
+        Delivery(
+            key=f"mail:{user_id}:event:{event.pk}",
+            tenant_id=event.tenant_id,
+            event=event,
+            kind=event.kind,
+            user_id=user_id,
+            source=source,
+            next_try_at=now,
+        )
+        for user_id, source in people.items()
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def enqueue_sync_failing(now: datetime) -> int:
+    """A tenant whose sync has failed for longer than a rule's minutes: one message per rule
+    and failure period (keyed by when the failing started)."""
+    rows = []
+    rules = Rule.objects.filter(event=Event.SYNC_FAILING).select_related("tenant")
+    failing = dict(
+        TenantSyncState.objects.filter(failing_since__isnull=False).values_list(
+            "tenant_id", "failing_since"
+        )
+    )
+    for rule in rules:
+        since = failing.get(rule.tenant_id)
+        if since is None or now - since < timedelta(minutes=rule.after_minutes):
+            continue
+        rows.append(
+            Delivery(
+                key=f"rule:{rule.pk}:sync:{since.isoformat()}",
+                tenant_id=rule.tenant_id,
+                kind=Event.SYNC_FAILING,
+                rule=rule,
+                channel_id=rule.channel_id,
+                source="rule",
+                detail={"failing_since": since.isoformat()},
+                next_try_at=now,
+            )
+        )
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def enqueue_digests(now: datetime) -> int:
+    """Each subscriber's digest, once per local day, within an hour of their chosen time."""
+    sent = 0
+    for sub in Subscription.objects.filter(digest_at__isnull=False):
+        local = timezone.localtime(now, _zone(sub.time_zone))
+        due = datetime.combine(local.date(), sub.digest_at, local.tzinfo)
+        if not (due <= local < due + DIGEST_WINDOW) or sub.last_digest_on == local.date():
+            continue
+        claimed = Subscription.objects.filter(
+            Q(last_digest_on__isnull=True) | Q(last_digest_on__lt=local.date()), pk=sub.pk
+        ).update(last_digest_on=local.date())
+        if claimed:
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        key=f"digest:{sub.user_id}:{local.date().isoformat()}",
+                        kind="digest",
+                        user_id=sub.user_id,
+                        source="digest",
+                        next_try_at=now,
+                        detail={
+                            "date": local.date().isoformat(),
+                            "since": (now - timedelta(days=1)).isoformat(),
+                        },
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            sent += 1
+    return sent
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def enqueue_periodic(now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    return enqueue_sync_failing(now) + enqueue_digests(now)

@@ -1,0 +1,60 @@
+"""Changes to channels and rules, each with its audit entry (never the URL or the secret)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+
+from .. import audit
+from .models import Channel, Rule
+from .targets import checked
+
+CHANNEL_ADDED = "notify_channel_added"
+CHANNEL_REMOVED = "notify_channel_removed"
+RULE_ADDED = "notify_rule_added"
+RULE_REMOVED = "notify_rule_removed"
+CHANNEL_TESTED = "notify_channel_tested"
+
+
+def add_channel(tenant, name: str, url: str, language: str = "en", **who) -> tuple[Channel, str]:
+    """The channel and its webhook signing secret (shown once; "" for other kinds).
+    Raises TargetRefused for a URL we do not send to."""
+    target = checked(url)
+    channel = Channel(tenant=tenant, name=name, kind=target.kind, language=language)
+    channel.url = url
+    signing_secret = secrets.token_urlsafe(32) if target.kind == "webhook" else ""
+    channel.signing_secret = signing_secret
+    with transaction.atomic():
+        channel.save()
+        audit.record(CHANNEL_ADDED, tenant=tenant, channel=name, kind=target.kind, **who)
+    return channel, signing_secret
+
+
+def remove_channel(channel: Channel, **who) -> None:
+    with transaction.atomic():
+        audit.record(CHANNEL_REMOVED, tenant=channel.tenant, channel=channel.name,
+                     kind=channel.kind, **who)  # fmt: skip
+        channel.delete()
+
+
+def add_rule(tenant, event: str, channel: Channel, after_minutes: int = 30, **who) -> Rule:
+    with transaction.atomic():
+        rule, _ = Rule.objects.update_or_create(
+            tenant=tenant, channel=channel, event=event,
+            defaults={"after_minutes": after_minutes},
+        )  # fmt: skip
+        audit.record(RULE_ADDED, tenant=tenant, event=event, channel=channel.name,
+                     after_minutes=after_minutes, **who)  # fmt: skip
+    return rule
+
+
+def remove_rule(rule: Rule, **who) -> None:
+    with transaction.atomic():
+        audit.record(RULE_REMOVED, tenant=rule.tenant, event=rule.event,
+                     channel=rule.channel.name, **who)  # fmt: skip
+        rule.delete()
+
+
+def record_test(channel: Channel, state: str, **who) -> None:
+    audit.record(CHANNEL_TESTED, tenant=channel.tenant, channel=channel.name, outcome=state, **who)
