@@ -39,9 +39,13 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def finish_now(job) -> None:
+    job.lifecycle.duration = time.time() - job.lifecycle.started
+
+
 def test_a_transition_reaches_the_mirror_through_worker_and_beat(sim, sim_tenant, tmp_path):
     tenant = sim_tenant()
-    job_id = sim.add_live_job(6, "SUCCESS")
+    job_id = sim.add_live_job(3600, "SUCCESS")  # ends when the test says, not on a clock
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -69,6 +73,7 @@ def test_a_transition_reaches_the_mirror_through_worker_and_beat(sim, sim_tenant
             "the first sync",
         )
         assert row.status == "TRANSFERRING"
+        sim.store.change(job_id, finish_now)
         wait_for(
             lambda: MirroredJob.objects.filter(job_id=job_id, status="SUCCESS").exists(),
             30,
