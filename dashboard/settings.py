@@ -185,9 +185,6 @@ DRS_ALLOW_CUSTOM_ENDPOINTS = env_bool("DRS_ALLOW_CUSTOM_ENDPOINTS", False)
 JOB_REFRESH_SECONDS = env_int("JOB_REFRESH_SECONDS", 5)
 # Forced refreshes and lookups that ask DRS, per person per minute.
 USER_UPSTREAM_ACTIONS_PER_MINUTE = env_int("USER_UPSTREAM_ACTIONS_PER_MINUTE", 12)
-OVERVIEW_REFRESH_SECONDS = env_int("OVERVIEW_REFRESH_SECONDS", 60)
-OVERVIEW_TENANT_TIMEOUT = env_int("OVERVIEW_TENANT_TIMEOUT", 8)
-OVERVIEW_CONCURRENCY = env_int("OVERVIEW_CONCURRENCY", 4)
 EXPORT_MAX_JOBS = env_int("EXPORT_MAX_JOBS", 10000)
 
 # Tenant credentials are encrypted with the first key; every key decrypts (rotation).

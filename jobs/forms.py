@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from . import credentials, crypto
-from .drs import REGIONS, JobFilters, endpoints_for
+from .drs import REGIONS, endpoints_for
 from .models import AuditEvent, Role, Tenant
 from .tenant_client import endpoint_problem
 
@@ -212,13 +211,6 @@ class JobListForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    instance = forms.CharField(
-        label=_("Target instance ids"),
-        max_length=700,
-        required=False,
-        help_text=_("Comma-separated, at most 10."),
-    )
-    tags = forms.CharField(label=_("Tag (key=value)"), max_length=200, required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -247,29 +239,6 @@ class JobListForm(forms.Form):
     def clean_completed_from(self):
         return _plausible_day(self.cleaned_data.get("completed_from"))
 
-    def clean_instance(self) -> tuple[str, ...]:
-        text = self.cleaned_data["instance"].replace("，", ",")  # a Chinese keyboard's comma too
-        ids = tuple(i.strip() for i in text.split(",") if i.strip())
-        if len(ids) > 10:
-            raise forms.ValidationError(_("At most 10 instance ids."))
-        return ids
-
-    def query(self):
-        """(JobFilters, limit, offset) for the DRS list call."""
-        data = self.cleaned_data
-        size = data.get("size") or 25
-        filters = JobFilters(
-            name=data.get("name", ""),
-            status=data.get("status", ""),
-            dbs_instance_ids=data.get("instance", ()),
-            create_at=_day_start(data.get("created_from")),
-            completed_at=_day_start(data.get("completed_from")),
-            tags=data.get("tags", ""),
-            sort_key=data.get("sort") or "created_at",
-            sort_dir=data.get("dir") or "desc",
-        )
-        return filters, size, ((data.get("page") or 1) - 1) * size
-
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(9000, 12, 31)
@@ -284,18 +253,6 @@ def _plausible_day(day):
             params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
         )
     return day
-
-
-def _day_start(day) -> str:
-    """Midnight of `day` in the user's zone, as ISO 8601 UTC (the list filter format we send).
-    Defensive too for a day that skipped the form's bounds (a saved filter): clamped."""
-    if not day:
-        return ""
-    try:
-        start = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-        return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, ValueError):
-        return "0001-01-01T00:00:00Z" if day.year < 2 else "9999-12-31T00:00:00Z"
 
 
 class TriageForm(forms.Form):

@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import drs
-from .drs import DrsError, Job, JobNotFound
+from .drs import DrsError, Job, JobFilters, JobNotFound, JobPage
 from .models import JobSnapshot, Tenant
 from .single_flight import Outcome, cached, single_flight
 from .sync import record_detail
@@ -23,6 +23,8 @@ from .sync.mirror import mark_deleted
 from .tenant_client import client_for
 
 log = logging.getLogger(__name__)
+TARGET_SECONDS = 60
+TARGET_JOBS = 10
 
 
 @dataclass(frozen=True)
@@ -138,3 +140,15 @@ def store(tenant: Tenant, job_id: str, job: Job, fetched_at: datetime) -> None:
         snapshot.fetched_at = fetched_at
         snapshot.save()
         record_detail(tenant, job, fetched_at, snapshot)  # the mirror keeps the status history
+
+
+def jobs_on_target(tenant: Tenant, instance_id: str, language: str) -> Outcome[JobPage]:
+    """The newest jobs restoring into the same RDS instance (an incremental chain spans jobs),
+    from DRS's own instance filter; shared for a minute."""
+    filters = JobFilters(dbs_instance_ids=(instance_id,), sort_key="created_at", sort_dir="desc")
+    return single_flight(
+        f"target:{tenant.pk}:{instance_id}:{language}",
+        TARGET_SECONDS,
+        lambda: client_for(tenant, language).list_jobs(filters, limit=TARGET_JOBS),
+        lock_seconds=lock_seconds(),
+    )

@@ -97,17 +97,11 @@ def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
     query = request.GET.copy()
     for key in ("page", "format", "refresh"):
         query.pop(key, None)
-    ignored = [
-        str(form.fields[k].label)
-        for k in ("instance", "tags")
-        if form.is_valid() and form.data.get(k)
-    ]
     context = {
         "tenant": tenant,
         "form": form,
         "page": page,
         "fresh": selectors.freshness([tenant], now)[tenant.pk],
-        "ignored_filters": ignored,
         "poll_seconds": REFRESH_SECONDS,
         "query": query.urlencode(),
         "now": now,

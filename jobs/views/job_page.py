@@ -16,7 +16,14 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import drs, presenter, rate_limits, selectors
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..hints import hints_for
-from ..job_state import JobState, NoSnapshot, interval, job_state, shared_key
+from ..job_state import (
+    JobState,
+    NoSnapshot,
+    interval,
+    job_state,
+    jobs_on_target,
+    shared_key,
+)
 from ..messages import explain
 from ..models import JobStatusChange, MirroredJob
 from ..tenant_client import drs_language
@@ -30,6 +37,8 @@ FILES_SHOWN = 500
 @require_GET
 def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     live = request.htmx and request.htmx.target == "job-live"
+    if request.htmx and request.htmx.target == "same-target":
+        return _same_target(request, tenant, job_id)
     errors = _int(request.GET.get("errors")) if live else 0
     force = request.GET.get("refresh") == "1"
     force = force and _allowed(request, "refresh")
@@ -48,6 +57,8 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         context = _context(tenant, state, poll_errors)
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
+        if request.GET.get("others") == "1":  # without JavaScript, the page brings them along
+            context.update(_same_target_context(tenant, job_id, state.job))
         return render(request, "jobs/job.html", context)
     response = HttpResponse(_live_update(request, tenant, state, poll_errors))
     if (state.job.is_terminal and not state.is_stale) or state.deleted_at:
@@ -99,6 +110,20 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "polling": (not job.is_terminal or state.is_stale) and not state.deleted_at,
         "deleted_at": state.deleted_at,
     }
+
+
+def _same_target(request, tenant, job_id: str) -> HttpResponse:
+    state = job_state(tenant, job_id, language=drs_language())
+    context = {"tenant": tenant, "job_id": job_id, "job": state.job}
+    context.update(_same_target_context(tenant, job_id, state.job))
+    return render(request, "jobs/job.html#same-target", context)
+
+
+def _same_target_context(tenant, job_id: str, job) -> dict:
+    instance = job.target_db_info.target_instance_id
+    outcome = jobs_on_target(tenant, instance, drs_language())
+    others = [j for j in outcome.value.jobs if j.id != job_id] if outcome.ok else []
+    return {"others": others, "others_error": outcome.error, "others_shown": True}
 
 
 def _deleted_at(tenant, job_id: str):

@@ -147,7 +147,6 @@ def fast(settings, request):
     settings.DRS_DEADLINE = DEADLINE
     settings.DRS_READ_TIMEOUT = READ_TIMEOUT if kind in (None, "delay") else DEADLINE
     settings.DRS_CONNECT_TIMEOUT = READ_TIMEOUT
-    settings.OVERVIEW_TENANT_TIMEOUT = 5
     settings.JOB_REFRESH_SECONDS = 5
     settings.SYNC_CALLS_PER_MINUTE = 10_000  # the session simulator gathers many live jobs
 

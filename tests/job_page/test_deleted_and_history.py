@@ -49,3 +49,31 @@ def test_history_shows_when_drs_says_the_job_finished(login, tenant, simulator, 
     shown = change.finish_time.strftime("%Y-%m-%d %H:%M:%S")
     assert f"{change.status} {shown}" in text
     assert "finish time from DRS; noticed" in text
+
+
+def same_target_pair(simulator) -> tuple[str, str]:
+    """Two seeded jobs restoring into the same RDS instance."""
+    by_instance: dict[str, list[str]] = {}
+    for job_id in simulator.store.ids():
+        instance = simulator.store.get(job_id)["target_db_info"].get("target_instance_id", "")
+        by_instance.setdefault(instance, []).append(job_id)
+    return next(ids[:2] for instance, ids in by_instance.items() if instance and len(ids) > 1)
+
+
+def test_other_jobs_on_the_same_target_instance(login, tenant, simulator):
+    first, second = same_target_pair(simulator)
+    client = login("viewer")
+    url = f"/tenants/{tenant.slug}/jobs/{first}/"
+    page = client.get(url).content.decode()
+    assert "Show the other jobs on this target instance" in page
+    simulator.reset_counters()
+    fragment = client.get(
+        url, {"others": "1"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="same-target"
+    )
+    html = fragment.content.decode()
+    assert fragment.status_code == 200 and html.lstrip().startswith('<div id="same-target">')
+    assert f"/jobs/{second}/" in html and f"/jobs/{first}/" not in html
+    client.get(url, {"others": "1"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="same-target")
+    assert simulator.calls() == 1  # shared for a minute
+    without_js = client.get(url, {"others": "1"}).content.decode()
+    assert f"/jobs/{second}/" in without_js
