@@ -47,7 +47,7 @@ def notify_settings(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def channel_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = ChannelForm(request.POST, tenant=tenant)
     if not form.is_valid():
-        return _settings_page(request, tenant, channel_form=form)
+        return _settings_page(request, tenant, channel_form=form, status=400)
     data = form.cleaned_data
     try:
         channel, secret = services.add_channel(
@@ -55,7 +55,7 @@ def channel_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         )
     except TargetRefused as exc:
         form.add_error("url", str(exc))
-        return _settings_page(request, tenant, channel_form=form)
+        return _settings_page(request, tenant, channel_form=form, status=400)
     messages.success(request, _("Channel %(name)s added.") % {"name": channel.name})
     if secret:  # shown on this response only: never stored in plain text, never shown again
         return _settings_page(request, tenant, new_secret=secret)
@@ -93,7 +93,7 @@ def channel_test(request: HttpRequest, tenant: Tenant, channel_id: int) -> HttpR
 def rule_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = RuleForm(request.POST, tenant=tenant)
     if not form.is_valid():
-        return _settings_page(request, tenant, rule_form=form)
+        return _settings_page(request, tenant, rule_form=form, status=400)
     data = form.cleaned_data
     services.add_rule(tenant, data["event"], data["channel"], data["after_minutes"] or 30,
                       request=request)  # fmt: skip
