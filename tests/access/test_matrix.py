@@ -44,10 +44,10 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "job_list": ("GET", TENANT_READ),
     "notify_mine": ("GET", SIGNED_IN),
     "notify_settings": ("GET", {**TENANT_ADMIN, "others": 200}),
-    "notify_channel_create": ("POST", {**TENANT_ADMIN, "others": 200}),  # empty form: errors
+    "notify_channel_create": ("POST", {**TENANT_ADMIN, "others": 400}),  # empty form: errors
     "notify_channel_test": ("POST", {**TENANT_ADMIN, "others": 302}),
     "notify_channel_delete": ("POST", {**TENANT_ADMIN, "others": 302}),
-    "notify_rule_create": ("POST", {**TENANT_ADMIN, "others": 200}),  # empty form: errors
+    "notify_rule_create": ("POST", {**TENANT_ADMIN, "others": 400}),  # empty form: errors
     "notify_rule_delete": ("POST", {**TENANT_ADMIN, "others": 302}),
     "notify_deliveries": ("GET", {**TENANT_ADMIN, "others": 200}),
     "notify_watch": ("POST", {"anonymous": LOGIN, "outsider": 404, "others": 302}),
