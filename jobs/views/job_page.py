@@ -90,8 +90,9 @@ def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
 
 
 def _context(tenant, state: JobState, poll_errors: int) -> dict:
+    """The sections are callables: a finished job's are rendered from the template cache, and
+    then never built (a job with thousands of files costs nothing on a cache hit)."""
     job = state.job
-    files = job.backup_info.files
     return {
         "tenant": tenant,
         "state": state,
@@ -99,11 +100,11 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "job_id": state.job_id,
         "summary": presenter.summary(job),
         "db_state": presenter.database_state(job),
-        "sections": presenter.sections(job),
-        "hints": hints_for(job.error_log),
-        "files": files,
-        "files_shown": files[:FILES_SHOWN],
-        "files_hidden": len(files) > FILES_SHOWN,
+        "sections": lambda: presenter.sections(job),
+        "hints": lambda: hints_for(job.error_log),
+        "files": lambda: job.backup_info.files,
+        "files_shown": lambda: job.backup_info.files[:FILES_SHOWN],
+        "files_hidden": lambda: job.backup_info.file_count > FILES_SHOWN,
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
         "poll_seconds": interval(),
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),

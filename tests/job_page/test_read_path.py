@@ -102,3 +102,18 @@ def test_lookups_that_ask_drs_are_limited_per_person(login, tenant, simulator, s
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
     assert "too many unknown job ids" in text_of(limited.content.decode())
     assert login("operator").get("/jobs/lookup/", {"q": unknown[2]}).status_code == 404
+
+
+def test_a_finished_jobs_sections_are_built_once(login, tenant, monkeypatch):
+    """A finished job's sections (files, options, …) come from the template cache after the
+    first view: a job with thousands of files costs nothing more on the next."""
+    from jobs import presenter
+
+    built = []
+    real = presenter.sections
+    monkeypatch.setattr(presenter, "sections", lambda job: built.append(1) or real(job))
+    client = login("viewer")
+    url = f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/"
+    first, second = client.get(url).content, client.get(url).content
+    assert len(built) == 1
+    assert b"Backup files" in second and first.count(b"<section") == second.count(b"<section")
