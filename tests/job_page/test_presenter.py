@@ -1,0 +1,128 @@
+"""What a DBA reads on the job page and in `jobs show`, for the combinations DRS can send."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobs import drs, presenter
+from jobs.drs import Job
+from jobs.messages import explain
+from tests.support import EXAMPLE_ID, LIVE, text_of
+
+SEED = json.loads(open("tests/data/seed_example.json").read())
+
+
+def job(**changes) -> Job:
+    data = json.loads(json.dumps(SEED))
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = data
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return Job.parse(data)
+
+
+def facts(j: Job) -> dict[str, object]:
+    return {f.label: f.value for s in presenter.sections(j) for f in s.facts}
+
+
+def test_the_documented_example_is_still_restoring():
+    state = presenter.database_state(job())  # SUCCESS with is_last_backup=false
+    assert state.tone == "waiting" and state.headline.startswith("RESTORING")
+
+
+def test_a_last_backup_leaves_the_database_online():
+    assert presenter.database_state(job(options__is_last_backup=True)).tone == "ok"
+
+
+def test_a_failed_overwrite_warns_about_the_old_database_and_ha():
+    state = presenter.database_state(job(status="FAILED", options__is_cover=True))
+    assert state.tone == "failed"
+    assert any("high availability" in w for w in state.warnings)
+    assert any("dropped or in RESTORING" in w for w in state.warnings)
+    plain = presenter.database_state(job(status="FAILED", options__is_cover=False))
+    assert not any("dropped" in w for w in plain.warnings)
+
+
+def test_a_failed_precheck_left_everything_unchanged():
+    state = presenter.database_state(job(status="PRECHECK FAILED", options__is_precheck=True))
+    assert state.headline.startswith("Unchanged")
+
+
+@pytest.mark.parametrize(
+    ("default", "names", "shown", "note"),
+    [
+        (True, [], "all databases in the backup", ""),
+        (False, ["Sales", "HR"], ("Sales", "HR"), ""),
+        (False, [], "none given", ""),  # not "all databases"
+        (True, ["Sales"], ("Sales",), "names given too"),  # the names are not hidden
+    ],
+)
+def test_databases_to_restore(default, names, shown, note):
+    fact = next(
+        f
+        for s in presenter.sections(
+            job(options__is_default_restore=default, options__db_names=names)
+        )
+        for f in s.facts
+        if f.label == "Databases to restore"
+    )
+    assert fact.value == shown and note in fact.note
+
+
+def test_the_rds_backup_line_follows_the_file_source():
+    assert "RDS backup file id" not in facts(job())  # from OBS: no such line
+    rds = facts(job(backup_info__file_source="RDS", target_db_info__file_id="f-1"))
+    assert rds["RDS backup file id"] == "f-1"
+    missing = facts(job(backup_info__file_source="RDS"))
+    assert missing["RDS backup file id"] == "not given"  # never "restored from OBS"
+
+
+@pytest.mark.parametrize(("mode", "words"), [("1", "Full migration"), ("2", "Incremental migration"),
+                                             ("incre", "Incremental migration")])  # fmt: skip
+def test_numeric_recovery_modes_read_as_words(mode, words):
+    assert facts(job(options__recovery_mode=mode))["Recovery mode"] == words
+
+
+def test_engine_filestream_and_dbcc_in_words():
+    f = facts(
+        job(target_db_info__ms_file_stream_status="true", options__consistency_check_mode="async")
+    )
+    assert presenter.engine("sqlserver") == "SQL Server"
+    assert f["FILESTREAM enabled on target"] == "yes"
+    assert f["Consistency check (DBCC)"] == "asynchronous"
+
+
+def test_sizes_as_drs_gives_them_and_the_total_an_estimate():
+    files = next(s for s in presenter.sections(job()) if s.id == "files").facts
+    total = next(f for f in files if f.label == "Files")
+    assert total.value.startswith("1, about") and "estimate" in total.note
+
+
+def test_only_apig_0101_means_the_region_has_no_v5():
+    body = '{"error_code": "APIG.0101", "error_msg": "The API does not exist"}'
+    not_served = drs.errors.error_for_response(404, body, "")
+    other = drs.errors.error_for_response(404, '{"error_code": "X.1", "error_msg": "nope"}', "")
+    assert "does not serve the DRS v5" in explain(not_served)
+    assert "v5" not in explain(other)
+
+
+@pytest.mark.django_db
+def test_an_unknown_status_with_a_finish_time_is_finished(login, tenant, simulator, settings):
+    settings.TIME_ZONE = "UTC"
+    simulator.set_fault("unknown_status", target=EXAMPLE_ID, status="ARCHIVED")
+    client = login("viewer")
+    url = f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/"
+    text = text_of(client.get(url, {"refresh": "1"}).content.decode())
+    assert "ARCHIVED" in text and "still running" not in text
+    assert "Finished 2024-08-19 02:29:03" in text
+    poll = client.get(url, {"seen": "ARCHIVED"}, **LIVE)
+    assert poll.status_code == 286  # no polling for ever
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_FAILED", "precheck_failed", "Failed"])
+def test_statuses_that_contain_failed_are_failures(status):
+    assert job(status=status).is_failed
