@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from jobs.drs import Job
 from jobs.messages import explain
 from tests.support import EXAMPLE_ID, LIVE, text_of
 
-SEED = json.loads(open("tests/data/seed_example.json").read())
+SEED = json.loads((Path(__file__).parent.parent / "data" / "seed_example.json").read_text())
 
 
 def job(**changes) -> Job:
