@@ -31,6 +31,7 @@ from ..tenant_client import drs_language
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
 FILES_SHOWN = 500
+UNKNOWN_STATUS_POLL_SECONDS = 60  # a status DRS does not document may never change: ask rarely
 
 
 @tenant_role(Role.VIEWER)
@@ -106,7 +107,7 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "files_shown": lambda: job.backup_info.files[:FILES_SHOWN],
         "files_hidden": lambda: job.backup_info.file_count > FILES_SHOWN,
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
-        "poll_seconds": interval(),
+        "poll_seconds": interval() if job.status.is_known else UNKNOWN_STATUS_POLL_SECONDS,
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
         "polling": (not job.is_terminal or state.is_stale) and not state.deleted_at,
         "deleted_at": state.deleted_at,

@@ -127,3 +127,11 @@ def test_an_unknown_status_with_a_finish_time_is_finished(login, tenant, simulat
 @pytest.mark.parametrize("status", ["ROLLBACK_FAILED", "precheck_failed", "Failed"])
 def test_statuses_that_contain_failed_are_failures(status):
     assert job(status=status).is_failed
+
+
+@pytest.mark.django_db
+def test_an_unknown_running_status_is_polled_slowly(login, tenant, simulator):
+    job_id = simulator.add_live_job(600)
+    simulator.set_fault("unknown_status", target=job_id, status="PAUSED")
+    html = login("viewer").get(f"/tenants/{tenant.slug}/jobs/{job_id}/").content.decode()
+    assert "PAUSED" in html and 'data-poll-seconds="60"' in html
