@@ -170,11 +170,21 @@ def lookup(request: HttpRequest) -> HttpResponse:
         tenant, _role = tenant_for(request.user, slug)
         return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
     if job_id:
-        found = selectors.find_job(tenants, job_id)
+        failures: list = []
+        found = selectors.find_job(tenants, job_id, failures)
         if len(found) == 1:
             return redirect(reverse("job_detail", args=[found[0].tenant.slug, job_id]))
         status = 200 if found else 404
         problem = "" if found else _("None of your tenants has a job with this id.")
+        if failures and not found:  # a tenant that could not be asked may well have it
+            problem = " ".join(
+                [problem]
+                + [
+                    _("Could not ask %(tenant)s: %(reason)s")
+                    % {"tenant": tenant.name, "reason": explain(error, tenant)}
+                    for tenant, error in failures
+                ]
+            )
     elif not text.strip():
         problem = _("Paste a job id, or a text or URL that contains one.")
     else:

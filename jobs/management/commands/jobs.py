@@ -8,7 +8,6 @@ Each run asks DRS directly: no cache, no snapshot.
 
 from __future__ import annotations
 
-import json
 import logging
 import textwrap
 import unicodedata
@@ -26,6 +25,7 @@ from jobs.messages import describe, reference
 from jobs.models import Tenant
 from jobs.serialize import job_to_api, summary_to_api
 from jobs.tenant_client import client_for
+from jobs.terminal import json_text, safe
 
 T = TypeVar("T")
 NOT_FOUND, UPSTREAM = 1, 2
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         tenant = self._tenant(slug)
         job = self._call(tenant, lambda: client_for(tenant).get_job(job_id), job_id=job_id)
         if as_json:
-            self.stdout.write(json.dumps(job_to_api(job), ensure_ascii=False, indent=2))
+            self.stdout.write(json_text(job_to_api(job), indent=2))
             return
         self.stdout.write("\n".join(job_text(job, tenant)))
 
@@ -84,8 +84,9 @@ class Command(BaseCommand):
             tenant, lambda: client_for(tenant).list_jobs(filters, limit=limit, offset=offset)
         )
         if as_json:
-            data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs]}
-            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs],
+                    "skipped": page.skipped}  # fmt: skip
+            self.stdout.write(json_text(data, indent=2))
             return
         now = datetime.now(UTC)
         rows = [
@@ -105,6 +106,8 @@ class Command(BaseCommand):
         footer = f"{len(page.jobs)} of {page.count} jobs"
         if offset:
             footer += f" (from offset {offset})"
+        if page.skipped:
+            footer += f"; {page.skipped} items without a usable job id skipped"
         self.stdout.write(footer)
 
     # -- shared --------------------------------------------------------------------------
@@ -128,7 +131,7 @@ class Command(BaseCommand):
         except (drs.InvalidJobId, drs.InvalidFilter) as error:
             raise CommandError(error.error_msg, returncode=NOT_FOUND) from None
         except drs.DrsError as error:
-            raise CommandError(describe(error, tenant), returncode=UPSTREAM) from None
+            raise CommandError(safe(describe(error, tenant)), returncode=UPSTREAM) from None
 
 
 # -- text rendering (pure, so the web or a test can reuse it) ----------------------------
@@ -199,12 +202,10 @@ def utc(value: datetime | None, suffix: str = "") -> str:
 
 
 def clean(text: str, multiline: bool = False) -> str:
-    """DRS text is untrusted: control characters (terminal escapes) are shown, not sent."""
+    """DRS text is untrusted: control, escape and bidi characters are shown, not sent."""
     keep = "\n\t" if multiline else ""
     text = text.replace("\r\n", "\n") if multiline else text
-    return "".join(
-        ch if ch in keep or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}" for ch in text
-    )
+    return safe(text, keep)
 
 
 def width(text: str) -> int:
