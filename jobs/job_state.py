@@ -25,6 +25,9 @@ from .terminal import json_text, safe
 
 log = logging.getLogger(__name__)
 RAW_SHOWN = 200_000  # characters of the raw response on the job page
+# How long a request waits for another one's fetch of the same job before it shows the last
+# snapshot (or says why it cannot): a slow or trickling DRS must not hold every thread.
+WAIT_FOR_HOLDER_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def job_state(tenant: Tenant, job_id: str, *, language: str, force: bool = False
             lambda: _fetch(tenant, job_id, language),
             lock_seconds=lock_seconds(),
             force=force,
+            wait_seconds=WAIT_FOR_HOLDER_SECONDS,
         )
     return _state(tenant, job_id, outcome, snapshot)
 

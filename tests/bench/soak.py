@@ -158,6 +158,8 @@ def trickle_run(stack: Stack, targets: list[tuple[str, dict]]) -> tuple[list, in
         rows.append((f"Probe {path}", f"{stats.requests} requests, {stats.errors} errors; "
                                       f"{_latency(stats)}"))  # fmt: skip
         errors += stats.errors
+    if tally.failure_messages:
+        rows.append(("First watcher errors", "; ".join(tally.failure_messages[:3])))
     gap = result.get("longest_gap", float("nan"))
     rows.append(("Probe: longest wait for an answer", f"{gap:.1f} s"))
     return rows, errors

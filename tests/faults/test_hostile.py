@@ -486,3 +486,38 @@ def test_trickle_on_a_signed_tenant(fast, request, make_tenant, people, login, s
     people["viewer"].memberships.create(tenant=keys, role="viewer")
     case = _case("trickle", request, login, people, keys, simulator)
     page_without_snapshot(case)
+
+
+def test_waiters_do_not_wait_for_a_trickling_holder(
+    fast, request, login, people, tenant, simulator
+):
+    """While one request's fetch trickles, others for the same job show the last snapshot
+    within WAIT_FOR_HOLDER_SECONDS instead of each holding a server thread until the deadline
+    (found by `make soak`'s trickle run: /healthz waited 13 s)."""
+    from jobs import job_state
+    from jobs.drs import UpstreamUnavailable
+    from jobs.single_flight import WaitedTooLong, single_flight
+
+    case = _case("trickle", request, login, people, tenant, simulator)
+    job_id, _before = case.seen_job()
+    key = job_state.shared_key(tenant, job_id, "en-us")
+
+    def trickling_fetch():  # outlives the waiters' patience, then fails as a trickle does
+        time.sleep(job_state.WAIT_FOR_HOLDER_SECONDS + 3)
+        raise UpstreamUnavailable("Timed out after 6.0s: the call's deadline passed")
+
+    holder = threading.Thread(
+        target=single_flight, args=(key, 5, trickling_fetch), kwargs={"lock_seconds": 10}
+    )
+    holder.start()
+    time.sleep(0.2)
+    try:
+        waited = timed(
+            lambda: single_flight(key, 5, lambda: None, lock_seconds=10, wait_seconds=0.3), 1.5
+        )
+        assert isinstance(waited.error, WaitedTooLong)
+        response = case.get(case.job_url(job_id), limit=job_state.WAIT_FOR_HOLDER_SECONDS + 1.5)
+        text = assert_clean(response.content.decode())
+        assert response.status_code == 200 and "Stale since" in text and PROBE_NAME in text
+    finally:
+        holder.join()
