@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import drs
 from .drs import DrsError, Job, JobFilters, JobNotFound, JobPage
@@ -21,10 +22,15 @@ from .single_flight import Outcome, cached, single_flight
 from .sync import record_detail
 from .sync.mirror import mark_deleted
 from .tenant_client import client_for
+from .terminal import json_text, safe
 
 log = logging.getLogger(__name__)
 TARGET_SECONDS = 60
 TARGET_JOBS = 10
+RAW_SHOWN = 200_000  # characters of the raw response on the job page
+# How long a request waits for another one's fetch of the same job before it shows the last
+# snapshot (or says why it cannot): a slow or trickling DRS must not hold every thread.
+WAIT_FOR_HOLDER_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,19 @@ class JobState:
 
     @property
     def pretty_json(self) -> str:
+        """The body as received, indented, controls escaped; a huge one (60,000 files) is cut
+        at RAW_SHOWN characters so that the page stays small."""
+        raw = self.job.raw_json
+        if len(raw) > RAW_SHOWN:
+            return (
+                safe(raw[:RAW_SHOWN], keep="\t\n\r")
+                + "\n… "
+                + _("(%(more)d more characters not shown)") % {"more": len(raw) - RAW_SHOWN}
+            )
         try:
-            return json.dumps(json.loads(self.job.raw_json), indent=2, ensure_ascii=False)
+            return json_text(json.loads(raw), indent=2)
         except (ValueError, RecursionError):
-            return self.job.raw_json
+            return safe(raw, keep="\t\n\r")
 
 
 class NoSnapshot(Exception):
@@ -87,6 +102,7 @@ def job_state(tenant: Tenant, job_id: str, *, language: str, force: bool = False
             lambda: _fetch(tenant, job_id, language),
             lock_seconds=lock_seconds(),
             force=force,
+            wait_seconds=WAIT_FOR_HOLDER_SECONDS,
         )
     return _state(tenant, job_id, outcome, snapshot)
 

@@ -282,11 +282,16 @@ class Found:
 
 
 def find_job(
-    tenants: list[Tenant], job_id: str, may_ask_upstream: Callable[[], bool] = lambda: True
+    tenants: list[Tenant],
+    job_id: str,
+    failures: list | None = None,
+    may_ask_upstream: Callable[[], bool] = lambda: True,
 ) -> list[Found] | None:
     """Where a job id lives among `tenants`: the mirror first; for an id it does not know, each
     tenant's DRS (in parallel, each within LOOKUP_TENANT_TIMEOUT), so support staff with an id
-    from a ticket never have to know the tenant. None when DRS would be asked but may not be."""
+    from a ticket never have to know the tenant. Tenants whose DRS failed (other than "no such
+    job") are added to `failures` as (tenant, DrsError). None when DRS would be asked but this
+    person may not make it (`may_ask_upstream`)."""
     by_pk = {t.pk: t for t in tenants}
     known = (
         MirroredJob.objects.filter(tenant__in=tenants, job_id=job_id)
@@ -297,10 +302,10 @@ def find_job(
         return [Found(by_pk[pk], job_id) for pk in known]
     if tenants and not may_ask_upstream():
         return None
-    return _ask_upstream(tenants, job_id)
+    return _ask_upstream(tenants, job_id, failures if failures is not None else [])
 
 
-def _ask_upstream(tenants: list[Tenant], job_id: str) -> list[Found]:
+def _ask_upstream(tenants: list[Tenant], job_id: str, failures: list) -> list[Found]:
     """Threads only call DRS; what they find is written to the mirror here, on this thread's
     database connection."""
     from .sync import record_detail
@@ -312,7 +317,10 @@ def _ask_upstream(tenants: list[Tenant], job_id: str) -> list[Found]:
         fetched_at = timezone.now()
         try:
             return tenant, client_for(tenant, deadline=timeout).get_job(job_id), fetched_at
-        except drs.DrsError:
+        except drs.JobNotFound:
+            return None
+        except drs.DrsError as error:
+            failures.append((tenant, error))
             return None
 
     if not tenants:

@@ -54,18 +54,26 @@ def cached(key: str) -> Outcome | None:
 
 
 def single_flight(
-    key: str, ttl: float, compute: Callable[[], T], *, lock_seconds: float, force: bool = False
+    key: str,
+    ttl: float,
+    compute: Callable[[], T],
+    *,
+    lock_seconds: float,
+    force: bool = False,
+    wait_seconds: float | None = None,
 ) -> Outcome[T]:
     """The shared outcome of `compute` for `key`, computed by one caller at a time.
 
-    `lock_seconds` must outlive one `compute`; a waiter gives up after it with `WaitedTooLong`.
+    `lock_seconds` must outlive one `compute`; a waiter gives up after it (or after
+    `wait_seconds`, when shorter) with `WaitedTooLong`: a holder stuck on a trickling upstream
+    then keeps one thread busy, not one per waiting request.
     `force` skips the shared outcome, at most once per `ttl`: a refresh button cannot flood."""
     result_key, lock_key = f"{key}:result", f"{key}:lock"
     ttl = max(ttl, 1)
     force = force and cache.add(f"{key}:forced", 1, timeout=ttl)
     if not force and (outcome := cache.get(result_key)) is not None:
         return outcome
-    deadline = time.monotonic() + lock_seconds
+    deadline = time.monotonic() + min(lock_seconds, wait_seconds or lock_seconds)
     token = secrets.randbits(62)  # an int: Django's Redis cache stores ints as they are
     while time.monotonic() < deadline:
         if cache.add(lock_key, token, timeout=max(int(lock_seconds), 1)):

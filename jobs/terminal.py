@@ -42,8 +42,8 @@ def json_text(value: Any, **kwargs) -> str:
     """json.dumps (readable non-ASCII kept) with C1, bidi and other invisible controls escaped
     as \\uXXXX: the same data for a parser, inert on a terminal."""
     text = json.dumps(value, ensure_ascii=False, **kwargs)
-    # json escapes C0 inside strings; outside them, newlines and spaces are its own indentation
-    return _UNSAFE.sub(lambda m: m.group(0) if m.group(0) == "\n" else _json_escape(m), text)
+    # C0 inside strings is already escaped by json: a raw newline is `indent`'s formatting.
+    return _UNSAFE.sub(lambda m: "\n" if m.group(0) == "\n" else _json_escape(m), text)
 
 
 class ControlCharacterFilter(logging.Filter):

@@ -244,6 +244,12 @@ class Transport:
                 raise errors.UpstreamUnavailable(_connection_problem(exc)) from exc
         if exchange.expired:  # a body read until close would look complete
             raise _deadline_passed(started)
+        if 300 <= raw.status_code < 400:  # never followed: it could point at an internal host
+            raise errors.BadUpstreamResponse(
+                f"DRS answered with a redirect (HTTP {raw.status_code}), which is not followed",
+                status=raw.status_code,
+                request_id=request_id,
+            )
         log.info(
             "DRS %s %s → %s in %.0f ms, request id %s",
             request.method,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..terminal import safe
 from .errors import BadUpstreamResponse
 from .status import JobStatus
 
@@ -37,11 +38,13 @@ JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 
 
 def _text(value: Any) -> str:
+    """Upstream text, with control, escape and bidi characters written out visibly (`\\x1b`,
+    `\\u202e`) so that no page, export or terminal interprets them; tab, LF and CR stay."""
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return safe(value, keep="\t\n\r")
 
 
 def _flag(value: Any) -> bool | None:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..drs import Job, JobSummary
-from ..drs.models import FAILED, PRECHECK_FAILED, SUCCESS, is_terminal
+from ..drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS, is_terminal
 from ..models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob, Tenant
 from ..notify.outbox import enqueue_for_event
 from .progress import size_class
@@ -192,7 +192,7 @@ def record_detail(
     """A detail response seen by anyone (the job page, the sync) goes into the mirror; without
     `snapshot`, the snapshot is stored too (newer wins)."""
     job_id = snapshot.job_id if snapshot else job.id
-    if not job_id:
+    if not JOB_ID.fullmatch(job_id):  # a body claiming `../x`: no row, no link to it
         return
     if snapshot is None:
         snapshot = _store_snapshot(tenant, job, fetched_at)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import drs
 from ..drs import DrsClient, JobFilters
@@ -37,7 +38,7 @@ from ..tenant_client import client_for
 from . import mirror, schedule
 from .budget import BudgetSpent, TenantLock, take_permit
 from .progress import Typical
-from .walk import Walk
+from .walk import REPEATED, Walk
 
 log = logging.getLogger(__name__)
 INCREMENTAL_PAGE = 100
@@ -107,6 +108,7 @@ class Run:
     result: SyncResult = field(init=False)
     meter: Meter = field(init=False)
     seen: set[str] = field(default_factory=set)
+    skipped: int = 0  # list items without a usable id, shown on the tenant's pages
 
     def __post_init__(self) -> None:
         self.result = SyncResult(self.tenant.slug)
@@ -130,6 +132,12 @@ class Run:
             self.refresh_running()
             self.fetch_details()
             self.result.ok = True
+            if self.skipped:
+                self.result.note = ngettext(
+                    "%(count)d list item without a usable job id was skipped.",
+                    "%(count)d list items without a usable job id were skipped.",
+                    self.skipped,
+                ) % {"count": self.skipped}
         except BudgetSpent:
             self.result.note = _("Call budget spent; the sync continues on its next run.")
         except drs.DrsError as exc:
@@ -152,6 +160,16 @@ class Run:
             lambda lim, off: self.list_page(filters, lim, off), limit, settings.SYNC_MAX_PAGES
         )
 
+    def walked(self, walk: Walk) -> None:
+        """After a walk: count what it skipped; a list that repeats pages fails the run (what
+        was read before stays), so every page and export says the mirror is incomplete."""
+        self.skipped += walk.skipped
+        if walk.incomplete_reason == REPEATED:
+            raise drs.BadUpstreamResponse(
+                f"DRS repeated a page of the job list; the walk stopped, incomplete, after "
+                f"{len(walk.seen)} jobs"
+            )
+
     def observe(self, jobs, at: datetime) -> set[str]:
         self.result.seen += len(jobs)
         self.seen.update(job.id for job in jobs)
@@ -168,6 +186,7 @@ class Run:
             if not self.full and jobs[-1].id in known_finished:
                 break  # reached the part of the list we already know
         self.result.complete = walk.complete
+        self.walked(walk)
         if walk.incomplete_reason:
             log.warning("Sync of %s: walk incomplete, %s", self.tenant.slug, walk.incomplete_reason)
         if self.full and walk.complete:
@@ -192,6 +211,7 @@ class Run:
         for jobs in walk.pages():
             self.observe(jobs, timezone.now())
             still_running.update(job.id for job in jobs)
+        self.walked(walk)
         if walk.complete:
             changed = running - still_running
             _running(self.tenant).filter(job_id__in=changed).update(needs_detail=True)

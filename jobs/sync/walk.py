@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..drs import JobPage, JobSummary
 
+REPEATED = "a page repeated ids already seen"
 Fetch = Callable[[int, int], JobPage]  # (limit, offset) -> page
 
 
@@ -23,6 +24,7 @@ class Walk:
     complete: bool = False
     incomplete_reason: str = ""
     count: int = 0
+    skipped: int = 0  # list items that were not objects or had no usable id
     seen: set[str] = field(default_factory=set)
 
     def pages(self) -> Iterator[list[JobSummary]]:
@@ -31,16 +33,18 @@ class Walk:
         for _ in range(self.max_pages):
             page = self.fetch(self.limit, offset)
             self.count = page.count
-            if not page.jobs:
+            self.skipped += page.skipped
+            if not page.received:
                 self.complete = True
                 return
             fresh = [job for job in page.jobs if job.id and job.id not in self.seen]
-            if not fresh:
-                self.incomplete_reason = "a page repeated ids already seen"
+            if page.jobs and not fresh:
+                self.incomplete_reason = REPEATED
                 return
-            self.seen.update(job.id for job in fresh)
-            yield fresh
-            offset += len(page.jobs)
+            if fresh:  # a page of only unusable items is skipped, not the end of the list
+                self.seen.update(job.id for job in fresh)
+                yield fresh
+            offset += page.received
             if offset >= page.count:
                 self.complete = True
                 return

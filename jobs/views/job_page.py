@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from .. import drs, presenter, rate_limits, selectors
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
+from ..drs import Job
 from ..hints import hints_for
 from ..job_state import (
     JobState,
@@ -25,7 +26,7 @@ from ..job_state import (
     shared_key,
 )
 from ..messages import explain
-from ..models import JobStatusChange, MirroredJob
+from ..models import JobSnapshot, JobStatusChange, MirroredJob
 from ..tenant_client import drs_language
 
 TEXT = "text/plain; charset=utf-8"
@@ -115,9 +116,11 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
 
 
 def _same_target(request, tenant, job_id: str) -> HttpResponse:
-    state = job_state(tenant, job_id, language=drs_language())
-    context = {"tenant": tenant, "job_id": job_id, "job": state.job}
-    context.update(_same_target_context(tenant, job_id, state.job))
+    """From the stored snapshot: asking for the neighbours never refetches the job itself."""
+    snapshot = get_object_or_404(JobSnapshot, tenant=tenant, job_id=job_id)
+    job = Job.parse_json(snapshot.raw_json)
+    context = {"tenant": tenant, "job_id": job_id, "job": job}
+    context.update(_same_target_context(tenant, job_id, job))
     return render(request, "jobs/job.html#same-target", context)
 
 
@@ -224,13 +227,23 @@ def lookup(request: HttpRequest) -> HttpResponse:
         tenant, _role = tenant_for(request.user, slug)
         return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
     if job_id:
-        found = selectors.find_job(tenants, job_id, lambda: _allowed(request, "lookup"))
+        failures: list = []
+        found = selectors.find_job(tenants, job_id, failures, lambda: _allowed(request, "lookup"))
         if found is None:
             return _too_many(request, text, tenants, slug)
         if len(found) == 1:
             return redirect(reverse("job_detail", args=[found[0].tenant.slug, job_id]))
         status = 200 if found else 404
         problem = "" if found else _("None of your tenants has a job with this id.")
+        if failures and not found:  # a tenant that could not be asked may well have it
+            problem = " ".join(
+                [problem]
+                + [
+                    _("Could not ask %(tenant)s: %(reason)s")
+                    % {"tenant": tenant.name, "reason": explain(error, tenant)}
+                    for tenant, error in failures
+                ]
+            )
     elif not text.strip():
         problem = _("Paste a job id, or a text or URL that contains one.")
     else:

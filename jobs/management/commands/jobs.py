@@ -84,7 +84,8 @@ class Command(BaseCommand):
             tenant, lambda: client_for(tenant).list_jobs(filters, limit=limit, offset=offset)
         )
         if as_json:
-            data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs]}
+            data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs],
+                    "skipped": page.skipped}  # fmt: skip
             self.stdout.write(json_text(data, indent=2))
             return
         now = datetime.now(UTC)
@@ -105,6 +106,8 @@ class Command(BaseCommand):
         footer = f"{len(page.jobs)} of {page.count} jobs"
         if offset:
             footer += f" (from offset {offset})"
+        if page.skipped:
+            footer += f"; {page.skipped} items without a usable job id skipped"
         self.stdout.write(footer)
 
     # -- shared --------------------------------------------------------------------------

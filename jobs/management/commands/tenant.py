@@ -37,7 +37,9 @@ class Command(BaseCommand):
         add.add_argument("--language", default="en-us", choices=["en-us", "zh-cn"])
         add.add_argument("--enterprise-project-id", default="")
         sub.add_parser("list", help="List tenants.")
-        test = sub.add_parser("test", help="Test a tenant's connection; exit 0 only if it works.")
+        test = sub.add_parser(
+            "test", help="Test a tenant's connection; exit 0 if it works, 2 if DRS or IAM failed."
+        )
         test.add_argument("slug")
         grant = sub.add_parser("grant", help="Give a user a role in a tenant.")
         grant.add_argument("slug")
@@ -98,8 +100,8 @@ class Command(BaseCommand):
         outcome = check_connection(tenant)
         ok, message = outcome.ok, connection_message(outcome, tenant)
         audit.record(Action.CONNECTION_TESTED, actor_name="manage.py", tenant=tenant, ok=ok)
-        if not ok:
-            raise CommandError(safe(message))
+        if not ok:  # exit 2, as `jobs` does when DRS or the credentials failed
+            raise CommandError(safe(message), returncode=2)
         self.stdout.write(safe(message))
 
     def _grant(self, *, slug, username, role, **options):
