@@ -227,7 +227,7 @@ class MirroredJob(models.Model):
             ),
             # The fleet pages: counts over recent jobs, running jobs, failures by cause.
             models.Index(
-                fields=["-create_time", "status", "tenant"],
+                fields=["tenant", "-create_time", "status"],
                 name="mirror_recent",
                 condition=models.Q(deleted_at=None),
             ),

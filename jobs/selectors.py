@@ -98,6 +98,7 @@ def with_progress(rows: Iterable[MirroredJob], now: datetime) -> list[MirroredJo
     """Rows with `.progress` (typical duration, estimated finish, overdue) for running jobs."""
     typical = Typical()
     rows = list(rows)
+    typical.prefetch(rows)
     for row in rows:
         row.progress = typical.progress(row, now)
     return rows
@@ -160,7 +161,7 @@ def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False
         mirror(tenants)
         .filter(create_time__gte=week, status__in=(SUCCESS, *FAILED_STATUSES))
         .values("tenant_id", "status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     for item in recent:
@@ -174,8 +175,8 @@ def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False
         running(tenants)
         .values("tenant_id")
         .annotate(
-            n=Count("pk"),
-            stalled=Count("pk", filter=Q(stalled_at__isnull=False)),
+            n=Count("*"),
+            stalled=Count("stalled_at"),
             started=Min("create_time", filter=Q(status=TRANSFERRING)),
         )
         .order_by()
@@ -217,7 +218,7 @@ def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
         mirror(tenants)
         .filter(create_time__gte=start)
         .values("status", day=TruncDate("create_time", tzinfo=timezone.get_current_timezone()))
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("day", "status", "n")
         .order_by()
     )
@@ -272,7 +273,7 @@ def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list
     rows = failed(tenants, since)
     stats = (
         rows.values("failure_signature")
-        .annotate(n=Count("pk"), first=Min("create_time"), last=Max("create_time"))
+        .annotate(n=Count("*"), first=Min("create_time"), last=Max("create_time"))
         .order_by()
     )
     groups = [

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='mirroredjob',
-            index=models.Index(condition=models.Q(('deleted_at', None)), fields=['-create_time', 'status', 'tenant'], name='mirror_recent'),
+            index=models.Index(condition=models.Q(('deleted_at', None)), fields=['tenant', '-create_time', 'status'], name='mirror_recent'),
         ),
         migrations.AddIndex(
             model_name='mirroredjob',
