@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from . import crypto
 from .drs import REGIONS
+from .drs.models import FAILED, PRECHECK_FAILED
+
+# In a fixed order: the failures index's condition and the queries must spell it alike.
+FAILED_STATUSES = (str(FAILED), str(PRECHECK_FAILED))
 
 project_id_validator = RegexValidator(r"^[A-Za-z0-9-]{1,64}\Z", _("Letters, digits and hyphens."))
 
@@ -189,6 +193,8 @@ class MirroredJob(models.Model):
     create_time = models.DateTimeField(null=True, blank=True)
     finish_time = models.DateTimeField(null=True, blank=True)
     enterprise_project_id = models.CharField(max_length=64, blank=True)
+    # `jobs.hints.signature(error_log)`, written with the error log: failures group by it.
+    failure_signature = models.CharField(max_length=120, blank=True)
     # From the detail response: the backup files' total, and its size class (powers of 4).
     total_bytes = models.BigIntegerField(null=True, blank=True)
     size_class = models.SmallIntegerField(null=True, blank=True)
@@ -218,6 +224,22 @@ class MirroredJob(models.Model):
                 fields=["tenant"],
                 name="mirror_needs_detail",
                 condition=models.Q(needs_detail=True),
+            ),
+            # The fleet pages: counts over recent jobs, running jobs, failures by cause.
+            models.Index(
+                fields=["tenant", "-create_time", "status"],
+                name="mirror_recent",
+                condition=models.Q(deleted_at=None),
+            ),
+            models.Index(
+                fields=["tenant", "create_time"],
+                name="mirror_unfinished",
+                condition=models.Q(deleted_at=None, finish_time=None),
+            ),
+            models.Index(
+                fields=["failure_signature", "-create_time", "tenant"],
+                name="mirror_failures",
+                condition=models.Q(deleted_at=None, status__in=FAILED_STATUSES),
             ),
         ]
 
@@ -318,6 +340,7 @@ class TenantSyncState(models.Model):
     last_calls = models.PositiveIntegerField(default=0)
     last_note = models.CharField(max_length=200, blank=True)  # e.g. "call budget spent"
     running_jobs = models.PositiveIntegerField(default=0)
+    jobs_total = models.PositiveIntegerField(default=0)  # mirror rows not deleted, after a run
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)

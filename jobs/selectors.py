@@ -11,18 +11,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from . import drs
-from .drs.models import FAILED, PRECHECK_FAILED, SUCCESS, TERMINAL_STATUSES, TRANSFERRING
-from .hints import Hint, hints_for, signature
-from .models import MirroredJob, Tenant, TenantSyncState
+from .drs.models import SUCCESS, TERMINAL_STATUSES, TRANSFERRING
+from .hints import Hint, hints_for
+from .models import FAILED_STATUSES, MirroredJob, Tenant, TenantSyncState
 from .sync.progress import Typical
 
 RECENT_DAYS = 14
-MAX_FAILED = 5000
-FAILED_STATUSES = (FAILED, PRECHECK_FAILED)
+MAX_GROUPS = 50  # failure causes shown on the page, largest first; exports have them all
+GROUP_JOBS = 100  # newest jobs shown per cause
 SORTS = {"created_at": "create_time", "name": "name", "description": "description"}
 
 
@@ -97,6 +98,7 @@ def with_progress(rows: Iterable[MirroredJob], now: datetime) -> list[MirroredJo
     """Rows with `.progress` (typical duration, estimated finish, overdue) for running jobs."""
     typical = Typical()
     rows = list(rows)
+    typical.prefetch(rows)
     for row in rows:
         row.progress = typical.progress(row, now)
     return rows
@@ -110,7 +112,6 @@ class TenantRow:
     tenant: Tenant
     fresh: Freshness
     total: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
     running: int = 0
     stalled: int = 0
     failed_7d: int = 0
@@ -137,49 +138,58 @@ OVERVIEW_SORTS = {
 }
 
 
+def running(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
+    """Jobs not finished (the `mirror_unfinished` index)."""
+    return (
+        mirror(tenants)
+        .filter(finish_time=None)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .exclude(status="")
+    )
+
+
 def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False) -> list:
-    """Counts in one grouped query for every tenant; running jobs in a second."""
+    """Each tenant's job count as its last sync counted it; the last week's outcomes and the
+    running jobs in grouped queries over indexes (`mirror_recent`, `mirror_unfinished`)."""
     now = timezone.now()
     week = now - timedelta(days=7)
     fresh = freshness(tenants, now)
     rows = {t.pk: TenantRow(t, fresh[t.pk]) for t in tenants}
-    grouped = (
+    for row in rows.values():
+        row.total = row.fresh.state.jobs_total if row.fresh.state else 0
+    recent = (
         mirror(tenants)
+        .filter(create_time__gte=week, status__in=(SUCCESS, *FAILED_STATUSES))
         .values("tenant_id", "status")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for item in recent:
+        row = rows[item["tenant_id"]]
+        if item["status"] == SUCCESS:
+            row.succeeded_7d += item["n"]
+        else:
+            row.failed_7d += item["n"]
+    started = {}
+    for item in (
+        running(tenants)
+        .values("tenant_id")
         .annotate(
-            n=Count("pk"),
-            recent=Count("pk", filter=Q(create_time__gte=week)),
-            stalled=Count("pk", filter=Q(stalled_at__isnull=False)),
+            n=Count("*"),
+            stalled=Count("stalled_at"),
+            started=Min("create_time", filter=Q(status=TRANSFERRING)),
         )
         .order_by()
-    )
-    for item in grouped:
+    ):
         row = rows[item["tenant_id"]]
-        status, n = item["status"], item["n"]
-        row.counts[status] = n
-        row.total += n
-        if status in FAILED_STATUSES:
-            row.failed_7d += item["recent"]
-        elif status == SUCCESS:
-            row.succeeded_7d += item["recent"]
-        elif status not in TERMINAL_STATUSES:
-            row.running += n
-            row.stalled += item["stalled"]
-    longest = (
-        mirror(tenants)
-        .filter(status=TRANSFERRING, finish_time=None)
-        .values("tenant_id")
-        .annotate(started=Min("create_time"))
-        .order_by()
-    )
-    firsts = [
-        Q(tenant_id=i["tenant_id"], create_time=i["started"]) for i in longest if i["started"]
-    ]
-    if firsts:
+        row.running, row.stalled = item["n"], item["stalled"]
+        if item["started"]:
+            started[item["tenant_id"]] = item["started"]
+    if started:
         query = Q()
-        for q in firsts:
-            query |= q
-        for job in mirror(tenants).filter(query, status=TRANSFERRING):
+        for tenant_id, at in started.items():
+            query |= Q(tenant_id=tenant_id, create_time=at)
+        for job in running(tenants).filter(query, status=TRANSFERRING):
             rows[job.tenant_id].longest = job
     ordered = sorted(rows.values(), key=OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["name"]))
     return ordered[::-1] if descending else ordered
@@ -204,14 +214,19 @@ def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
         today - timedelta(days=days - 1), datetime.min.time(), timezone.get_current_timezone()
     )
     counts: dict[date, dict[str, int]] = {}
-    rows = mirror(tenants).filter(create_time__gte=start).values_list("create_time", "status")
-    for created, status in rows.iterator():
-        day = timezone.localtime(created).date()
-        kind = {SUCCESS: "success", FAILED: "failed", PRECHECK_FAILED: "failed"}.get(
-            status, "running"
-        )
+    rows = (
+        mirror(tenants)
+        .filter(create_time__gte=start)
+        .values("status", day=TruncDate("create_time", tzinfo=timezone.get_current_timezone()))
+        .annotate(n=Count("*"))
+        .values_list("day", "status", "n")
+        .order_by()
+    )
+    for day, status, n in rows:
+        kind = "success" if status == SUCCESS else "running"
+        kind = "failed" if status in FAILED_STATUSES else kind
         counts.setdefault(day, {}).setdefault(kind, 0)
-        counts[day][kind] += 1
+        counts[day][kind] += n
     return [
         Day(d, **counts.get(d, {}))
         for d in (today - timedelta(days=n) for n in range(days - 1, -1, -1))
@@ -219,14 +234,7 @@ def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
 
 
 def running_jobs(tenants: list[Tenant], limit: int = 50) -> list[MirroredJob]:
-    rows = (
-        mirror(tenants)
-        .filter(finish_time=None)
-        .exclude(status__in=TERMINAL_STATUSES)
-        .exclude(status="")
-        .select_related("tenant")
-        .order_by("create_time")[:limit]
-    )
+    rows = running(tenants).select_related("tenant").order_by("create_time")[:limit]
     return with_progress(rows, timezone.now())
 
 
@@ -235,22 +243,15 @@ def running_jobs(tenants: list[Tenant], limit: int = 50) -> list[MirroredJob]:
 
 @dataclass
 class Group:
+    """One cause: counted in SQL over all its jobs; `jobs` holds the newest GROUP_JOBS (only
+    for the MAX_GROUPS largest causes)."""
+
     signature: str
+    key: str  # the stored signature ("" for jobs without one)
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
     jobs: list[MirroredJob] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.jobs)
-
-    @property
-    def first_seen(self) -> datetime | None:
-        times = [j.create_time for j in self.jobs if j.create_time]
-        return min(times) if times else None
-
-    @property
-    def last_seen(self) -> datetime | None:
-        times = [j.create_time for j in self.jobs if j.create_time]
-        return max(times) if times else None
 
     @property
     def hints(self) -> list[Hint]:
@@ -261,15 +262,36 @@ class Group:
         return self.jobs[0].error_log if self.jobs else ""
 
 
+def failed(tenants: list[Tenant], since: datetime | None) -> QuerySet[MirroredJob]:
+    rows = mirror(tenants).filter(status__in=FAILED_STATUSES)
+    return rows.filter(create_time__gte=since) if since else rows
+
+
 def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list[Group]:
-    rows = mirror(tenants).filter(status__in=FAILED_STATUSES).select_related("tenant")
-    if since:
-        rows = rows.filter(create_time__gte=since)
-    groups: dict[str, Group] = {}
-    for job in rows.order_by("-create_time")[:MAX_FAILED]:
-        key = signature(job.error_log) or no_log
-        groups.setdefault(key, Group(key)).jobs.append(job)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.signature))
+    """Every cause with its count, largest first (the `mirror_failures` index); the newest jobs
+    of the MAX_GROUPS largest."""
+    rows = failed(tenants, since)
+    stats = (
+        rows.values("failure_signature")
+        .annotate(n=Count("*"), first=Min("create_time"), last=Max("create_time"))
+        .order_by()
+    )
+    groups = [
+        Group(s["failure_signature"] or no_log, s["failure_signature"], s["n"], s["first"],
+              s["last"])
+        for s in stats
+    ]  # fmt: skip
+    groups.sort(key=lambda g: (-g.count, g.signature))
+    for group in groups[:MAX_GROUPS]:
+        group.jobs = list(group_jobs(rows, group)[:GROUP_JOBS])
+    return groups
+
+
+def group_jobs(rows: QuerySet[MirroredJob], group: Group) -> QuerySet[MirroredJob]:
+    """A cause's jobs among `rows` (from `failed`), newest first."""
+    return (
+        rows.filter(failure_signature=group.key).select_related("tenant").order_by("-create_time")
+    )
 
 
 # -- lookup across tenants ------------------------------------------------------------------

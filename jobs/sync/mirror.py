@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ..drs import Job, JobSummary
 from ..drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS, is_terminal
+from ..hints import signature
 from ..models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob, Tenant
 from ..notify.outbox import enqueue_for_event
 from .progress import size_class
@@ -127,6 +128,8 @@ def _apply(
     changed = before != after or row.deleted_at is not None
     for name, value in after.items():
         setattr(row, name, value)
+    if first_sight or before["error_log"] != item.error_log:
+        row.failure_signature = signature(item.error_log) if item.error_log else ""
     if item.from_detail:
         changed = changed or row.needs_detail or row.total_bytes != item.total_bytes
         row.total_bytes = item.total_bytes

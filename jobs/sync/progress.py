@@ -21,13 +21,11 @@ def size_class(total_bytes: int | None) -> int | None:
     return int(math.log(total_bytes, 4))
 
 
-def typical_seconds(tenant_id: int, size: int | None) -> float | None:
-    """The median duration of the tenant's latest successful jobs of this size class."""
+def _samples(tenant_id: int, size: int):
+    """The tenant's latest successful jobs of this size class: (tenant, size, start, end)."""
     from ..models import MirroredJob
 
-    if size is None:
-        return None
-    rows = (
+    return (
         MirroredJob.objects.filter(
             tenant_id=tenant_id,
             size_class=size,
@@ -36,10 +34,18 @@ def typical_seconds(tenant_id: int, size: int | None) -> float | None:
             finish_time__isnull=False,
         )
         .order_by("-create_time")
-        .values_list("create_time", "finish_time")[:SAMPLES]
+        .values_list("tenant_id", "size_class", "create_time", "finish_time")[:SAMPLES]
     )
-    durations = [(end - start).total_seconds() for start, end in rows if end >= start]
+
+
+def _median(rows) -> float | None:
+    durations = [(end - start).total_seconds() for _t, _s, start, end in rows if end >= start]
     return statistics.median(durations) if len(durations) >= MIN_SAMPLES else None
+
+
+def typical_seconds(tenant_id: int, size: int | None) -> float | None:
+    """The median duration of the tenant's latest successful jobs of this size class."""
+    return None if size is None else _median(_samples(tenant_id, size))
 
 
 def threshold_seconds(typical: float | None) -> float:
@@ -68,6 +74,21 @@ class Typical:
         if key not in self._known:
             self._known[key] = typical_seconds(tenant_id, size)
         return self._known[key]
+
+    def prefetch(self, rows) -> None:
+        """The typical durations for these rows' running jobs in one query (UNION ALL of the
+        per-class queries) where the database allows it; else `seconds` asks one by one."""
+        from django.db import connection
+
+        keys = {(r.tenant_id, r.size_class) for r in rows if r.is_running}
+        keys = [k for k in keys if k not in self._known and k[1] is not None]
+        if len(keys) < 2 or not connection.features.supports_slicing_ordering_in_compound:
+            return
+        first, *rest = (_samples(*key) for key in keys)
+        found: dict[tuple[int, int], list] = {key: [] for key in keys}
+        for row in first.union(*rest, all=True):
+            found[(row[0], row[1])].append(row)
+        self._known.update((key, _median(samples)) for key, samples in found.items())
 
     def progress(self, row, now: datetime) -> Progress | None:
         """None for finished jobs and jobs without a create time."""

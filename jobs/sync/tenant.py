@@ -240,6 +240,7 @@ class Run:
     def _finish(self, clock: float, error: drs.DrsError | None) -> None:
         now = timezone.now()
         running = _running(self.tenant).count()
+        total = MirroredJob.objects.filter(tenant=self.tenant, deleted_at=None).count()
         state = TenantSyncState.objects.filter(tenant=self.tenant).first()
         if state is None:
             return  # the tenant was deleted meanwhile
@@ -249,6 +250,7 @@ class Run:
             "last_calls": self.meter.calls,
             "last_note": self.result.note[:200],
             "running_jobs": running,
+            "jobs_total": total,
             "calls_ok_total": F("calls_ok_total") + self.meter.ok,
             "calls_failed_total": F("calls_failed_total") + self.meter.failed,
             "calls_throttled_total": F("calls_throttled_total") + self.meter.throttled,

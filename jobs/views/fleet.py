@@ -4,6 +4,7 @@ across tenants, failures by cause. Each page refreshes itself through its own fr
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -214,10 +215,11 @@ def failures(request: HttpRequest) -> HttpResponse:
         incomplete = [
             f"{f.tenant.slug}: {f.state.error}" for f in fresh.values() if f.failing and f.state
         ]
-        return _export_failures(groups, export, incomplete)
+        return _export_failures(selectors.failed(tenants, since), groups, export, incomplete)
     context = {
         "form": form,
-        "groups": groups,
+        "groups": groups[: selectors.MAX_GROUPS],
+        "causes": len(groups),
         "fresh": list(fresh.values()),
         "tenants": all_tenants,
         "chosen": chosen,
@@ -235,13 +237,16 @@ def failures(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _export_failures(groups, export: str, incomplete: list[str]) -> HttpResponse:
+def _export_failures(failed, groups, export: str, incomplete: list[str]) -> HttpResponse:
+    """Every cause's jobs, largest cause first, up to EXPORT_MAX_JOBS in all."""
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"failed-jobs-{stamp}.{export}"
+    jobs = (
+        (group, job) for group in groups for job in selectors.group_jobs(failed, group).iterator()
+    )
     items = (
         {"signature": group.signature, "tenant": job.tenant.slug, **selectors.to_api(job)}
-        for group in groups
-        for job in group.jobs
+        for group, job in islice(jobs, settings.EXPORT_MAX_JOBS)
     )
     if export == "json":
         return json_response(name, "jobs", items, incomplete=incomplete)

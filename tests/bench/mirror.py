@@ -1,12 +1,16 @@
 """Fleet pages over a big mirror: seeds TENANTS × JOBS mirror rows and times the overview,
 failures and a tenant list (server time through the test client; no upstream call is possible:
-the tenants point at a closed port, and any DRS call is counted).
+the tenants point at a closed port, and any DRS call is counted). Prints the figures as JSON.
 
-    DATABASE_URL=sqlite:////tmp/bench-mirror.sqlite3 python -m tests.bench.mirror [TENANTS JOBS]
+    DATABASE_URL=postgres://drs:drs@127.0.0.1:5432/drs_bench_mirror \
+    REDIS_URL=redis://127.0.0.1:6379/5 python -m tests.bench.mirror [TENANTS JOBS]
+
+The seed stays in that database and is reused by the next run with as many tenants.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
@@ -22,14 +26,17 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from jobs.drs import DrsClient  # noqa: E402
+from jobs.hints import signature  # noqa: E402
 from jobs.models import MirroredJob, Tenant, TenantSyncState  # noqa: E402
 
-STATUSES = ["SUCCESS"] * 80 + ["FAILED"] * 12 + ["PRECHECK FAILED"] * 3 + ["TRANSFERRING"] * 5
+# The newest 5 jobs of each tenant are running; older ones have finished.
+STATUSES = ["SUCCESS"] * 85 + ["FAILED"] * 12 + ["PRECHECK FAILED"] * 3
 LOGS = ["Msg 3201, Level 16\nCannot open backup device 'x.bak'. Operating system error 2.",
         "Msg 4305, Level 16\nThe log in this backup set begins at LSN 1, which is too recent.",
         "Msg 3257, Level 16\nThere is insufficient free space on disk volume 'D:\\'."]  # fmt: skip
@@ -40,27 +47,34 @@ def seed(tenants: int, jobs: int) -> None:
         return
     rng = random.Random(7)
     now = timezone.now()
+    signatures = {log: signature(log) for log in LOGS}
     for n in range(tenants):
         tenant = Tenant.objects.create(
             name=f"Bench {n:03d}", slug=f"bench-{n:03d}", region="ap-southeast-3",
             project_id=f"bench{n:03d}", auth_method="aksk", access_key="AK",
             drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9",
         )  # fmt: skip
-        TenantSyncState.objects.create(tenant=tenant, last_success_at=now, running_jobs=5)
+        TenantSyncState.objects.create(
+            tenant=tenant, last_success_at=now, running_jobs=5, jobs_total=jobs
+        )
         rows = []
         for i in range(jobs):
             created = now - timedelta(minutes=i * 7 + rng.random())
             status = rng.choice(STATUSES) if i >= 5 else "TRANSFERRING"
             done = status != "TRANSFERRING"
+            log = rng.choice(LOGS) if "FAILED" in status else ""
             rows.append(MirroredJob(
                 tenant=tenant, job_id=f"{n:08x}-{i:04x}-0000-0000-bench{i:07d}", name=f"job-{i}",
                 status=status, engine_type="sqlserver", create_time=created,
                 finish_time=created + timedelta(minutes=rng.randint(5, 90)) if done else None,
-                error_log=rng.choice(LOGS) if "FAILED" in status else "",
+                error_log=log, failure_signature=signatures.get(log, ""),
                 total_bytes=rng.randint(10**8, 10**11), size_class=rng.randint(13, 18),
                 first_seen_at=now, last_seen_at=now, synced_at=now,
             ))  # fmt: skip
         MirroredJob.objects.bulk_create(rows, batch_size=2000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE jobs_mirroredjob")
 
 
 def timed(client: Client, url: str, repeat: int = 5) -> float:
@@ -81,6 +95,7 @@ def run(tenants: int = 100, jobs: int = 10_000) -> dict[str, float]:
     seed(tenants, jobs)
     seeded = time.perf_counter() - began
     setup_test_environment()
+    from django.conf import settings
     from django.contrib.auth.models import User
 
     user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
@@ -106,10 +121,12 @@ def run(tenants: int = 100, jobs: int = 10_000) -> dict[str, float]:
         ),
     }
     figures["upstream_calls"] = calls["n"]
+    figures["database"] = connection.vendor
+    figures["cache"] = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     DrsClient._get = real_get
     return figures
 
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:3]]
-    print(run(*args))
+    print(json.dumps(run(*args)))

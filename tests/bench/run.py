@@ -18,6 +18,7 @@ from .stack import ROOT, SEED_ID, RemoteSimulator
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 STACK = os.environ.get("BENCH_STACK", "1") != "0"
+FLEET = os.environ.get("BENCH_FLEET", "1") != "0"
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -263,6 +264,10 @@ def main() -> None:
             ]
             database = ""
         rows += stack_rows
+    if FLEET:
+        from . import sync
+
+        rows += sync.rows()
     table = "\n".join(["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
     print(table)
     out = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))
@@ -281,6 +286,12 @@ def main() -> None:
             if database
             else ""
         )
+        + (
+            " The fleet-scale rows run each in their own process with DEBUG off, on PostgreSQL "
+            "and Redis (`tests/bench/mirror.py`, `tests/bench/sync.py`)."
+            if FLEET
+            else ""
+        )
         + f"\n\n{table}\n\n"
         "## How to re-run\n\n"
         "```sh\n"
@@ -290,7 +301,8 @@ def main() -> None:
         "```\n\n"
         "`BENCH_RUNS` (300) sets the runs per client row, `BENCH_WATCH_SECONDS` (30) the length "
         "of each watcher run, `BENCH_WRK_SECONDS` (15) each wrk run; `BENCH_STACK=0` skips the "
-        "gunicorn rows. The figures are noisy on a shared machine: re-run on a quiet one before "
+        "gunicorn rows, `BENCH_FLEET=0` the fleet-scale rows (`BENCH_STEADY_SECONDS`, 240, sets "
+        "the steady-state window). The figures are noisy on a shared machine: re-run on a quiet one before "
         "comparing.\n"
     )
     shutil.rmtree(workdir, ignore_errors=True)  # the in-process SQLite database

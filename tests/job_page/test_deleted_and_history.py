@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from jobs.models import MirroredJob
@@ -51,17 +53,10 @@ def test_history_shows_when_drs_says_the_job_finished(login, tenant, simulator, 
     assert "finish time from DRS; noticed" in text
 
 
-def same_target_pair(simulator) -> tuple[str, str]:
-    """Two seeded jobs restoring into the same RDS instance."""
-    by_instance: dict[str, list[str]] = {}
-    for job_id in simulator.store.ids():
-        instance = simulator.store.get(job_id)["target_db_info"].get("target_instance_id", "")
-        by_instance.setdefault(instance, []).append(job_id)
-    return next(ids[:2] for instance, ids in by_instance.items() if instance and len(ids) > 1)
-
-
 def test_other_jobs_on_the_same_target_instance(login, tenant, simulator):
-    first, second = same_target_pair(simulator)
+    instance = f"rds-{uuid4().hex}"  # only these two jobs restore into it
+    second = simulator.add_live_job(600, target_instance_id=instance)
+    first = simulator.add_live_job(600, target_instance_id=instance)
     client = login("viewer")
     url = f"/tenants/{tenant.slug}/jobs/{first}/"
     page = client.get(url).content.decode()
