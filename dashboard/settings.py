@@ -264,7 +264,6 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = NOTIFY_TIMEOUT
-LOCALE_PATHS = [*LOCALE_PATHS, BASE_DIR / "jobs" / "notify" / "locale"]
 LOGGING["loggers"]["apprise"] = {"level": env("NOTIFY_APPRISE_LOG_LEVEL", "WARNING")}
 CELERY_IMPORTS = ["jobs.notify.tasks"]
 CELERY_BEAT_SCHEDULE["deliver-notifications"] = {

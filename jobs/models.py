@@ -136,6 +136,11 @@ class AuditEvent(models.Model):
         MEMBER_CHANGED = "member_changed", _("Member role changed")
         MEMBER_REMOVED = "member_removed", _("Member removed")
         KEYS_ROTATED = "keys_rotated", _("Credential keys rotated")
+        NOTIFY_CHANNEL_ADDED = "notify_channel_added", _("Notification channel added")
+        NOTIFY_CHANNEL_REMOVED = "notify_channel_removed", _("Notification channel removed")
+        NOTIFY_CHANNEL_TESTED = "notify_channel_tested", _("Notification channel tested")
+        NOTIFY_RULE_ADDED = "notify_rule_added", _("Notification rule added")
+        NOTIFY_RULE_REMOVED = "notify_rule_removed", _("Notification rule removed")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -11,18 +11,20 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ..hints import hints_for
 from ..models import JobEvent, Tenant, TenantSyncState
 from .models import Event
 
+# Marked with gettext_noop so makemessages finds them; translated where a heading is chosen.
 HEADINGS = {
-    Event.FAILED: "Job failed",
-    Event.PRECHECK_FAILED: "Job pre-check failed",
-    Event.SUCCEEDED: "Job succeeded",
-    Event.STALLED: "Job running longer than usual",
-    Event.SYNC_FAILING: "Sync failing",
-    "test": "Test message",
+    Event.FAILED: gettext_noop("Job failed"),
+    Event.PRECHECK_FAILED: gettext_noop("Job pre-check failed"),
+    Event.SUCCEEDED: gettext_noop("Job succeeded"),
+    Event.STALLED: gettext_noop("Job running longer than usual"),
+    Event.SYNC_FAILING: gettext_noop("Sync failing"),
+    "test": gettext_noop("Test message"),
 }
 
 

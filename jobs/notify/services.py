@@ -7,14 +7,16 @@ import secrets
 from django.db import transaction
 
 from .. import audit
+from ..models import AuditEvent
 from .models import Channel, Rule
 from .targets import checked
 
-CHANNEL_ADDED = "notify_channel_added"
-CHANNEL_REMOVED = "notify_channel_removed"
-RULE_ADDED = "notify_rule_added"
-RULE_REMOVED = "notify_rule_removed"
-CHANNEL_TESTED = "notify_channel_tested"
+Action = AuditEvent.Action
+CHANNEL_ADDED = Action.NOTIFY_CHANNEL_ADDED
+CHANNEL_REMOVED = Action.NOTIFY_CHANNEL_REMOVED
+RULE_ADDED = Action.NOTIFY_RULE_ADDED
+RULE_REMOVED = Action.NOTIFY_RULE_REMOVED
+CHANNEL_TESTED = Action.NOTIFY_CHANNEL_TESTED
 
 
 def add_channel(tenant, name: str, url: str, language: str = "en", **who) -> tuple[Channel, str]:

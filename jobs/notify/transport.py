@@ -138,7 +138,7 @@ def _post_webhook(url: str, secret: str, notice: Notice, delivery_key: str) -> N
                 if read > RESPONSE_LIMIT:
                     break
     except requests.Timeout as exc:
-        raise SendError("the receiver did not answer in time") from exc
+        raise SendError("timed out: the receiver did not answer in time") from exc
     except requests.RequestException as exc:
         raise SendError(f"could not connect ({type(exc).__name__})") from exc
     if 300 <= response.status_code < 400:

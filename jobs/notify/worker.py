@@ -8,6 +8,7 @@ at the wire, deduplicated by receivers on the delivery key)."""
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -137,14 +138,38 @@ def deliver_in_thread(pk: int, token: str) -> str:
         connection.close()
 
 
+def _deliver_queue(claimed: queue.SimpleQueue) -> None:
+    """A pool thread's share of a batch: it takes the next claimed delivery until none is
+    left (so a slow channel holds this thread only, the others keep going), on one database
+    connection for the whole batch rather than one per delivery."""
+    close_old_connections()
+    try:
+        while True:
+            try:
+                pk, token = claimed.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                deliver(pk, token)
+            except Exception:  # e.g. the database: the row's lease expires, it is taken again
+                log.exception("Delivery %s could not be recorded", pk)
+    finally:
+        connection.close()
+
+
 def deliver_due(limit: int | None = None, threads: int | None = None) -> int:
     """Claim what is due and send it in parallel (a slow channel holds one thread only).
     The Celery task and tests call this; the sync loop uses `Notifier`."""
     claimed = claim_due(limit or settings.NOTIFY_BATCH)
     if not claimed:
         return 0
-    with ThreadPoolExecutor(threads or settings.NOTIFY_WORKERS, "notify") as pool:
-        list(pool.map(lambda c: deliver_in_thread(*c), claimed))
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for item in claimed:
+        work.put(item)
+    workers = min(threads or settings.NOTIFY_WORKERS, len(claimed))
+    with ThreadPoolExecutor(workers, "notify") as pool:
+        for future in [pool.submit(_deliver_queue, work) for _ in range(workers)]:
+            future.result()
     return len(claimed)
 
 

@@ -34,7 +34,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0005_notifications'),
+        ('jobs', '0006_notify_audit_actions'),
     ]
 
     operations = [

@@ -1,0 +1,70 @@
+"""Channel and rule changes made on the pages show on the audit page in words, in English and
+Chinese, and can be filtered by action."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from jobs.models import AuditEvent, Membership
+from jobs.notify.models import Channel, Rule
+
+from .conftest import SECRET_URL_TOKEN
+
+LABELS = {
+    "notify_channel_added": ("Notification channel added", "添加通知通道"),
+    "notify_channel_tested": ("Notification channel tested", "测试通知通道"),
+    "notify_rule_added": ("Notification rule added", "添加通知规则"),
+    "notify_rule_removed": ("Notification rule removed", "移除通知规则"),
+    "notify_channel_removed": ("Notification channel removed", "移除通知通道"),
+}
+
+
+@pytest.fixture
+def admin_client(client, ntenant, django_user_model):
+    admin = django_user_model.objects.create_user("boss", "boss@example.com", "pw")
+    Membership.objects.create(user=admin, tenant=ntenant, role="admin")
+    client.force_login(admin)
+    return client
+
+
+def _what_column(html: str) -> list[str]:
+    rows = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>", html, re.S)
+    return [row.strip() for row in rows]
+
+
+def test_channel_and_rule_changes_are_in_the_audit_log_in_words(admin_client, ntenant, receiver):
+    base = f"/tenants/{ntenant.slug}/notifications"
+    url = f"{receiver.url}/hook?token={SECRET_URL_TOKEN}"
+    admin_client.post(f"{base}/channels/", {"name": "ops", "url": url, "language": "en"})
+    channel = Channel.objects.get(name="ops")
+    admin_client.post(f"{base}/channels/{channel.pk}/test/")
+    admin_client.post(f"{base}/rules/", {"event": "failed", "channel": channel.pk})
+    rule = Rule.objects.get()
+    admin_client.post(f"{base}/rules/{rule.pk}/delete/")
+    admin_client.post(f"{base}/channels/{channel.pk}/delete/")
+    AuditEvent.objects.filter(action="login").delete()  # force_login's own entry
+    assert sorted(AuditEvent.objects.values_list("action", flat=True)) == sorted(LABELS)
+
+    page = admin_client.get("/audit/").content.decode()
+    assert sorted(_what_column(page)) == sorted(en for en, _ in LABELS.values())
+    for key in LABELS:
+        assert key not in page.split("<table>", 1)[1]  # no raw key in the table
+    assert SECRET_URL_TOKEN not in page
+
+    chinese = admin_client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert sorted(_what_column(chinese)) == sorted(zh for _, zh in LABELS.values())
+
+    only_rules = admin_client.get("/audit/?action=notify_rule_added").content.decode()
+    assert _what_column(only_rules) == ["Notification rule added"]
+
+
+def test_the_notification_actions_have_chinese_labels():
+    from django.utils import translation
+
+    notify_actions = [a for a in AuditEvent.Action if a.value.startswith("notify_")]
+    assert sorted(notify_actions) == sorted(LABELS)
+    with translation.override("zh-hans"):
+        for action in notify_actions:
+            assert str(action.label) == LABELS[action.value][1]
