@@ -179,53 +179,6 @@ def pages(simulator) -> list[tuple[str, str]]:
     return rows
 
 
-def fleet(big) -> list[tuple[str, str]]:
-    """The overview over 10 tenants and the list over 10,000 jobs: time and upstream calls."""
-    from django.contrib.auth import get_user_model
-    from django.core.cache import cache
-    from django.test import Client
-
-    from jobs.models import Membership, Tenant
-    from jobs.simulator import SimulatorConfig
-
-    config = SimulatorConfig()
-    domain, user, password = config.iam_users[0]
-    access_key, secret_key = next(iter(config.access_keys.items()))
-    manager = get_user_model().objects.create_user("manager", password="bench-password-1")
-    for n in range(10):
-        tenant = Tenant(name=f"Bench {n:02d}", slug=f"bench-{n:02d}", region="ap-southeast-3",
-                        project_id=config.project_id, drs_endpoint=big.url, iam_endpoint=big.url,
-                        auth_method="aksk" if n % 2 else "password", iam_domain=domain,
-                        iam_user=user, access_key=access_key)  # fmt: skip
-        tenant.password, tenant.secret_key = password, secret_key
-        tenant.save()
-        Membership.objects.create(user=manager, tenant=tenant, role="viewer")
-    client = Client(HTTP_HOST="localhost")
-    client.login(username="manager", password="bench-password-1")
-    rows = []
-
-    def measure(label: str, url: str, params: dict, clear: bool) -> None:
-        if clear:
-            cache.clear()
-        big.reset_counters()
-        started = time.perf_counter()
-        response = client.get(url, params)
-        ms = (time.perf_counter() - started) * 1000
-        assert response.status_code == 200, (url, response.status_code)
-        rows.append((label, f"{ms:.0f} ms, {big.calls()} upstream calls"))
-
-    measure("Overview, 10 tenants × 10,000 jobs, cold cache", "/", {}, True)
-    measure("Overview, 10 tenants, warm (within the refresh interval)", "/", {}, False)
-    url = "/tenants/bench-01/jobs/"
-    measure("Job list over 10,000 jobs, first page of 25, cold", url, {"size": 25}, True)
-    measure("Job list, page 400 (offset 9,975), cold", url, {"size": 25, "page": 400}, True)
-    measure(
-        "Job list, status FAILED, 100 per page, cold", url, {"status": "FAILED", "size": 100}, True
-    )
-    measure("Job list, same page again, warm", url, {"status": "FAILED", "size": 100}, False)
-    return rows
-
-
 def main() -> None:
     load = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="drs-bench-")
@@ -247,7 +200,7 @@ def main() -> None:
     big = RemoteSimulator(int(os.environ.get("BENCH_PORT", "8791")), bulk_jobs=10_000)
     seeded = time.perf_counter() - seeded
     try:
-        rows = client_vs_sdk(big, config) + pages(simulator) + fleet(big)
+        rows = client_vs_sdk(big, config) + pages(simulator)
     finally:
         simulator.stop()
         big.stop()
@@ -268,6 +221,9 @@ def main() -> None:
         from . import sync
 
         rows += sync.rows()
+    from . import notify
+
+    rows += [(f"{label} (in-process, {_database()})", value) for label, value in notify.rows()]
     table = "\n".join(["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
     print(table)
     out = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))
@@ -306,6 +262,12 @@ def main() -> None:
         "comparing.\n"
     )
     shutil.rmtree(workdir, ignore_errors=True)  # the in-process SQLite database
+
+
+def _database() -> str:
+    from django.db import connection
+
+    return "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
 
 
 def machine() -> str:
