@@ -224,6 +224,10 @@ def failures(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "groups": groups,
+        "causes": _triage(groups),
+        "shared_hints": _shared_hints(groups),
+        "tenants_affected": len({job.tenant_id for g in groups for job in g.jobs}),
+        "newest": max((g.last_seen for g in groups if g.last_seen), default=None),
         "fresh": list(fresh.values()),
         "tenants": all_tenants,
         "chosen": chosen,
@@ -239,6 +243,43 @@ def failures(request: HttpRequest) -> HttpResponse:
         else "jobs/failures.html"
     )
     return render(request, template, context)
+
+
+ROWS_SHOWN = 3  # per cause before "show all"
+ROWS_MAX = 100
+
+
+def _shared_hints(groups) -> list:
+    """Hints that explain more than one cause (e.g. "the restore was aborted"): said once on
+    top of the page, not in every group."""
+    seen: dict[str, list] = {}
+    for group in groups:
+        for hint in group.hints:
+            seen.setdefault(hint.code, []).append(hint)
+    return [hints[0] for hints in seen.values() if len(hints) > 1]
+
+
+def _triage(groups) -> list[dict]:
+    """Per cause, for the summary and the headings: the title in words (the group's own hint,
+    else a shared one), the message as the subtitle, tenants affected, the first rows."""
+    shared = {hint.code for hint in _shared_hints(groups)}
+    causes = []
+    for number, group in enumerate(groups, start=1):
+        hints = group.hints
+        own = [h for h in hints if h.code not in shared]
+        title = (own or hints)[0].title if hints else _("Not explained yet")
+        jobs = group.jobs[:ROWS_MAX]
+        causes.append({
+            "anchor": f"cause-{number}",
+            "group": group,
+            "title": title,
+            "own_hints": own,
+            "shared_hints": [h for h in hints if h.code in shared],
+            "tenants": sorted({job.tenant.name for job in group.jobs}),
+            "first": jobs[:ROWS_SHOWN],
+            "rest": jobs[ROWS_SHOWN:],
+        })  # fmt: skip
+    return causes
 
 
 def _export_failures(groups, export: str, incomplete: list[str]) -> HttpResponse:

@@ -336,7 +336,7 @@ def test_failures_are_grouped_by_cause_filtered_by_tenant_and_exported(
     expect(summary).to_be_visible()
     both = int(TOTAL.search(summary.text_content()).group(1))
     group = page.locator("article.failure-group").filter(
-        has=page.locator("h2 code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+        has=page.locator(".subtitle code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group).to_have_count(1)
     expect(group.locator(".hint strong").first).to_have_text(
@@ -386,7 +386,7 @@ def test_a_new_failure_joins_the_open_failures_page_in_place(
     assert finish(simulator, job_id) == "FAILED"
     sync(tenant)
     group = groups.locator("article.failure-group").filter(
-        has=page.locator("h2 code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+        has=page.locator(".subtitle code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group.locator(f"a[href$='/{job_id}/']")).to_have_count(1, timeout=15_000)
     since = timezone.now() - timedelta(days=30)
