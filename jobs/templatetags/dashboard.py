@@ -69,3 +69,27 @@ def _badge(status: JobStatus) -> tuple[str, str]:
     if status.is_running:
         return "running", "⟳"
     return "unknown", "?"
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, query: str, number: int | None = None) -> str:
+    """This page's path with `?query&page=N`, never an empty `?&`; page 1 is the address
+    without `page`."""
+    parts = [query] if query else []
+    if number and int(number) > 1:
+        parts.append(f"page={int(number)}")
+    path = context["request"].path
+    return f"{path}?{'&'.join(parts)}" if parts else path
+
+
+@register.simple_tag
+def page_numbers(page, around: int = 2) -> list[int | None]:
+    """1 … 4 5 [6] 7 8 … 20: the pager's numbers, None for a gap."""
+    last = page.paginator.num_pages
+    keep = {1, last, *range(page.number - around, page.number + around + 1)}
+    numbers: list[int | None] = []
+    for n in sorted(k for k in keep if 1 <= k <= last):
+        if numbers and n - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return numbers

@@ -26,6 +26,7 @@ EXPORT_FIELDS = ("id", "name", "status", "engine_type", "error_log", "descriptio
                  "create_time", "finish_time", "enterprise_project_id")  # fmt: skip
 CHART_WIDTH, CHART_HEIGHT = 560, 120
 REFRESH_SECONDS = 15
+RESTORED_KEY = "job-list-restored"
 
 
 def _fragment(request: HttpRequest, target: str) -> bool:
@@ -53,7 +54,9 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
         preference.save(update_fields=["list_filters"])
         return redirect("job_list", slug=tenant.slug)
     if not request.GET and saved:
+        request.session[RESTORED_KEY] = tenant.slug  # the page says the filter is last time's
         return redirect(f"{request.path}?{saved}")
+    restored = not request.htmx and request.session.pop(RESTORED_KEY, None) == tenant.slug
 
     form = JobListForm(_with_defaults(request.GET, size="25", sort="created_at", dir="desc"))
     if not form.is_valid():
@@ -66,7 +69,19 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
     if remembered != saved:
         preference.list_filters[tenant.slug] = remembered
         preference.save(update_fields=["list_filters"])
-    return _list_page(request, tenant, form, rows)
+    return _list_page(request, tenant, form, rows, restored=restored)
+
+
+def _filter_words(data: dict) -> list[str]:
+    """The filters in force, short: "FAILED", "name contains “x”", "created since 2026-11-01"."""
+    words = [data["status"]] if data.get("status") else []
+    if data.get("name"):
+        words.append(_("name contains “%(name)s”") % {"name": data["name"]})
+    if data.get("created_from"):
+        words.append(_("created since %(day)s") % {"day": data["created_from"].isoformat()})
+    if data.get("completed_from"):
+        words.append(_("finished since %(day)s") % {"day": data["completed_from"].isoformat()})
+    return words
 
 
 def _day_start(day) -> datetime | None:
@@ -86,7 +101,7 @@ def _list_query(data: dict) -> selectors.ListQuery:
     )
 
 
-def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
+def _list_page(request, tenant, form, rows, status: int = 200, restored=False) -> HttpResponse:
     size = (form.cleaned_data.get("size") if form.is_valid() else None) or 25
     number = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     now = timezone.now()
@@ -112,6 +127,7 @@ def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
         "query": query.urlencode(),
         "now": now,
         "running_filter": form.is_valid() and form.cleaned_data.get("status") == TRANSFERRING,
+        "restored": _filter_words(form.cleaned_data) if restored and form.is_valid() else [],
     }
     template = "jobs/list.html#table" if _fragment(request, "job-table") else "jobs/list.html"
     return render(request, template, context, status=status)

@@ -50,7 +50,11 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
         return render(request, "jobs/job.html", context)
     response = HttpResponse(_live_update(request, tenant, state, poll_errors))
-    if (state.job.is_terminal and not state.is_stale) or state.deleted_at:
+    if (
+        (state.job.is_terminal and not state.is_stale)
+        or state.deleted_at
+        or not state.job.status_raw
+    ):
         response.status_code = HTMX_STOP_POLLING
     return response
 
@@ -78,15 +82,35 @@ def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
     return html
 
 
+def _missing(job) -> list[str]:
+    """What DRS left out of its answer that the page shows. Without a status nobody can tell
+    whether the job still runs: the page says so and does not poll for ever."""
+    wanted = ((_("status"), job.status_raw), (_("name"), job.base_info.name),
+              (_("created time"), job.create_time))  # fmt: skip
+    return [label for label, value in wanted if not value]
+
+
+def _summary(job, missing: list[str]) -> tuple:
+    facts = presenter.summary(job)
+    if job.status_raw:
+        return facts
+    unknown = {_("Finished"), _("Elapsed")}
+    return tuple(
+        presenter.Fact(f.label, _("not given by DRS")) if f.label in unknown else f for f in facts
+    )
+
+
 def _context(tenant, state: JobState, poll_errors: int) -> dict:
     job = state.job
     files = job.backup_info.files
+    missing = _missing(job)
     return {
         "tenant": tenant,
         "state": state,
         "job": job,
         "job_id": state.job_id,
-        "summary": presenter.summary(job),
+        "missing": missing,
+        "summary": _summary(job, missing),
         "db_state": presenter.database_state(job),
         "sections": presenter.sections(job),
         "hints": hints_for(job.error_log),
@@ -96,7 +120,9 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
         "poll_seconds": interval(),
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
-        "polling": (not job.is_terminal or state.is_stale) and not state.deleted_at,
+        "polling": (not job.is_terminal or state.is_stale)
+        and not state.deleted_at
+        and bool(job.status_raw),
         "deleted_at": state.deleted_at,
     }
 
@@ -137,6 +163,7 @@ def _failure(request, tenant, job_id, error: drs.DrsError, status: int) -> HttpR
             "credentials_problem": isinstance(error, drs.AuthenticationFailed),
             "is_admin": request.role == Role.ADMIN,
             "retry_seconds": interval() * 2,
+            "retrying": status >= 500 and not isinstance(error, drs.AuthenticationFailed),
         },
         status=status,
     )

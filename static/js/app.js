@@ -85,6 +85,33 @@
     });
   }
 
+  // The full-page "job unavailable" retries by itself, like the live fragment: it asks again
+  // after data-retry-seconds (doubling after each failure, at most 5 min, never while the tab
+  // is hidden) and reloads once the job page answers.
+  function autoRetry(el) {
+    var wait = Number(el.dataset.retrySeconds) || 10;
+    var left = wait;
+    var show = function () { el.textContent = el.dataset.retryText.replace("%s", left); };
+    var timer = setInterval(function () {
+      if (document.hidden) return;
+      left -= 1;
+      if (left > 0) { show(); return; }
+      clearInterval(timer);
+      el.textContent = el.dataset.retryBusy;
+      fetch(el.dataset.retryUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (response.ok) { location.reload(); return; }
+          el.dataset.retrySeconds = String(Math.min(wait * 2, 300));
+          autoRetry(el);
+        })
+        .catch(function () {
+          el.dataset.retrySeconds = String(Math.min(wait * 2, 300));
+          autoRetry(el);
+        });
+    }, 1000);
+    show();
+  }
+
   // Copy buttons: data-copy="#selector".
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
@@ -124,6 +151,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-retry-url]").forEach(autoRetry);
     scheduleAll(document);
     tick();
     setInterval(tick, 1000);

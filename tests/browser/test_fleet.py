@@ -185,11 +185,25 @@ def test_older_and_newer_move_between_pages(viewer, live_server, tenant):
     assert query_of(page)["status"] == ["SUCCESS"] and query_of(page)["size"] == ["10"]
     expect_only(page, "SUCCESS")
 
-    page.get_by_role("link", name="← Newer").click()
-    expect(page).to_have_url(re.compile(r"[?&]page=1(&|$)"))
+    page.get_by_role("link", name="← Newer").click()  # page 1 is the address without page=
+    expect(page).to_have_url(list_url(live_server, tenant, "?status=SUCCESS&size=10"))
     expect(summary).to_contain_text("page 1 of")
     assert table_rows(page) == first
     assert page.evaluate("window.__marker") == 1
+
+    # Page numbers: the current one marked, each a link; no `?&page=` in any address.
+    pager = page.get_by_role("navigation", name="Pages")
+    expect(pager.locator("a[aria-current=page]")).to_have_text("1")
+    pager.get_by_role("link", name="Page 3").click()
+    expect(page).to_have_url(list_url(live_server, tenant, "?status=SUCCESS&size=10&page=3"))
+    expect(summary).to_contain_text("page 3 of")
+    expect(pager.locator("a[aria-current=page]")).to_have_text("3")
+    page.goto(list_url(live_server, tenant, "?page=2"))
+    hrefs = page.locator("#job-table [href], #job-table [hx-get]").evaluate_all(
+        "els => els.map(e => e.getAttribute('href') || e.getAttribute('hx-get'))"
+    )
+    hrefs.append(page.locator("#job-table").get_attribute("hx-get"))
+    assert not [h for h in hrefs if "?&" in h or h.endswith("?")], hrefs
 
 
 # -- 4. exports ----------------------------------------------------------------------------------
