@@ -150,7 +150,19 @@
     rows.forEach(function (row) { body.appendChild(row); });
   });
 
+  // The tenant form: only the chosen authentication method's fields. Without this script both
+  // fieldsets show; hidden fields are still sent, so their stored values stay as they were.
+  function showAuthFields(select) {
+    document.querySelectorAll("fieldset[data-auth-method]").forEach(function (fieldset) {
+      fieldset.hidden = fieldset.dataset.authMethod !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[name=auth_method]")) showAuthFields(event.target);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[name=auth_method]").forEach(showAuthFields);
     document.querySelectorAll("[data-retry-url]").forEach(autoRetry);
     scheduleAll(document);
     tick();
