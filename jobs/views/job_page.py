@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +26,7 @@ from ..tenant_client import drs_language
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
 FILES_SHOWN = 500
+TOO_LONG_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9]{8}-[A-Za-z0-9-]{28,}")  # > 36 characters
 
 
 @tenant_role(Role.VIEWER)
@@ -233,6 +236,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
         problem = "" if found else _("None of your tenants has a job with this id.")
     elif not text.strip():
         problem = _("Paste a job id, or a text or URL that contains one.")
+    elif long_id := TOO_LONG_ID.search(text):
+        problem = _(
+            "That id is too long: %(n)d characters, and a DRS job id has 36 (8-4-4-4-12, like "
+            "0667845a-6291-4e2a-95b0-190c0abjb703). Check that nothing was pasted onto its end."
+        ) % {"n": len(long_id.group(0))}
     else:
         problem = _(
             "No job id found in that text. A DRS job id looks like "

@@ -78,10 +78,10 @@
     document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
       var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
       var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
       var u = (el.dataset.units || "h|min|s").split("|");
-      el.textContent = h ? h + " " + u[0] + " " + pad(m) + " " + u[1]
-        : m ? m + " " + u[1] + " " + pad(s) + " " + u[2] : s + " " + u[2];
+      // The same format as jobs/formatting.py human_duration: "1 h 5 min", "4 min 46 s", "9 s".
+      el.textContent = h ? h + " " + u[0] + " " + m + " " + u[1]
+        : m ? m + " " + u[1] + " " + s + " " + u[2] : s + " " + u[2];
     });
   }
 
