@@ -161,6 +161,20 @@
     if (event.target.matches("select[name=auth_method]")) showAuthFields(event.target);
   });
 
+  // "/" jumps to the job lookup (the page's own one first, else the top bar's), unless the
+  // reader is typing somewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    var box = document.querySelector("main form.lookup input[name=q]")
+      || document.querySelector("form.lookup input[name=q]");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("select[name=auth_method]").forEach(showAuthFields);
     document.querySelectorAll("[data-retry-url]").forEach(autoRetry);

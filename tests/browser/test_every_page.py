@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import every_page, horizontal_overflow, wide_elements
+from tests.browser.pages import axe_violations, every_page, horizontal_overflow, wide_elements
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
@@ -78,6 +78,25 @@ def test_on_a_phone_the_lookup_sits_under_the_thumb_and_tables_stack(
         page.locator("#lookup-q-top").press("Enter")
     expect(page).to_have_url(f"{live_server.url}/tenants/{tenant.slug}/jobs/{job_id}/")
     assert horizontal_overflow(page) <= 0
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_serious_on_any_page(
+    root, live_server, tenant, simulator, running_id, scheme
+):
+    """axe-core 4.14.1 (tests/browser/vendor/axe.min.js, from `npm pack axe-core`)."""
+    page = root
+    page.emulate_media(color_scheme=scheme)
+    found = {}
+    for item in every_page(tenant, simulator, running_id):
+        visit(page, live_server.url + item.path)
+        if violations := axe_violations(page):
+            found[item.name] = violations
+    page.context.clear_cookies()
+    visit(page, f"{live_server.url}/accounts/login/")
+    if violations := axe_violations(page):
+        found["login"] = violations
+    assert not found, "\n".join(f"{name}: {v}" for name, vs in found.items() for v in vs)
 
 
 @pytest.mark.skipif(not os.environ.get("SCREENSHOTS"), reason="`make screenshots` sets SCREENSHOTS")
