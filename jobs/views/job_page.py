@@ -26,6 +26,7 @@ from ..tenant_client import drs_language
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
 FILES_SHOWN = 500
+INCOMPLETE_TRIES = 3  # answers without a status before the page stops asking DRS by itself
 TOO_LONG_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9]{8}-[A-Za-z0-9-]{28,}")  # > 36 characters
 
 
@@ -47,22 +48,24 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         return _failure(request, tenant, job_id, failure.error, status=status)
 
     poll_errors = errors + 1 if state.is_stale else 0
+    # Answers without a status so far (this one included): asked again a few times, then not.
+    asked = 0 if state.job.status_raw else (_int(request.GET.get("incomplete")) if live else 0) + 1
     if not live:
-        context = _context(tenant, state, poll_errors)
+        context = _context(tenant, state, poll_errors, asked)
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
         return render(request, "jobs/job.html", context)
-    response = HttpResponse(_live_update(request, tenant, state, poll_errors))
+    response = HttpResponse(_live_update(request, tenant, state, poll_errors, asked))
     if (
         (state.job.is_terminal and not state.is_stale)
         or state.deleted_at
-        or not state.job.status_raw
+        or asked >= INCOMPLETE_TRIES
     ):
         response.status_code = HTMX_STOP_POLLING
     return response
 
 
-def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
+def _live_update(request, tenant, state: JobState, poll_errors: int, asked: int) -> str:
     """The header, and the other sections when the status changed. An unchanged header is the
     same for every watcher in one language and time zone: rendered once per fetch."""
     changed = request.GET.get("seen") != state.job.status or "refresh" in request.GET
@@ -71,11 +74,11 @@ def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
         zone, error = timezone.get_current_timezone_name(), type(state.error).__name__
         key = ":".join(
             ("fragment", shared_key(tenant, state.job_id, drs_language()), zone, error,
-             str(state.fetched_at.timestamp()), str(poll_errors))
+             str(state.fetched_at.timestamp()), str(poll_errors), str(asked))
         )  # fmt: skip
         if (html := cache.get(key)) is not None:
             return html
-    context = _context(tenant, state, poll_errors)
+    context = _context(tenant, state, poll_errors, asked)
     context["changed"] = changed
     if changed:
         context["history"] = _history(tenant, state.job_id)
@@ -103,7 +106,7 @@ def _summary(job, missing: list[str]) -> tuple:
     )
 
 
-def _context(tenant, state: JobState, poll_errors: int) -> dict:
+def _context(tenant, state: JobState, poll_errors: int, asked: int = 0) -> dict:
     job = state.job
     files = job.backup_info.files
     missing = _missing(job)
@@ -113,6 +116,8 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "job": job,
         "job_id": state.job_id,
         "missing": missing,
+        "asked": asked,
+        "tries_left": max(INCOMPLETE_TRIES - asked, 0),
         "summary": _summary(job, missing),
         "db_state": presenter.database_state(job),
         "sections": presenter.sections(job),
@@ -125,7 +130,7 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
         "polling": (not job.is_terminal or state.is_stale)
         and not state.deleted_at
-        and bool(job.status_raw),
+        and asked < INCOMPLETE_TRIES,
         "deleted_at": state.deleted_at,
     }
 
