@@ -78,11 +78,12 @@ def test_make_run_prints_one_ready_block_that_works(make_run, browser: Browser):
         page.fill("input[name=password]", "drs-demo-2026")
         with page.expect_navigation():
             page.get_by_role("button", name="Sign in").click()
+        # Both demo tenants read the simulator's default project: pick one, as a DBA would.
+        page.locator("#lookup-tenant-top").select_option("demo-token")
         page.locator("#lookup-q-top").fill(job_id)
         with page.expect_navigation():
             page.locator("#lookup-q-top").press("Enter")
-        # Both demo tenants read the simulator's default project: the lookup offers both.
-        page.locator("#lookup-found a").first.click()
+        expect(page).to_have_url(f"http://127.0.0.1:{port}/tenants/demo-token/jobs/{job_id}/")
         expect(page.locator("#job-live h1")).to_have_text("my-first-job")
         expect(page.locator("#job-live .title-row .badge")).to_have_attribute(
             "data-status", "TRANSFERRING"
