@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SIMULATOR_PORT ?= 8001
 
-.PHONY: venv run test test-prod lint format bench soak serve worker beat
+.PHONY: venv run ready screenshots test test-prod lint format bench soak serve worker beat
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,26 +15,53 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 # The demo tenants point at the simulator on loopback: custom endpoints must be allowed.
+# The development credential-key warning is said once, in the ready block, not by each of the
+# five Python processes below.
+KEY_WARNING := DASHBOARD_CREDENTIAL_KEYS is not set
 run: export DRS_ALLOW_CUSTOM_ENDPOINTS ?= 1
 run: export NOTIFY_ALLOW_PRIVATE_TARGETS = 1
+run: export PYTHONWARNINGS = ignore:$(KEY_WARNING)
 run: venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT)
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT) >/dev/null
 	@# Notifications without an external service: a channel that writes to this terminal.
 	@$(PY) manage.py notify list demo-token | grep -q "^channel	Server log" || \
-		NOTIFY_URL=log:// $(PY) manage.py notify channel-add demo-token "Server log"
+		NOTIFY_URL=log:// $(PY) manage.py notify channel-add demo-token "Server log" >/dev/null
 	@for e in failed precheck-failed succeeded stalled; do \
 		$(PY) manage.py notify rule-add demo-token --event $$e --channel "Server log" >/dev/null; done
-	@echo "Dashboard: http://127.0.0.1:$(PORT)/   (simulator: http://127.0.0.1:$(SIMULATOR_PORT))"
-	$(PY) manage.py drs_simulator --port $(SIMULATOR_PORT) & sim=$$!; \
+	@$(PY) manage.py drs_simulator --port $(SIMULATOR_PORT) --quiet & sim=$$!; \
 	$(PY) manage.py sync --loop & sync=$$!; \
-	trap 'kill $$sim $$sync 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$sim $$sync $$ready 2>/dev/null' EXIT INT TERM; \
+	{ until $(PY) -c "import socket as s; [s.create_connection(('127.0.0.1', p), 1).close() for p in ($(PORT), $(SIMULATOR_PORT))]" 2>/dev/null; \
+	  do sleep 0.3; done; $(MAKE) -s ready; } & ready=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Printed by `make run` once both servers listen.
+ready:
+	@echo ""
+	@echo "================================ ready ================================"
+	@echo "Dashboard:  http://127.0.0.1:$(PORT)/"
+	@echo "Sign in as  demo (superuser), admin, operator or viewer; password $${DEMO_PASSWORD:-drs-demo-2026}"
+	@echo "Simulator:  http://127.0.0.1:$(SIMULATOR_PORT)/_sim/state  (the demo tenants' DRS)"
+	@echo "Start a live job (runs 2 minutes, then fails; use SUCCESS to succeed):"
+	@echo "  curl -s -X POST http://127.0.0.1:$(SIMULATOR_PORT)/_sim/jobs -H 'Content-Type: application/json' -d '{\"duration_seconds\": 120, \"outcome\": \"FAILED\", \"name\": \"my-first-job\"}'"
+	@[ -n "$$DASHBOARD_CREDENTIAL_KEYS" ] || echo "Warning:    $(KEY_WARNING): tenant credentials are encrypted with a key derived from the development secret key. Never run like this in production."
+	@echo "Stop with Ctrl-C."
+	@echo "======================================================================="
 
 # pytest exits 5 when it collected no test: that is a failure here too.
 test: venv
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Every page at desktop and phone width, light and dark, into screenshots/ (ignored by git).
+# Needs /usr/bin/chromium, like the browser tests it reuses (the simulator, a synced tenant).
+SCREENSHOTS_DIR ?= screenshots
+screenshots: venv
+	rm -rf $(SCREENSHOTS_DIR)
+	SCREENSHOTS=$(abspath $(SCREENSHOTS_DIR)) $(PY) -m pytest tests/browser/test_every_page.py \
+		-k screenshots -q -p no:cacheprovider
+	@echo "$$(ls $(SCREENSHOTS_DIR)/*.png | wc -l) screenshots in $(SCREENSHOTS_DIR)/"
 
 # The same suite on the production stack. Defaults match what .ci/run starts.
 PROD_DATABASE_URL ?= postgres://drs:drs@127.0.0.1:5432/drs

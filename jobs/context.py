@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from django.utils.functional import SimpleLazyObject
+
 from .access import visible_tenants
+from .models import Role
 
 
 def navigation(request) -> dict:
-    """Context for the top bar's job lookup."""
+    """The top bar: the job lookup, and which links this person may open (no link leads to a
+    404). The audit log is for superusers and admins of a tenant; sync status for superusers."""
     if not request.user.is_authenticated:
         return {}
-    return {"lookup_tenants": visible_tenants(request.user)}
+    user = request.user
+
+    def audit_allowed() -> bool:
+        return user.is_superuser or user.memberships.filter(role=Role.ADMIN).exists()
+
+    return {
+        "lookup_tenants": visible_tenants(user),
+        "nav": {
+            "audit": SimpleLazyObject(audit_allowed),
+            "sync": user.is_superuser,
+        },
+    }

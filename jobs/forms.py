@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from . import credentials, crypto
 from .drs import REGIONS, endpoints_for
+from .formatting import status_choice
 from .models import AuditEvent, Role, Tenant
 from .tenant_client import endpoint_problem
 
@@ -191,7 +192,7 @@ class AuditFilterForm(forms.Form):
 
 
 STATUS_CHOICES = [("", _("Any status"))] + [
-    (s, s) for s in ("TRANSFERRING", "SUCCESS", "FAILED", "PRECHECK FAILED")
+    (s, status_choice(s)) for s in ("TRANSFERRING", "SUCCESS", "FAILED", "PRECHECK FAILED")
 ]
 PAGE_SIZES = (10, 25, 50, 100)
 

@@ -85,8 +85,14 @@ class LoginView(auth_views.LoginView):
         _give_back_attempt(self.request)
         return super().form_valid(form)
 
+    def form_invalid(self, form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_invalid(self, form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         audit.record(audit.Action.PASSWORD_CHANGED, request=self.request)

@@ -27,6 +27,7 @@ EXPORT_FIELDS = ("id", "name", "status", "engine_type", "error_log", "descriptio
                  "create_time", "finish_time", "enterprise_project_id")  # fmt: skip
 CHART_WIDTH, CHART_HEIGHT = 560, 120
 REFRESH_SECONDS = 15
+RESTORED_KEY = "job-list-restored"
 
 
 def _fragment(request: HttpRequest, target: str) -> bool:
@@ -54,7 +55,9 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
         preference.save(update_fields=["list_filters"])
         return redirect("job_list", slug=tenant.slug)
     if not request.GET and saved:
+        request.session[RESTORED_KEY] = tenant.slug  # the page says the filter is last time's
         return redirect(f"{request.path}?{saved}")
+    restored = not request.htmx and request.session.pop(RESTORED_KEY, None) == tenant.slug
 
     form = JobListForm(_with_defaults(request.GET, size="25", sort="created_at", dir="desc"))
     if not form.is_valid():
@@ -67,7 +70,19 @@ def job_list(request: HttpRequest, tenant) -> HttpResponse:
     if remembered != saved:
         preference.list_filters[tenant.slug] = remembered
         preference.save(update_fields=["list_filters"])
-    return _list_page(request, tenant, form, rows)
+    return _list_page(request, tenant, form, rows, restored=restored)
+
+
+def _filter_words(data: dict) -> list[str]:
+    """The filters in force, short: "FAILED", "name contains “x”", "created since 2026-11-01"."""
+    words = [data["status"]] if data.get("status") else []
+    if data.get("name"):
+        words.append(_("name contains “%(name)s”") % {"name": data["name"]})
+    if data.get("created_from"):
+        words.append(_("created since %(day)s") % {"day": data["created_from"].isoformat()})
+    if data.get("completed_from"):
+        words.append(_("finished since %(day)s") % {"day": data["completed_from"].isoformat()})
+    return words
 
 
 def _day_start(day) -> datetime | None:
@@ -87,7 +102,7 @@ def _list_query(data: dict) -> selectors.ListQuery:
     )
 
 
-def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
+def _list_page(request, tenant, form, rows, status: int = 200, restored=False) -> HttpResponse:
     size = (form.cleaned_data.get("size") if form.is_valid() else None) or 25
     number = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     now = timezone.now()
@@ -107,6 +122,7 @@ def _list_page(request, tenant, form, rows, status: int = 200) -> HttpResponse:
         "query": query.urlencode(),
         "now": now,
         "running_filter": form.is_valid() and form.cleaned_data.get("status") == TRANSFERRING,
+        "restored": _filter_words(form.cleaned_data) if restored and form.is_valid() else [],
     }
     template = "jobs/list.html#table" if _fragment(request, "job-table") else "jobs/list.html"
     return render(request, template, context, status=status)
@@ -216,10 +232,15 @@ def failures(request: HttpRequest) -> HttpResponse:
             f"{f.tenant.slug}: {f.state.error}" for f in fresh.values() if f.failing and f.state
         ]
         return _export_failures(selectors.failed(tenants, since), groups, export, incomplete)
+    shown = groups[: selectors.MAX_GROUPS]
     context = {
         "form": form,
-        "groups": groups[: selectors.MAX_GROUPS],
-        "causes": len(groups),
+        "groups": shown,
+        "causes": _triage(shown),
+        "cause_count": len(groups),
+        "shared_hints": _shared_hints(shown),
+        "tenants_affected": len({job.tenant_id for g in shown for job in g.jobs}),
+        "newest": max((g.last_seen for g in shown if g.last_seen), default=None),
         "fresh": list(fresh.values()),
         "tenants": all_tenants,
         "chosen": chosen,
@@ -235,6 +256,43 @@ def failures(request: HttpRequest) -> HttpResponse:
         else "jobs/failures.html"
     )
     return render(request, template, context)
+
+
+ROWS_SHOWN = 3  # per cause before "show all"
+ROWS_MAX = 100
+
+
+def _shared_hints(groups) -> list:
+    """Hints that explain more than one cause (e.g. "the restore was aborted"): said once on
+    top of the page, not in every group."""
+    seen: dict[str, list] = {}
+    for group in groups:
+        for hint in group.hints:
+            seen.setdefault(hint.code, []).append(hint)
+    return [hints[0] for hints in seen.values() if len(hints) > 1]
+
+
+def _triage(groups) -> list[dict]:
+    """Per cause, for the summary and the headings: the title in words (the group's own hint,
+    else a shared one), the message as the subtitle, tenants affected, the first rows."""
+    shared = {hint.code for hint in _shared_hints(groups)}
+    causes = []
+    for number, group in enumerate(groups, start=1):
+        hints = group.hints
+        own = [h for h in hints if h.code not in shared]
+        title = (own or hints)[0].title if hints else _("Not explained yet")
+        jobs = group.jobs[:ROWS_MAX]
+        causes.append({
+            "anchor": f"cause-{number}",
+            "group": group,
+            "title": title,
+            "own_hints": own,
+            "shared_hints": [h for h in hints if h.code in shared],
+            "tenants": sorted({job.tenant.name for job in group.jobs}),
+            "first": jobs[:ROWS_SHOWN],
+            "rest": jobs[ROWS_SHOWN:],
+        })  # fmt: skip
+    return causes
 
 
 def _export_failures(failed, groups, export: str, incomplete: list[str]) -> HttpResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -33,6 +35,8 @@ TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
 FILES_SHOWN = 500
 UNKNOWN_STATUS_POLL_SECONDS = 60  # a status DRS does not document may never change: ask rarely
+INCOMPLETE_TRIES = 3  # answers without a status before the page stops asking DRS by itself
+TOO_LONG_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9]{8}-[A-Za-z0-9-]{28,}")  # > 36 characters
 
 
 @tenant_role(Role.VIEWER)
@@ -55,20 +59,26 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         return _failure(request, tenant, job_id, failure.error, status=status)
 
     poll_errors = errors + 1 if state.is_stale else 0
+    # Answers without a status so far (this one included): asked again a few times, then not.
+    asked = 0 if state.job.status_raw else (_int(request.GET.get("incomplete")) if live else 0) + 1
     if not live:
-        context = _context(tenant, state, poll_errors)
+        context = _context(tenant, state, poll_errors, asked)
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
         if request.GET.get("others") == "1":  # without JavaScript, the page brings them along
             context.update(_same_target_context(tenant, job_id, state.job))
         return render(request, "jobs/job.html", context)
-    response = HttpResponse(_live_update(request, tenant, state, poll_errors))
-    if (state.job.is_terminal and not state.is_stale) or state.deleted_at:
+    response = HttpResponse(_live_update(request, tenant, state, poll_errors, asked))
+    if (
+        (state.job.is_terminal and not state.is_stale)
+        or state.deleted_at
+        or asked >= INCOMPLETE_TRIES
+    ):
         response.status_code = HTMX_STOP_POLLING
     return response
 
 
-def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
+def _live_update(request, tenant, state: JobState, poll_errors: int, asked: int) -> str:
     """The header, and the other sections when the status changed. An unchanged header is the
     same for every watcher in one language and time zone: rendered once per fetch."""
     changed = request.GET.get("seen") != state.job.status or "refresh" in request.GET
@@ -77,11 +87,11 @@ def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
         zone, error = timezone.get_current_timezone_name(), type(state.error).__name__
         key = ":".join(
             ("fragment", shared_key(tenant, state.job_id, drs_language()), zone, error,
-             str(state.fetched_at.timestamp()), str(poll_errors))
+             str(state.fetched_at.timestamp()), str(poll_errors), str(asked))
         )  # fmt: skip
         if (html := cache.get(key)) is not None:
             return html
-    context = _context(tenant, state, poll_errors)
+    context = _context(tenant, state, poll_errors, asked)
     context["changed"] = changed
     if changed:
         context["history"] = _history(tenant, state.job_id)
@@ -91,16 +101,38 @@ def _live_update(request, tenant, state: JobState, poll_errors: int) -> str:
     return html
 
 
-def _context(tenant, state: JobState, poll_errors: int) -> dict:
+def _missing(job) -> list[str]:
+    """What DRS left out of its answer that the page shows. Without a status nobody can tell
+    whether the job still runs: the page says so and does not poll for ever."""
+    wanted = ((_("status"), job.status_raw), (_("name"), job.base_info.name),
+              (_("created time"), job.create_time))  # fmt: skip
+    return [label for label, value in wanted if not value]
+
+
+def _summary(job, missing: list[str]) -> tuple:
+    facts = presenter.summary(job)
+    if job.status_raw:
+        return facts
+    unknown = {_("Finished"), _("Elapsed")}
+    return tuple(
+        presenter.Fact(f.label, _("not given by DRS")) if f.label in unknown else f for f in facts
+    )
+
+
+def _context(tenant, state: JobState, poll_errors: int, asked: int = 0) -> dict:
     """The sections are callables: a finished job's are rendered from the template cache, and
     then never built (a job with thousands of files costs nothing on a cache hit)."""
     job = state.job
+    missing = _missing(job)
     return {
         "tenant": tenant,
         "state": state,
         "job": job,
         "job_id": state.job_id,
-        "summary": presenter.summary(job),
+        "missing": missing,
+        "asked": asked,
+        "tries_left": max(INCOMPLETE_TRIES - asked, 0),
+        "summary": _summary(job, missing),
         "db_state": presenter.database_state(job),
         "sections": lambda: presenter.sections(job),
         "hints": lambda: hints_for(job.error_log),
@@ -110,7 +142,9 @@ def _context(tenant, state: JobState, poll_errors: int) -> dict:
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
         "poll_seconds": interval() if job.status.is_known else UNKNOWN_STATUS_POLL_SECONDS,
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
-        "polling": (not job.is_terminal or state.is_stale) and not state.deleted_at,
+        "polling": (not job.is_terminal or state.is_stale)
+        and not state.deleted_at
+        and asked < INCOMPLETE_TRIES,
         "deleted_at": state.deleted_at,
     }
 
@@ -167,6 +201,7 @@ def _failure(request, tenant, job_id, error: drs.DrsError, status: int) -> HttpR
             "credentials_problem": isinstance(error, drs.AuthenticationFailed),
             "is_admin": request.role == Role.ADMIN,
             "retry_seconds": interval() * 2,
+            "retrying": status >= 500 and not isinstance(error, drs.AuthenticationFailed),
         },
         status=status,
     )
@@ -246,6 +281,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
             )
     elif not text.strip():
         problem = _("Paste a job id, or a text or URL that contains one.")
+    elif long_id := TOO_LONG_ID.search(text):
+        problem = _(
+            "That id is too long: %(n)d characters, and a DRS job id has 36 (8-4-4-4-12, like "
+            "0667845a-6291-4e2a-95b0-190c0abjb703). Check that nothing was pasted onto its end."
+        ) % {"n": len(long_id.group(0))}
     else:
         problem = _(
             "No job id found in that text. A DRS job id looks like "

@@ -45,7 +45,9 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
         _record_credentials(request, tenant, form)
         messages.success(request, _("Tenant %(name)s created.") % {"name": tenant.name})
         return redirect("tenant_detail", slug=tenant.slug)
-    return render(request, "tenants/form.html", {"form": form, "tenant": None})
+    return render(
+        request, "tenants/form.html", {"form": form, "tenant": None}, status=_status(form)
+    )
 
 
 @tenant_role(Role.VIEWER)
@@ -67,7 +69,14 @@ def tenant_edit(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         _record_credentials(request, tenant, form)
         messages.success(request, _("Tenant %(name)s saved.") % {"name": tenant.name})
         return redirect("tenant_detail", slug=tenant.slug)
-    return render(request, "tenants/form.html", {"form": form, "tenant": tenant})
+    return render(
+        request, "tenants/form.html", {"form": form, "tenant": tenant}, status=_status(form)
+    )
+
+
+def _status(form) -> int:
+    """Every form that comes back with errors answers 400."""
+    return 400 if form.is_bound and form.errors else 200
 
 
 def _record_credentials(request, tenant: Tenant, form: TenantForm) -> None:
@@ -140,6 +149,7 @@ def tenant_members(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         request,
         "tenants/members.html",
         {"tenant": tenant, "members": members, "form": form, "roles": Role.choices},
+        status=_status(form),
     )
 
 

@@ -78,11 +78,38 @@
     document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
       var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
       var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
       var u = (el.dataset.units || "h|min|s").split("|");
-      el.textContent = h ? h + " " + u[0] + " " + pad(m) + " " + u[1]
-        : m ? m + " " + u[1] + " " + pad(s) + " " + u[2] : s + " " + u[2];
+      // The same format as jobs/formatting.py human_duration: "1 h 5 min", "4 min 46 s", "9 s".
+      el.textContent = h ? h + " " + u[0] + " " + m + " " + u[1]
+        : m ? m + " " + u[1] + " " + s + " " + u[2] : s + " " + u[2];
     });
+  }
+
+  // The full-page "job unavailable" retries by itself, like the live fragment: it asks again
+  // after data-retry-seconds (doubling after each failure, at most 5 min, never while the tab
+  // is hidden) and reloads once the job page answers.
+  function autoRetry(el) {
+    var wait = Number(el.dataset.retrySeconds) || 10;
+    var left = wait;
+    var show = function () { el.textContent = el.dataset.retryText.replace("%s", left); };
+    var timer = setInterval(function () {
+      if (document.hidden) return;
+      left -= 1;
+      if (left > 0) { show(); return; }
+      clearInterval(timer);
+      el.textContent = el.dataset.retryBusy;
+      fetch(el.dataset.retryUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (response.ok) { location.reload(); return; }
+          el.dataset.retrySeconds = String(Math.min(wait * 2, 300));
+          autoRetry(el);
+        })
+        .catch(function () {
+          el.dataset.retrySeconds = String(Math.min(wait * 2, 300));
+          autoRetry(el);
+        });
+    }, 1000);
+    show();
   }
 
   // Copy buttons: data-copy="#selector".
@@ -123,7 +150,34 @@
     rows.forEach(function (row) { body.appendChild(row); });
   });
 
+  // The tenant form: only the chosen authentication method's fields. Without this script both
+  // fieldsets show; hidden fields are still sent, so their stored values stay as they were.
+  function showAuthFields(select) {
+    document.querySelectorAll("fieldset[data-auth-method]").forEach(function (fieldset) {
+      fieldset.hidden = fieldset.dataset.authMethod !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[name=auth_method]")) showAuthFields(event.target);
+  });
+
+  // "/" jumps to the job lookup (the page's own one first, else the top bar's), unless the
+  // reader is typing somewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    var box = document.querySelector("main form.lookup input[name=q]")
+      || document.querySelector("form.lookup input[name=q]");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[name=auth_method]").forEach(showAuthFields);
+    document.querySelectorAll("[data-retry-url]").forEach(autoRetry);
     scheduleAll(document);
     tick();
     setInterval(tick, 1000);

@@ -185,11 +185,25 @@ def test_older_and_newer_move_between_pages(viewer, live_server, tenant):
     assert query_of(page)["status"] == ["SUCCESS"] and query_of(page)["size"] == ["10"]
     expect_only(page, "SUCCESS")
 
-    page.get_by_role("link", name="← Newer").click()
-    expect(page).to_have_url(re.compile(r"[?&]page=1(&|$)"))
+    page.get_by_role("link", name="← Newer").click()  # page 1 is the address without page=
+    expect(page).to_have_url(list_url(live_server, tenant, "?status=SUCCESS&size=10"))
     expect(summary).to_contain_text("page 1 of")
     assert table_rows(page) == first
     assert page.evaluate("window.__marker") == 1
+
+    # Page numbers: the current one marked, each a link; no `?&page=` in any address.
+    pager = page.get_by_role("navigation", name="Pages")
+    expect(pager.locator("a[aria-current=page]")).to_have_text("1")
+    pager.get_by_role("link", name="Page 3").click()
+    expect(page).to_have_url(list_url(live_server, tenant, "?status=SUCCESS&size=10&page=3"))
+    expect(summary).to_contain_text("page 3 of")
+    expect(pager.locator("a[aria-current=page]")).to_have_text("3")
+    page.goto(list_url(live_server, tenant, "?page=2"))
+    hrefs = page.locator("#job-table [href], #job-table [hx-get]").evaluate_all(
+        "els => els.map(e => e.getAttribute('href') || e.getAttribute('hx-get'))"
+    )
+    hrefs.append(page.locator("#job-table").get_attribute("hx-get"))
+    assert not [h for h in hrefs if "?&" in h or h.endswith("?")], hrefs
 
 
 # -- 4. exports ----------------------------------------------------------------------------------
@@ -336,7 +350,7 @@ def test_failures_are_grouped_by_cause_filtered_by_tenant_and_exported(
     expect(summary).to_be_visible()
     both = int(TOTAL.search(summary.text_content()).group(1))
     group = page.locator("article.failure-group").filter(
-        has=page.locator("h2 code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+        has=page.locator(".subtitle code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group).to_have_count(1)
     expect(group.locator(".hint strong").first).to_have_text(
@@ -386,7 +400,7 @@ def test_a_new_failure_joins_the_open_failures_page_in_place(
     assert finish(simulator, job_id) == "FAILED"
     sync(tenant)
     group = groups.locator("article.failure-group").filter(
-        has=page.locator("h2 code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+        has=page.locator(".subtitle code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group.locator(f"a[href$='/{job_id}/']")).to_have_count(1, timeout=15_000)
     since = timezone.now() - timedelta(days=30)

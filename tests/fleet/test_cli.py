@@ -197,6 +197,8 @@ def test_list_bad_filter(tenant):
     with pytest.raises(CommandError, match="Unknown status 'bogus'") as raised:
         jobs("list", tenant.slug, "--status", "bogus")
     assert raised.value.returncode == 1
+    for valid in ('"FAILED"', '"PRECHECK FAILED"', '"SUCCESS"', '"TRANSFERRING"'):
+        assert valid in str(raised.value)  # the message lists what would work
     with pytest.raises(CommandError, match="limit") as raised:
         jobs("list", tenant.slug, "--limit", "0")
     assert raised.value.returncode == 1

@@ -111,3 +111,19 @@ def test_exit_status_from_a_real_process(simulator, tmp_path):
     assert tested.returncode == 2  # DRS or the credentials failed
     assert "AK/SK signature" in tested.stderr
     assert "wrong-secret" not in tested.stdout + tested.stderr
+
+
+def test_list_has_a_header_row_and_json(make_tenant):
+    import json
+
+    make_tenant("Acme")
+    make_tenant("Beta keys", auth="aksk")
+    lines = run("list").splitlines()
+    assert lines[0].split() == ["SLUG", "NAME", "REGION", "PROJECT", "ID", "AUTH"]
+    assert lines[1].startswith("acme ") and "password" in lines[1]
+    assert lines[2].startswith("beta-keys ") and lines[2].rstrip().endswith("aksk")
+    assert lines[-1] == "2 tenants"
+    data = json.loads(run("list", "--json"))
+    assert [t["slug"] for t in data] == ["acme", "beta-keys"]
+    assert set(data[0]) == {"slug", "name", "region", "project_id", "auth_method"}
+    assert data[1]["auth_method"] == "aksk" and data[1]["name"] == "Beta keys"

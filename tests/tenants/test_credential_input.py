@@ -38,7 +38,7 @@ def form(auth: str, url: str, **changes) -> dict:
 def test_bad_credentials_are_form_errors(login, simulator, field, value):
     auth = "aksk" if field in ("access_key", "secret_key") else "password"
     response = login("root").post("/tenants/new/", form(auth, simulator.url, **{field: value}))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not Tenant.objects.filter(name="Checked").exists()
     errors = response.context["form"].errors
     assert list(errors) == [field], errors

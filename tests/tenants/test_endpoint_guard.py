@@ -105,7 +105,7 @@ def test_a_port_out_of_range_is_a_form_error(settings, dns, login, people, simul
         {"name": "X", "region": "ap-southeast-3", "project_id": "p1", "auth_method": "aksk",
          "access_key": "AK", "secret_key": "SK", "language": "en-us", "drs_endpoint": url},
     )  # fmt: skip
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "drs_endpoint" in response.context["form"].errors
 
 
@@ -119,6 +119,6 @@ def test_form_and_client_both_refuse(guarded, login, people, tenant, simulator):
          "access_key": "AK", "secret_key": "SK", "language": "en-us",
          "drs_endpoint": "http://10.0.0.1/"},
     )  # fmt: skip
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "must use https" in response.content.decode()
     assert simulator.calls() == 0

@@ -35,7 +35,7 @@ def test_login_and_logout_are_audited(client, people):
 
 def test_lockout_after_five_failures(client, people):
     for _ in range(5):
-        assert sign_in(client, "viewer", "wrong").status_code == 200
+        assert sign_in(client, "viewer", "wrong").status_code == 400
     response = sign_in(client, "viewer", PASSWORD)  # even the right password
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()

@@ -78,6 +78,12 @@ class Command(BaseCommand):
     # -- list ----------------------------------------------------------------------------
 
     def _list(self, *, slug, status, name, limit, offset, as_json, **options):
+        if status and not drs.JobStatus(status).is_known:
+            valid = ", ".join(f'"{s}"' for s in sorted(drs.JobStatus.KNOWN))
+            raise CommandError(
+                f"Unknown status {safe(repr(status))}. Valid: {valid} "
+                "(any case; _ for a space: precheck_failed)."
+            )
         tenant = self._tenant(slug)
         filters = drs.JobFilters(name=name, status=status)
         page = self._call(

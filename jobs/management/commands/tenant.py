@@ -11,10 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs import audit
 from jobs.drs import REGIONS
 from jobs.forms import TenantForm
+from jobs.management.commands.jobs import table
 from jobs.messages import connection_message
 from jobs.models import Membership, Role, Tenant
 from jobs.tenant_client import check_connection
-from jobs.terminal import safe
+from jobs.terminal import json_text, safe
 
 Action = audit.Action
 
@@ -36,7 +37,10 @@ class Command(BaseCommand):
         add.add_argument("--iam-endpoint", default="")
         add.add_argument("--language", default="en-us", choices=["en-us", "zh-cn"])
         add.add_argument("--enterprise-project-id", default="")
-        sub.add_parser("list", help="List tenants.")
+        listing = sub.add_parser("list", help="List tenants, with a header row.")
+        listing.add_argument(
+            "--json", action="store_true", dest="as_json", help="A JSON array of objects."
+        )
         test = sub.add_parser(
             "test", help="Test a tenant's connection; exit 0 if it works, 2 if DRS or IAM failed."
         )
@@ -89,11 +93,18 @@ class Command(BaseCommand):
             return getpass.getpass(f"{variable} not set; enter the secret: ")
         return sys.stdin.readline().rstrip("\n")
 
-    def _list(self, **options):
-        for tenant in Tenant.objects.all():
-            fields = (tenant.slug, tenant.name, tenant.region, tenant.project_id,
-                      tenant.auth_method)  # fmt: skip
-            self.stdout.write("\t".join(safe(field) for field in fields))
+    LIST_FIELDS = ("slug", "name", "region", "project_id", "auth_method")
+
+    def _list(self, *, as_json=False, **options):
+        tenants = Tenant.objects.order_by("slug")
+        rows = [[getattr(tenant, field) for field in self.LIST_FIELDS] for tenant in tenants]
+        if as_json:  # JSON escapes control characters itself
+            data = [dict(zip(self.LIST_FIELDS, row, strict=True)) for row in rows]
+            self.stdout.write(json_text(data, indent=2))
+            return
+        headers = ("SLUG", "NAME", "REGION", "PROJECT ID", "AUTH")
+        self.stdout.write("\n".join(table(headers, [[safe(v) for v in row] for row in rows])))
+        self.stdout.write(f"{len(rows)} tenant{'s' if len(rows) != 1 else ''}")
 
     def _test(self, *, slug, **options):
         tenant = self._tenant(slug)
