@@ -51,7 +51,7 @@ def test_channel_and_rule_changes_are_in_the_audit_log_in_words(admin_client, nt
     page = admin_client.get("/audit/").content.decode()
     assert sorted(_what_column(page)) == sorted(en for en, _ in LABELS.values())
     for key in LABELS:
-        assert key not in page.split("<table>", 1)[1]  # no raw key in the table
+        assert key not in page.split("<table", 1)[1]  # no raw key in the table
     assert SECRET_URL_TOKEN not in page
 
     chinese = admin_client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
