@@ -81,6 +81,10 @@ def database_state(job: Job) -> DatabaseState:
             )
         )
     warnings = tuple(warnings)
+    if not job.status and not job.is_terminal:
+        return DatabaseState(
+            "unknown", _("Unknown — DRS did not say what state the job is in."), warnings=warnings
+        )
     if not job.is_terminal:
         return DatabaseState("running", _("RESTORING — the restore is running."), warnings=warnings)
     if job.status == JobStatus.PRECHECK_FAILED:

@@ -34,7 +34,7 @@ from ..tenant_client import drs_language
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
 FILES_SHOWN = 500
-UNKNOWN_STATUS_POLL_SECONDS = 60  # a status DRS does not document may never change: ask rarely
+UNKNOWN_STATUS_POLL_SECONDS = 60
 INCOMPLETE_TRIES = 3  # answers without a status before the page stops asking DRS by itself
 TOO_LONG_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9]{8}-[A-Za-z0-9-]{28,}")  # > 36 characters
 
@@ -101,6 +101,14 @@ def _live_update(request, tenant, state: JobState, poll_errors: int, asked: int)
     return html
 
 
+def _poll_seconds(job) -> int:
+    """A status DRS does not document may never change: ask rarely. (No status at all is an
+    incomplete answer, asked a few times at the usual pace.)"""
+    if job.status_raw and not job.status.is_known:
+        return UNKNOWN_STATUS_POLL_SECONDS
+    return interval()
+
+
 def _missing(job) -> list[str]:
     """What DRS left out of its answer that the page shows. Without a status nobody can tell
     whether the job still runs: the page says so and does not poll for ever."""
@@ -140,7 +148,7 @@ def _context(tenant, state: JobState, poll_errors: int, asked: int = 0) -> dict:
         "files_shown": lambda: job.backup_info.files[:FILES_SHOWN],
         "files_hidden": lambda: job.backup_info.file_count > FILES_SHOWN,
         "elapsed_units": "|".join((_("h"), _("min"), _("s"))),
-        "poll_seconds": interval() if job.status.is_known else UNKNOWN_STATUS_POLL_SECONDS,
+        "poll_seconds": _poll_seconds(job),
         "poll_errors": min(poll_errors, MAX_BACKOFF_STEPS),
         "polling": (not job.is_terminal or state.is_stale)
         and not state.deleted_at
