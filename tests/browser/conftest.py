@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
+from jobs.simulator import Simulator
 from tests.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,6 +41,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="package")
+def simulator_server(simulator_config):
+    """A simulator of the browser tests' own: the session's collects the live jobs earlier
+    tests started, which would crowd the lists these tests read."""
+    server = Simulator(simulator_config).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="package")
