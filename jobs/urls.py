@@ -63,6 +63,11 @@ urlpatterns = [
         job_page.job_error_log,
         name="job_error_log",
     ),
+    path(
+        "tenants/<slug:slug>/jobs/<job_id:job_id>/files.csv",
+        job_page.job_files,
+        name="job_files",
+    ),
     # Notifications (jobs/notify/)
     path("notifications/", notify.my_notifications, name="notify_mine"),
     path("tenants/<slug:slug>/notifications/", notify.notify_settings, name="notify_settings"),

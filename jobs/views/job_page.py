@@ -18,6 +18,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import drs, presenter, rate_limits, selectors
 from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from ..drs import Job
+from ..export import csv_response
 from ..hints import hints_for
 from ..job_state import (
     JobState,
@@ -247,6 +248,28 @@ def _too_many(request, text: str, tenants, slug: str) -> HttpResponse:
     response = render(request, "jobs/lookup.html", context, status=429)
     response["Retry-After"] = str(rate_limits.retry_after())
     return response
+
+
+@tenant_role(Role.VIEWER)
+@require_GET
+def job_files(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
+    """Every backup file of the job as CSV: the page lists only the first FILES_SHOWN."""
+    try:
+        state = job_state(tenant, job_id, language=drs_language())
+    except (drs.JobNotFound, drs.InvalidJobId) as error:
+        return HttpResponse(explain(error, tenant), content_type=TEXT, status=404)
+    except NoSnapshot as failure:
+        return HttpResponse(explain(failure.error, tenant), content_type=TEXT, status=503)
+    rows = (
+        [
+            f.name,
+            f.size_text,
+            f.last_modified.isoformat() if f.last_modified else f.last_modified_raw,
+        ]
+        for f in state.job.backup_info.files
+    )
+    header = ["file_name", "file_size", "file_last_modify"]
+    return csv_response(f"{job_id}-files.csv", header, rows)
 
 
 def _int(value: str | None) -> int:

@@ -40,6 +40,7 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "job_lookup": ("GET", {"anonymous": LOGIN, "others": 400}),  # no text given: 400 + message
     "job_detail": ("GET", TENANT_READ),
     "job_error_log": ("GET", TENANT_READ),
+    "job_files": ("GET", TENANT_READ),
     "failures": ("GET", SIGNED_IN),  # shows only the person's own tenants
     "job_list": ("GET", TENANT_READ),
     "notify_mine": ("GET", SIGNED_IN),

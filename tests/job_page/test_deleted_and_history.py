@@ -72,3 +72,25 @@ def test_other_jobs_on_the_same_target_instance(login, tenant, simulator):
     assert simulator.calls() == 1  # shared for a minute
     without_js = client.get(url, {"others": "1"}).content.decode()
     assert f"/jobs/{second}/" in without_js
+
+
+def test_every_file_of_a_huge_job_as_csv(login, tenant, simulator):
+    """The page lists the first few hundred files; the CSV has them all."""
+    import csv
+    import io
+
+    files = [{"file_name": f"Sales_LOG_{n:05d}.trn", "file_size": "12MB",
+              "file_last_modify": str(1706511360000 + n * 60_000)} for n in range(1200)]  # fmt: skip
+    job_id = simulator.add_live_job(0, backup_info={"file_source": "OBS", "file_info": files})
+    client = login("viewer")
+    page = client.get(f"/tenants/{tenant.slug}/jobs/{job_id}/").content.decode()
+    assert "Showing the first 500 of 1200 files." in text_of(page)
+    table = page.split('<table class="sortable', 1)[1].split("</table>", 1)[0]
+    assert table.count("Sales_LOG_") == 500
+    response = client.get(f"/tenants/{tenant.slug}/jobs/{job_id}/files.csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{job_id}-files.csv"'
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 1200 and rows[-1]["file_name"] == "Sales_LOG_01199.trn"
+    assert rows[0]["file_last_modify"] == "2024-01-29T06:56:00+00:00"
