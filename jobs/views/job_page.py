@@ -223,12 +223,9 @@ def _failure(request, tenant, job_id, error: drs.DrsError, status: int) -> HttpR
 @require_GET
 def job_error_log(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     """The error log as a text file, for attaching to a ticket."""
-    try:
-        state = job_state(tenant, job_id, language=drs_language())
-    except (drs.JobNotFound, drs.InvalidJobId) as error:
-        return HttpResponse(explain(error, tenant), content_type=TEXT, status=404)
-    except NoSnapshot as failure:
-        return HttpResponse(explain(failure.error, tenant), content_type=TEXT, status=503)
+    state = _state_for_download(tenant, job_id)
+    if isinstance(state, HttpResponse):
+        return state
     response = HttpResponse(state.job.error_log, content_type=TEXT)
     response["Content-Disposition"] = f'attachment; filename="{job_id}-error-log.txt"'
     return response
@@ -254,12 +251,9 @@ def _too_many(request, text: str, tenants, slug: str) -> HttpResponse:
 @require_GET
 def job_files(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     """Every backup file of the job as CSV: the page lists only the first FILES_SHOWN."""
-    try:
-        state = job_state(tenant, job_id, language=drs_language())
-    except (drs.JobNotFound, drs.InvalidJobId) as error:
-        return HttpResponse(explain(error, tenant), content_type=TEXT, status=404)
-    except NoSnapshot as failure:
-        return HttpResponse(explain(failure.error, tenant), content_type=TEXT, status=503)
+    state = _state_for_download(tenant, job_id)
+    if isinstance(state, HttpResponse):
+        return state
     rows = (
         [
             f.name,
@@ -270,6 +264,16 @@ def job_files(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     )
     header = ["file_name", "file_size", "file_last_modify"]
     return csv_response(f"{job_id}-files.csv", header, rows)
+
+
+def _state_for_download(tenant, job_id: str) -> JobState | HttpResponse:
+    """The job for a download, or a plain-text answer saying why there is none."""
+    try:
+        return job_state(tenant, job_id, language=drs_language())
+    except (drs.JobNotFound, drs.InvalidJobId) as error:
+        return HttpResponse(explain(error, tenant), content_type=TEXT, status=404)
+    except NoSnapshot as failure:
+        return HttpResponse(explain(failure.error, tenant), content_type=TEXT, status=503)
 
 
 def _int(value: str | None) -> int:

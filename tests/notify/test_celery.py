@@ -11,12 +11,12 @@ import sys
 import time
 
 import pytest
-from django.db import connection
 
 from jobs.models import JobEvent, MirroredJob
 from jobs.notify import services
 from jobs.notify.models import Delivery
 from jobs.simulator import Simulator, SimulatorConfig
+from tests.support import database_url, wait_for
 
 from .conftest import SECRET_URL_TOKEN
 
@@ -24,25 +24,6 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (make test-prod)"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
-def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
