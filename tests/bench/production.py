@@ -55,24 +55,29 @@ def amplification(stack: Stack, watchers: int) -> tuple[str, str]:
     return f"{label} (gunicorn; goal ≤ 1 call per interval)", result
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far."""
+def cpu_seconds(stack: Stack) -> float:
+    """CPU time of gunicorn's workers so far: the live ones' own, plus what the master has
+    collected from workers that exited (recycled after max_requests) in its cutime/cstime."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
+
+    def fields(pid: int) -> list[str]:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+            return []
+
+    master = fields(stack.gunicorn.pid)
+    total = int(master[13]) + int(master[14]) if master else 0  # cutime, cstime
+    for pid in stack.worker_pids():
+        worker = fields(pid)
+        total += int(worker[11]) + int(worker[12]) if worker else 0  # utime, stime
     return total / ticks
 
 
 def under_wrk(stack: Stack, path: str, htmx: dict | None) -> str:
-    pids = stack.worker_pids()
-    before = cpu_seconds(pids)
+    before = cpu_seconds(stack)
     result = wrk(stack, path, htmx, WRK_SECONDS)
-    used = cpu_seconds(pids) - before
+    used = cpu_seconds(stack) - before
     per_request = used * 1000 / max(result.requests, 1)
     return f"{result.describe()}; server CPU {per_request:.2f} ms per request"
 
