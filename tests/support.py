@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import secrets
+import subprocess
+import sys
 import time
 from html import unescape
 
@@ -45,3 +50,28 @@ def wait_for(condition, seconds: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def celery_worker_and_beat(tmp_path, concurrency: int, **settings: str):
+    """A real Celery worker and beat on REDIS_URL over the test database, on a queue of their
+    own, with `settings` in their environment; stopped on exit."""
+    queue = f"test-{secrets.token_hex(4)}"
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": queue,
+           "CELERY_BROKER_URL": os.environ["REDIS_URL"], **settings}  # fmt: skip
+    celery = [sys.executable, "-m", "celery", "-A", "dashboard"]
+    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [
+        subprocess.Popen(
+            [*celery, "worker", "--pool=threads", f"--concurrency={concurrency}", "-Q", queue],
+            **quiet,
+        ),
+        subprocess.Popen([*celery, "beat", "--schedule", str(tmp_path / "beat")], **quiet),
+    ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)

@@ -5,9 +5,6 @@ webhook receiver on loopback (run by `make test-prod`; skipped without REDIS_URL
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,7 +13,7 @@ from jobs.models import JobEvent, MirroredJob
 from jobs.notify import services
 from jobs.notify.models import Delivery
 from jobs.simulator import Simulator, SimulatorConfig
-from tests.support import database_url, wait_for
+from tests.support import celery_worker_and_beat, wait_for
 
 from .conftest import SECRET_URL_TOKEN
 
@@ -47,30 +44,16 @@ def test_a_failed_job_is_delivered_once_by_the_celery_beat_and_worker(sim, recei
     receiver.secrets[f"/celery?token={SECRET_URL_TOKEN}"] = secret
     services.add_rule(tenant, "failed", channel, actor_name="test")
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
-        "CELERY_QUEUE": f"test-notify-{secrets.token_hex(4)}",
-        "SYNC_RUNNING_SECONDS": "1",
-        "SYNC_IDLE_SECONDS": "2",
-        "SYNC_PAGE_SIZE": "10",
-        "NOTIFY_ALLOW_PRIVATE_TARGETS": "1",
-        "NOTIFY_TIMEOUT": "3",
-        "DASHBOARD_BASE_URL": "https://dash.example.com",
-    }
-    celery = [sys.executable, "-m", "celery", "-A", "dashboard"]
-    processes = [
-        subprocess.Popen(
-            [*celery, "worker", "--pool=threads", "--concurrency=4", "-Q", env["CELERY_QUEUE"]],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ),
-        subprocess.Popen(
-            [*celery, "beat", "--schedule", str(tmp_path / "beat")],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ),
-    ]  # fmt: skip
-    try:
+    with celery_worker_and_beat(
+        tmp_path,
+        concurrency=4,
+        SYNC_RUNNING_SECONDS="1",
+        SYNC_IDLE_SECONDS="2",
+        SYNC_PAGE_SIZE="10",
+        NOTIFY_ALLOW_PRIVATE_TARGETS="1",
+        NOTIFY_TIMEOUT="3",
+        DASHBOARD_BASE_URL="https://dash.example.com",
+    ):
         wait_for(
             lambda: MirroredJob.objects.filter(tenant=tenant).count() >= len(sim.store),
             60,
@@ -81,11 +64,6 @@ def test_a_failed_job_is_delivered_once_by_the_celery_beat_and_worker(sim, recei
         job_id = sim.add_live_job(3, "FAILED", error_log="Msg 3201, Level 16, State 1\nboom")
         wait_for(lambda: receiver.at(f"/celery?token={SECRET_URL_TOKEN}"), 45, "the message")
         time.sleep(12)  # two more beat periods and syncs: nothing else may arrive
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
 
     assert receiver.bad_signatures == 0
     (message,) = receiver.messages

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
-import sys
 import time
 
 import pytest
 
 from jobs.models import JobEvent, MirroredJob
-from tests.support import database_url, wait_for
+from tests.support import celery_worker_and_beat, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (make test-prod)"),
@@ -27,27 +24,13 @@ def finish_now(job) -> None:
 def test_a_transition_reaches_the_mirror_through_worker_and_beat(sim, sim_tenant, tmp_path):
     tenant = sim_tenant()
     job_id = sim.add_live_job(3600, "SUCCESS")  # ends when the test says, not on a clock
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
-        "CELERY_QUEUE": f"test-sync-{secrets.token_hex(4)}",
-        "SYNC_RUNNING_SECONDS": "1",
-        "SYNC_IDLE_SECONDS": "2",
-        "SYNC_PAGE_SIZE": "10",
-    }
-    celery = [sys.executable, "-m", "celery", "-A", "dashboard"]
-    processes = [
-        subprocess.Popen(
-            [*celery, "worker", "--pool=threads", "--concurrency=2", "-Q", env["CELERY_QUEUE"]],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ),
-        subprocess.Popen(
-            [*celery, "beat", "--schedule", str(tmp_path / "beat")],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ),
-    ]  # fmt: skip
-    try:
+    with celery_worker_and_beat(
+        tmp_path,
+        concurrency=2,
+        SYNC_RUNNING_SECONDS="1",
+        SYNC_IDLE_SECONDS="2",
+        SYNC_PAGE_SIZE="10",
+    ):
         row = wait_for(
             lambda: MirroredJob.objects.filter(tenant=tenant, job_id=job_id).first(),
             30,
@@ -60,11 +43,6 @@ def test_a_transition_reaches_the_mirror_through_worker_and_beat(sim, sim_tenant
             30,
             "the transition",
         )
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
     row = MirroredJob.objects.get(job_id=job_id)
     assert list(row.history.values_list("status", flat=True)) == ["TRANSFERRING", "SUCCESS"]
     assert JobEvent.objects.filter(job=row, kind="succeeded").count() == 1
