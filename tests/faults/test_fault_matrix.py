@@ -16,7 +16,6 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -26,6 +25,7 @@ from jobs.messages import explain
 from jobs.models import JobSnapshot
 from jobs.simulator import faults
 from jobs.sync import sync_tenant
+from tests.faults.support import ProbeJobs
 from tests.support import LIVE, TABLE
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,8 @@ def assert_message(text: str, expect: Expect) -> None:
 
 
 @dataclass
-class Case:
+class Case(ProbeJobs):
+    probe_name = PROBE_NAME
     kind: str
     expect: Expect
     client: object
@@ -124,19 +125,6 @@ class Case:
     def inject(self) -> None:
         """The fault on every DRS request from now on (the simulator fixture clears it)."""
         self.simulator.set_fault(self.kind, target="*", **self.expect.params)
-
-    def new_job(self) -> str:
-        return self.simulator.add_live_job(600, name=PROBE_NAME)
-
-    def seen_job(self) -> tuple[str, JobSnapshot]:
-        """A running job we have a snapshot of; its cached result has expired."""
-        job_id = self.new_job()
-        assert self.client.get(self.job_url(job_id)).status_code == 200
-        cache.clear()  # as if the refresh interval had passed
-        return job_id, JobSnapshot.objects.get(tenant=self.tenant, job_id=job_id)
-
-    def job_url(self, job_id: str) -> str:
-        return f"/tenants/{self.tenant.slug}/jobs/{job_id}/"
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -35,6 +34,7 @@ from jobs.models import JobSnapshot, MirroredJob, TenantSyncState, UserPreferenc
 from jobs.simulator import faults
 from jobs.sync import sync_tenant
 from jobs.terminal import safe
+from tests.faults.support import ProbeJobs
 from tests.support import LIVE, TABLE
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +161,8 @@ def body(response) -> str:
 
 
 @dataclass
-class Case:
+class Case(ProbeJobs):
+    probe_name = PROBE_NAME
     kind: str
     expect: Hostile
     client: object
@@ -171,19 +172,6 @@ class Case:
 
     def inject(self) -> None:
         self.simulator.set_fault(self.kind, target="*", **self.params)
-
-    def new_job(self) -> str:
-        return self.simulator.add_live_job(600, name=PROBE_NAME)
-
-    def seen_job(self) -> tuple[str, JobSnapshot]:
-        """A running job we have a snapshot of; its cached result has expired."""
-        job_id = self.new_job()
-        assert self.client.get(self.job_url(job_id)).status_code == 200
-        cache.clear()  # as if the refresh interval had passed
-        return job_id, JobSnapshot.objects.get(tenant=self.tenant, job_id=job_id)
-
-    def job_url(self, job_id: str) -> str:
-        return f"/tenants/{self.tenant.slug}/jobs/{job_id}/"
 
     def get(self, path: str, params: dict | None = None, limit: float = DEADLINE + MARGIN, **kw):
         return timed(lambda: self.client.get(path, params or {}, **kw), limit)
