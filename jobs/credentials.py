@@ -71,15 +71,13 @@ def validate_name(value: str) -> None:
         raise ValidationError(_("Holds control or invisible characters; check what was pasted."))
 
 
-def stored_credentials_problem(tenant) -> str | None:
-    """For tenants saved before these checks: why their credentials cannot be sent, or None.
-    (Reads the secret, so call it only where the secret is about to be used.)"""
+def stored_credentials_problem(tenant, secret: str) -> str | None:
+    """For tenants saved before these checks: why their credentials (`secret` being the
+    decrypted password or secret key) cannot be sent, or None."""
     checks = [(validate_access_key, tenant.access_key), (validate_name, tenant.iam_domain),
               (validate_name, tenant.iam_user)]  # fmt: skip
-    if tenant.auth_method == "aksk":
-        checks.append((validate_secret_key, tenant.secret_key))
-    else:
-        checks.append((validate_password, tenant.password))
+    check_secret = validate_secret_key if tenant.auth_method == "aksk" else validate_password
+    checks.append((check_secret, secret))
     for check, value in checks:
         try:
             check(value or "")

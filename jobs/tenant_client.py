@@ -116,12 +116,14 @@ def client_for(
         if problem:
             raise EndpointRefused(problem)
     try:
-        if problem := stored_credentials_problem(tenant):
+        aksk = tenant.auth_method == Tenant.AuthMethod.AKSK
+        secret = tenant.secret_key if aksk else tenant.password  # decrypted once, here
+        if problem := stored_credentials_problem(tenant, secret):
             raise CredentialsUnavailable(
                 _("The stored credentials cannot be sent: %(reason)s Edit the tenant to fix them.")
                 % {"reason": problem}
             )
-        return _build_client(tenant, language, deadline)
+        return _build_client(tenant, secret, language, deadline)
     except crypto.UndecryptableSecret as exc:
         raise CredentialsUnavailable(
             _("The stored credentials cannot be decrypted with the configured keys.")
@@ -132,7 +134,9 @@ def client_for(
         ) from exc
 
 
-def _build_client(tenant: Tenant, language: str | None, deadline: float | None) -> DrsClient:
+def _build_client(
+    tenant: Tenant, secret: str, language: str | None, deadline: float | None
+) -> DrsClient:
     endpoints = endpoints_for(tenant.region)
     common = {
         "project_id": tenant.project_id,
@@ -142,11 +146,11 @@ def _build_client(tenant: Tenant, language: str | None, deadline: float | None) 
     }
     if tenant.auth_method == Tenant.AuthMethod.AKSK:
         return DrsClient.with_access_key(
-            credentials=AccessKeyCredentials(tenant.access_key, tenant.secret_key), **common
+            credentials=AccessKeyCredentials(tenant.access_key, secret), **common
         )
     return DrsClient.with_password(
         iam_endpoint=tenant.iam_endpoint or endpoints.iam,
-        credentials=PasswordCredentials(tenant.iam_domain, tenant.iam_user, tenant.password),
+        credentials=PasswordCredentials(tenant.iam_domain, tenant.iam_user, secret),
         cache=SHARED_TOKENS,
         **common,
     )

@@ -43,7 +43,7 @@ def test_concurrent_workers_wait_for_one_login(tenant, simulator, workers):
     errors = []
 
     def worker():
-        client = tenant_client._build_client(tenant, None, None)
+        client = tenant_client.client_for(tenant)
         start.wait()
         try:
             client.get_job(EXAMPLE_ID)
