@@ -380,5 +380,5 @@ class UserPreference(models.Model):
         return f"{self.user}: {self.time_zone or 'browser'}"
 
 
-from .notify.models import Channel, Delivery, Rule, Subscription, Watch  # noqa: E402, F401
 from .api.models import ApiToken, OidcIdentity  # noqa: E402, F401
+from .notify.models import Channel, Delivery, Rule, Subscription, Watch  # noqa: E402, F401

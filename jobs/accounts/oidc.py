@@ -19,6 +19,7 @@ hour; nothing is fetched at start-up, and a password sign-in never asks the prov
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 DISCOVERY_SECONDS = 3600
 JWKS_SECONDS = 300
 MAX_BODY = 1_000_000  # bytes of any answer from the provider
-ID_TOKEN_SESSION_KEY = "oidc_id_token"  # the id_token_hint for the provider's sign-out
+ID_TOKEN_SESSION_KEY = "oidc_id_token"  # noqa: S105 - a session key; the id_token_hint for the provider's sign-out
 
 
 class ProviderError(Exception):
@@ -264,7 +265,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def get_user(self, user_id):
         from ..signed_in_users import CachedModelBackend
 
-        return CachedModelBackend.get_user(self, user_id)
+        return CachedModelBackend().get_user(user_id)  # the signed-in user from the cache
 
     def authenticate(self, request, **kwargs):
         # Only the callback view passes a nonce: a password sign-in never reaches the provider,
@@ -278,10 +279,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
         response = call("POST", self.OIDC_OP_TOKEN_ENDPOINT, data=payload)
         if response.status_code != 200:
             code = ""
-            try:
+            with contextlib.suppress(ValueError, AttributeError):
                 code = str(response.json().get("error", ""))[:40]
-            except (ValueError, AttributeError):
-                pass
             raise ProviderError(f"token endpoint: HTTP {response.status_code} {code}".strip())
         return _json(response, "token endpoint")
 
@@ -344,9 +343,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
             user = self.UserModel(username=_username(claims), email=claims.get("email") or "")
             user.set_unusable_password()
             user.save()
-            OidcIdentity.objects.create(
-                user=user, issuer=provider().issuer, subject=claims["sub"]
-            )
+            OidcIdentity.objects.create(user=user, issuer=provider().issuer, subject=claims["sub"])
         return user
 
     def update_user(self, user, claims):
@@ -498,4 +495,3 @@ def form_action_sources() -> list[str]:
         return []
     parts = urlsplit(settings.OIDC_ISSUER)
     return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
-

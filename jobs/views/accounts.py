@@ -20,9 +20,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from .. import audit
+from ..access import public, signed_in
 from ..accounts import oidc
 from ..accounts.passwords import local_password_allowed
-from ..access import public, signed_in
 from ..middleware import remember_zone
 from ..models import UserPreference
 
