@@ -1,10 +1,10 @@
 from django.urls import path, register_converter
 
-from .accounts import oidc
-from .api import views as api_pages
-from .api.urls import urls as api_v1
-from .notify import views as notify
-from .views import accounts, fleet, health, job_page, operations, tenants
+from jobs.accounts import oidc
+from jobs.api import views as api_pages
+from jobs.api.urls import urls as api_v1
+from jobs.notify import views as notify
+from jobs.views import accounts, fleet, health, job_page, operations, tenants
 
 
 class JobIdConverter:

@@ -46,10 +46,10 @@ from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
-from .. import audit
-from ..access import public
-from ..api.models import OidcIdentity
-from ..models import Membership, Role, Tenant
+from jobs.api.models import OidcIdentity
+from jobs.tenants import audit
+from jobs.tenants.access import public
+from jobs.tenants.models import Membership, Role, Tenant
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
     OIDC_RP_IDP_SIGN_KEY = None
 
     def get_user(self, user_id):
-        from ..signed_in_users import CachedModelBackend
+        from jobs.accounts.backends import CachedModelBackend
 
         return CachedModelBackend().get_user(user_id)  # the signed-in user from the cache
 
@@ -374,13 +374,13 @@ def _address_key(request) -> str:
 
 
 def locked_out(request) -> bool:
-    from ..views.accounts import MAX_FAILURES_PER_IP
+    from jobs.views.accounts import MAX_FAILURES_PER_IP
 
     return (cache.get(_address_key(request)) or 0) >= MAX_FAILURES_PER_IP
 
 
 def count_failure(request) -> None:
-    from ..views.accounts import LOCKOUT_SECONDS
+    from jobs.views.accounts import LOCKOUT_SECONDS
 
     key = _address_key(request)
     cache.add(key, 0, LOCKOUT_SECONDS)

@@ -16,9 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import audit
-from ..models import Membership, Role
-from .models import ApiToken
+from jobs.api.models import ApiToken
+from jobs.tenants import audit
+from jobs.tenants.models import Membership, Role
 
 PREFIX = "drs_"
 SHOWN_PREFIX = 8  # "drs_" and 4 characters of the secret

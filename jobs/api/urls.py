@@ -3,8 +3,8 @@ every URL has one). The schema and its docs page are public: they hold no data."
 
 from __future__ import annotations
 
-from ..access import POLICY_ATTR
-from .v1 import POLICIES, api
+from jobs.api.v1 import POLICIES, api
+from jobs.tenants.access import POLICY_ATTR
 
 PUBLIC = ("openapi-json", "openapi-view", "api-root")
 

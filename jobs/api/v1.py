@@ -26,15 +26,16 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import Field
 
-from .. import drs, selectors
-from ..access import tenant_for, visible_tenants
-from ..forms import JobListForm
-from ..job_state import NoSnapshot, job_state
-from ..messages import explain, reference
-from ..models import Role
-from ..serialize import SUMMARY_FIELDS, iso_utc, job_to_api
-from ..tenant_client import drs_language
-from . import tokens
+from jobs import drs
+from jobs.api import tokens
+from jobs.fleet import selectors
+from jobs.fleet.forms import JobListForm
+from jobs.fleet.serialize import SUMMARY_FIELDS, iso_utc, job_to_api
+from jobs.job_page.state import NoSnapshot, job_state
+from jobs.tenants.access import tenant_for, visible_tenants
+from jobs.tenants.models import Role
+from jobs.upstream.client import drs_language
+from jobs.upstream.messages import explain, reference
 
 # -- the policy of each operation, for jobs.access.views_without_policy ------------------------
 

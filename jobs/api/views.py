@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..access import Role, signed_in, tenant_role
-from . import tokens
+from jobs.api import tokens
+from jobs.tenants.access import Role, signed_in, tenant_role
 
 
 class TokenForm(forms.Form):

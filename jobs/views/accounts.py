@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from .. import audit
-from ..access import public, signed_in
-from ..accounts import oidc
-from ..accounts.passwords import local_password_allowed
-from ..middleware import remember_zone
-from ..models import UserPreference
+from jobs.accounts import oidc
+from jobs.accounts.models import UserPreference
+from jobs.accounts.passwords import local_password_allowed
+from jobs.tenants import audit
+from jobs.tenants.access import public, signed_in
+from jobs.web.middleware import remember_zone
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20

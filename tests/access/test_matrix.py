@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jobs import access
 from jobs.api import tokens
-from jobs.models import ApiToken, Membership
+from jobs.api.models import ApiToken
+from jobs.tenants import access
+from jobs.tenants.models import Membership
 
 SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 PEOPLE = ("anonymous", "outsider", "viewer", "operator", "admin", "root")

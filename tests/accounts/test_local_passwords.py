@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import authenticate
 
-from jobs.models import AuditEvent
+from jobs.tenants.models import AuditEvent
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

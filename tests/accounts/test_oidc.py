@@ -16,7 +16,8 @@ from django.contrib.auth import get_user_model
 from django.views.debug import ExceptionReporter
 
 from jobs.accounts import oidc
-from jobs.models import AuditEvent, Membership, OidcIdentity
+from jobs.api.models import OidcIdentity
+from jobs.tenants.models import AuditEvent, Membership
 
 from .oidc_provider import CLIENT_ID, CLIENT_SECRET, authorize, person, query, running
 

@@ -18,7 +18,7 @@ import re
 
 from django.views.debug import SafeExceptionReporterFilter
 
-from .drs.auth import AccessKeyCredentials, OutgoingRequest, PasswordCredentials
+from jobs.drs.auth import AccessKeyCredentials, OutgoingRequest, PasswordCredentials
 
 SECRET_NAMES = re.compile(
     r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|COOKIE|CREDENTIAL|SESSION|CSRF|\bSK\b|_SK\b"
@@ -28,7 +28,7 @@ SECRET_NAMES = re.compile(
 # Frames of these modules hold request bodies, auth headers, tokens or plaintext secrets.
 SECRET_MODULES = (
     "jobs.drs",
-    "jobs.crypto",
+    "jobs.tenants.crypto",
     "requests",
     "urllib3",
     "http.client",

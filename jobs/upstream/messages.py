@@ -11,10 +11,10 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import drs
-from .models import Tenant
-from .single_flight import Outcome, WaitedTooLong
-from .tenant_client import CredentialsUnavailable, EndpointRefused
+from jobs import drs
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import CredentialsUnavailable, EndpointRefused
+from jobs.upstream.single_flight import Outcome, WaitedTooLong
 
 Sentence = Callable[[drs.DrsError, "Tenant | None"], str]
 

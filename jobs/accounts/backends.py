@@ -20,7 +20,7 @@ def _key(user_id) -> str:
 
 class CachedModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        from .accounts.passwords import local_password_allowed
+        from jobs.accounts.passwords import local_password_allowed
 
         name = username if username is not None else kwargs.get("username")
         if name is not None and not local_password_allowed(name):
