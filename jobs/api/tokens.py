@@ -93,7 +93,8 @@ def authenticate(secret: str) -> ApiToken | None:
 
 def revoke(token: ApiToken, *, actor=None, request=None, via: str = "web") -> bool:
     """False when it was revoked already."""
-    who = actor.get_username() if actor else via
+    person = actor or (request.user if request is not None else None)
+    who = person.get_username() if person else via
     done = ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(
         revoked_at=timezone.now(), revoked_by=who
     )

@@ -283,6 +283,7 @@ class SyncOut(Schema):
     running_jobs: int
 
 
+DAYS = (0, 7, 30, 90)  # the failures page's choices
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut}
 
 
@@ -334,13 +335,13 @@ def tenant(request, slug: str):
 
 
 class JobFilters(Schema):
-    status: Literal["", "TRANSFERRING", "SUCCESS", "FAILED", "PRECHECK FAILED"] = ""
+    status: str = Field("", description="TRANSFERRING, SUCCESS, FAILED or PRECHECK FAILED.")
     name: str = Field("", max_length=50, description="Name contains (any case).")
     created_from: date | None = Field(None, description="Created on or after this day (UTC).")
     completed_from: date | None = Field(None, description="Finished on or after this day (UTC).")
     sort: Literal["created_at", "name"] = "created_at"
     dir: Literal["desc", "asc"] = "desc"
-    size: Literal[10, 25, 50, 100] = 25  # the page's PAGE_SIZES
+    size: int = Field(25, description="Per page: 10, 25, 50 or 100 (as on the page).")
     page: int = Field(1, ge=1, le=100000)
 
 
@@ -434,7 +435,14 @@ def sync(request, slug: str):
     summary="Failed jobs across your tenants, grouped by cause (largest first)",
     **policy("api_failures", "token:signed-in"),
 )  # fmt: skip
-def failures(request, tenant: str = "", days: Literal[0, 7, 30, 90] = 30):
+def failures(
+    request,
+    tenant: str = Query("", description="One tenant's slug; empty: all of yours."),
+    days: int = Query(30, description="Created in the last 7, 30 or 90 days; 0: any time."),
+):
+    if days not in DAYS:
+        return error(request, 400, "invalid", "Some parameters are not valid.",
+                     fields={"days": [f"One of {', '.join(map(str, DAYS))}."]})  # fmt: skip
     every = list(visible_tenants(request.user))
     chosen = [t for t in every if not tenant or t.slug == tenant]
     if tenant and not chosen:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.api import tokens
-from jobs.terminal import safe
+from jobs.lib.terminal import safe
 
 
 class Command(BaseCommand):
