@@ -82,12 +82,10 @@ def _count(token) -> None:
     limit = settings.API_REQUESTS_PER_MINUTE
     now = int(timezone.now().timestamp())
     key = f"api-rate:{token.pk}:{now // 60}"
-    cache.add(key, 0, 120)
     try:
-        used = cache.incr(key)
+        used = cache.incr(key)  # one round trip, once the minute's counter exists
     except ValueError:
-        cache.add(key, 1, 120)
-        used = 1
+        used = 1 if cache.add(key, 1, 120) else cache.incr(key)
     if used > limit:
         raise RateLimited(60 - now % 60)
 
@@ -285,15 +283,18 @@ def _fresh(fresh: selectors.Freshness) -> dict:
             "failing": fresh.failing}  # fmt: skip
 
 
+# The mirror's column for each of the list item's fields (SUMMARY_FIELDS, as --json has them).
+COLUMNS = {name: name for name in SUMMARY_FIELDS} | {"id": "job_id"}
+TIMES = ("create_time", "finish_time")
+
+
 def mirror_row(job) -> dict[str, Any]:
-    """A mirror row under the list item's field names (SUMMARY_FIELDS), as --json has them."""
-    values = {
-        "id": job.job_id, "name": job.name, "status": job.status, "engine_type": job.engine_type,
-        "error_log": job.error_log, "description": job.description,
-        "create_time": iso_utc(job.create_time), "finish_time": iso_utc(job.finish_time),
-        "enterprise_project_id": job.enterprise_project_id,
-    }  # fmt: skip
-    return {name: values[name] for name in SUMMARY_FIELDS}
+    """A mirror row (a model, or a dict of its COLUMNS) under the list item's field names."""
+    get = job.get if isinstance(job, dict) else lambda column: getattr(job, column)
+    row = {name: get(COLUMNS[name]) for name in SUMMARY_FIELDS}
+    for name in TIMES:
+        row[name] = iso_utc(row[name])
+    return row
 
 
 @api.get(
@@ -359,7 +360,7 @@ def jobs(request, slug: str, filters: Query[JobFilters]):
     rows = selectors.tenant_jobs(found, query)
     count = rows.count()
     start = (filters.page - 1) * filters.size
-    page = list(rows[start : start + filters.size]) if start < count else []
+    page = rows.values(*COLUMNS.values())[start : start + filters.size] if start < count else []
     fresh = selectors.freshness([found])[found.pk]
     return {
         "tenant": found.slug, "count": count, "page": filters.page, "size": filters.size,
