@@ -46,7 +46,8 @@ from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
-from jobs.api.models import OidcIdentity
+from jobs.accounts import lockout
+from jobs.accounts.models import OidcIdentity
 from jobs.tenants import audit
 from jobs.tenants.access import public
 from jobs.tenants.models import Membership, Role, Tenant
@@ -370,24 +371,21 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
 
 def _address_key(request) -> str:
+    """The password form's per-address counter (jobs.accounts.lockout): one limit for both."""
     return f"login-attempts:ip:{audit.client_ip(request) or 'unknown'}"
 
 
 def locked_out(request) -> bool:
-    from jobs.views.accounts import MAX_FAILURES_PER_IP
-
-    return (cache.get(_address_key(request)) or 0) >= MAX_FAILURES_PER_IP
+    return (cache.get(_address_key(request)) or 0) >= lockout.MAX_FAILURES_PER_IP
 
 
 def count_failure(request) -> None:
-    from jobs.views.accounts import LOCKOUT_SECONDS
-
     key = _address_key(request)
-    cache.add(key, 0, LOCKOUT_SECONDS)
+    cache.add(key, 0, lockout.LOCKOUT_SECONDS)
     try:
         cache.incr(key)
     except ValueError:
-        cache.add(key, 1, LOCKOUT_SECONDS)
+        cache.add(key, 1, lockout.LOCKOUT_SECONDS)
 
 
 def _refuse_locked(request) -> HttpResponse:

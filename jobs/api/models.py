@@ -1,4 +1,4 @@
-"""Personal API tokens, and the link from an identity provider's subject to a person.
+"""Personal API tokens.
 
 Tokens are stored as the SHA-256 of a 256-bit random secret: the secret is shown once, when it
 is made, and cannot be read back. (A slow hash buys nothing for a secret with that much entropy,
@@ -49,24 +49,3 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
-
-
-class OidcIdentity(models.Model):
-    """Which person a provider's subject signs in as: found by (issuer, sub), never by e-mail
-    (providers let people set their own addresses)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities"
-    )
-    issuer = models.CharField(max_length=255)
-    subject = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_login_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["issuer", "subject"], name="one_person_per_subject")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.issuer} {self.subject} → {self.user}"

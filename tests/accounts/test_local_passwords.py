@@ -52,7 +52,7 @@ def test_the_sign_in_page_puts_the_provider_first(client, passwords_off):
 
 
 def test_refusals_count_towards_the_lockout(client, people, passwords_off):
-    from jobs.views.accounts import MAX_FAILURES_PER_USER
+    from jobs.accounts.lockout import MAX_FAILURES_PER_USER
 
     for _ in range(MAX_FAILURES_PER_USER):
         client.post("/accounts/login/", {"username": "viewer", "password": PASSWORD})

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.views.debug import ExceptionReporter
 
 from jobs.accounts import oidc
-from jobs.api.models import OidcIdentity
+from jobs.accounts.models import OidcIdentity
 from jobs.tenants.models import AuditEvent, Membership
 
 from .oidc_provider import CLIENT_ID, CLIENT_SECRET, authorize, person, query, running
@@ -157,7 +157,7 @@ def test_a_password_sign_in_ends_only_here(client, sso, people):
 
 
 def test_a_refused_sign_in_is_audited_and_counts_towards_the_lockout(client, sso):
-    from jobs.views.accounts import MAX_FAILURES_PER_IP
+    from jobs.accounts.lockout import MAX_FAILURES_PER_IP
 
     for _ in range(MAX_FAILURES_PER_IP):
         response = client.get("/accounts/oidc/callback/", {"code": "x", "state": "forged"})
