@@ -184,3 +184,27 @@ def test_api_matrix(route, name, person, client, tenant, people):
         body = response.json() if response.status_code != 404 or name != "api-root" else None
         if response.status_code >= 400 and body is not None:
             assert set(body["error"]) >= {"code", "message"}, body
+
+
+def test_an_api_operation_without_policy_is_reported(monkeypatch):
+    route, pattern = next((r, p) for r, p in access.all_routes() if p.name == "api_jobs")
+    monkeypatch.delattr(pattern.callback, access.POLICY_ATTR)
+    assert any(line.startswith(route) for line in access.views_without_policy())
+
+
+def test_api_operations_declare_the_policies_they_enforce():
+    from jobs.api.v1 import POLICIES
+
+    tenant_scoped = {name for name, marker in POLICIES.items() if "{slug}" in _path_of(name)}
+    assert all(POLICIES[name] == "token:tenant:viewer" for name in tenant_scoped)
+    assert tenant_scoped == {"api_tenant", "api_jobs", "api_job", "api_sync"}
+
+
+def _path_of(name: str) -> str:
+    from jobs.api.v1 import api
+
+    for _prefix, router in api._routers:
+        for path, view in router.path_operations.items():
+            if any(op.url_name == name for op in view.operations):
+                return path
+    return ""
