@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -441,7 +442,8 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
             raise Http404
         if locked_out(request):
             return _refuse_locked(request)
-        self.reason = "the provider refused" if request.GET.get("error") else "no such sign-in"
+        refused = re.sub(r"[^a-z_]", "", request.GET.get("error", ""))[:40]
+        self.reason = f"the provider refused ({refused})" if refused else "no such sign-in"
         try:
             return super().get(request)
         except ProviderError as error:

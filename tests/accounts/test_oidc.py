@@ -12,6 +12,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from django.views.debug import ExceptionReporter
 
@@ -256,3 +257,27 @@ def test_no_client_secret_or_token_in_pages_logs_audit_or_error_reports(
         report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
     assert "boom" in report and "token_payload" in report
     assert CLIENT_SECRET not in report
+
+
+def test_a_denied_sign_in_says_so_and_is_audited(client, sso):
+    start = client.get("/accounts/oidc/start/")
+    denied = requests.post(start["Location"], data={"action": "deny"}, allow_redirects=False,
+                           timeout=5)  # fmt: skip
+    back = urlsplit(denied.headers["Location"])
+    response = client.get(back.path, query(denied.headers["Location"]))
+    assert response["Location"] == "/accounts/login/"
+    event = AuditEvent.objects.get(action="login_failed")
+    assert event.detail == {"method": "oidc", "reason": "the provider refused (access_denied)"}
+    assert "Sign-in with Example SSO failed" in client.get("/accounts/login/").content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_an_inactive_person_cannot_sign_in(client, sso):
+    person(sso, "sub-i", preferred_username="ivan")
+    sign_in(client, "sub-i")
+    client.logout()
+    get_user_model().objects.filter(username="ivan").update(is_active=False)
+    assert sign_in(client, "sub-i")["Location"] == "/accounts/login/"
+    assert AuditEvent.objects.get(action="login_failed").detail["reason"] == (
+        "the account is inactive"
+    )
