@@ -321,3 +321,30 @@ def test_no_token_in_a_page_a_log_line_or_an_error_report(client, login, people,
         report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
     assert "HTTP_AUTHORIZATION" in report and "boom" in report
     assert secret not in report
+
+
+def test_answers_match_the_documented_schema(client, synced, viewer_token):
+    from jsonschema import Draft202012Validator
+
+    schema = client.get("/api/v1/openapi.json").json()
+
+    def check(url: str, status: int = 200, **params) -> None:
+        response = client.get(url, params, **bearer(viewer_token))
+        assert response.status_code == status, response.content
+        operation = next(
+            op["get"] for path, op in schema["paths"].items()
+            if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", path), url)
+        )  # fmt: skip
+        documented = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+        Draft202012Validator({**documented, "components": schema["components"]}).validate(
+            response.json()
+        )
+
+    check("/api/v1/tenants")
+    check(f"/api/v1/tenants/{synced.slug}")
+    check(f"/api/v1/tenants/{synced.slug}/jobs", size=100)
+    check(f"/api/v1/tenants/{synced.slug}/jobs/{EXAMPLE_ID}")
+    check(f"/api/v1/tenants/{synced.slug}/sync")
+    check("/api/v1/failures", days=0)
+    check("/api/v1/tenants/nope", 404)
+    check(f"/api/v1/tenants/{synced.slug}/jobs", 400, size=3)
