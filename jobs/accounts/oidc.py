@@ -15,6 +15,12 @@ hour; nothing is fetched at start-up, and a password sign-in never asks the prov
   code, the client secret or the provider's response body.
 - Failed sign-ins count against the per-address sign-in lockout and are audited; a locked-out
   address cannot start or finish one.
+
+mozilla-django-oidc rather than django-allauth: we need one OpenID Connect provider beside the
+sign-in form we have (its lockout, audit and break-glass rule), not allauth's account system
+(its own sign-up, e-mail and social-account models, templates and middleware). mozilla-django-
+oidc is one authentication backend and two views, each a method we can override: the endpoints
+from discovery, our deadlines on every call, the subject as the key, the groups mapping.
 """
 
 from __future__ import annotations

@@ -8,6 +8,12 @@
   SUMMARY_FIELDS, one job `job_to_api`. Times are ISO 8601 UTC ending in Z; filter days are UTC.
 - Errors: `{"error": {"code": "...", "message": "..."}}` with the HTTP status; `fields` too
   for invalid parameters.
+
+django-ninja rather than Django REST Framework: a read API of six GET endpoints over functions
+we already have (the selectors, the job state) needs typed parameters, an OpenAPI 3.1 schema
+and a docs page, which ninja makes from the signatures alone and ships Swagger UI's files for
+(DRF would need drf-spectacular and a sidecar package for the same, and its serializer,
+viewset and authentication layers would sit beside our access policies instead of using them).
 """
 
 from __future__ import annotations
