@@ -67,8 +67,7 @@ def test_a_token_made_in_the_browser_reads_the_api(page, signed_in_page, live_se
         timeout=5,
     )
     assert [t["slug"] for t in answer.json()] == [tenant.slug]
-    page.reload()  # the form is not posted again: a reload is a fresh GET of the list
-    page.goto(f"{live_server.url}/accounts/tokens/")
+    page.goto(f"{live_server.url}/accounts/tokens/")  # the list again: the secret is gone
     expect(page.locator("#token-table")).to_contain_text("laptop")
     assert secret not in page.content()
     page.get_by_role("button", name="Revoke").click()
