@@ -129,6 +129,10 @@ def test_the_cli_prints_the_token_on_its_last_line_and_revokes_it(client, people
     assert client.get("/api/v1/tenants", **bearer(secret)).status_code == 401
     actions = AuditEvent.objects.filter(actor_name="cli").values_list("action", flat=True)
     assert sorted(actions) == ["token_created", "token_revoked"]
+    call_command("token", "create", "viewer", "ops", stdout=io.StringIO(), stderr=io.StringIO())
+    assert not ApiToken.objects.get(
+        name="ops"
+    ).read_only  # as the issue has it: --read-only opts in
     listing = io.StringIO()
     call_command("token", "list", "viewer", stdout=listing)
     assert "deploy" in listing.getvalue() and "revoked" in listing.getvalue()

@@ -21,8 +21,10 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="Make a token; prints it once, on the last line.")
         create.add_argument("username")
         create.add_argument("name")
-        create.add_argument("--read-only", action="store_true", help="The default for now.")
-        create.add_argument("--read-write", action="store_true")
+        create.add_argument(
+            "--read-only", action="store_true",
+            help="Only reads (without it: read-write, which matters once the API changes jobs).",
+        )  # fmt: skip
         create.add_argument("--days", type=int, default=tokens.DEFAULT_DAYS)
         revoke = sub.add_parser("revoke", help="Revoke the person's live token of that name.")
         revoke.add_argument("username")
@@ -36,13 +38,9 @@ class Command(BaseCommand):
             raise CommandError(f"No user {safe(options['username'])!s}.")
         getattr(self, f"_{action}")(user, **options)
 
-    def _create(self, user, *, name, read_only, read_write, days, **options):
-        if read_only and read_write:
-            raise CommandError("Choose --read-only or --read-write, not both.")
+    def _create(self, user, *, name, read_only, days, **options):
         try:
-            token, secret = tokens.create(
-                user, name, read_only=not read_write, days=days, via="cli"
-            )
+            token, secret = tokens.create(user, name, read_only=read_only, days=days, via="cli")
         except tokens.TokenProblem as problem:
             raise CommandError(str(problem)) from None
         access = "read-only" if token.read_only else "read-write"
