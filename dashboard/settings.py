@@ -293,6 +293,11 @@ AUTHENTICATION_BACKENDS.append("jobs.accounts.oidc.OIDCBackend")
 # sign in with one; everyone else signs in through the identity provider.
 LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
 LOCAL_PASSWORD_USERS = env_list("LOCAL_PASSWORD_USERS")
+if not LOCAL_PASSWORDS and not OIDC_ISSUER:
+    warnings.warn(
+        "LOCAL_PASSWORDS is off and OIDC_ISSUER is unset: only LOCAL_PASSWORD_USERS can sign in.",
+        stacklevel=1,
+    )
 
 # The read API (/api/v1/, jobs/api/): personal tokens, a rate limit per token.
 INSTALLED_APPS.append("ninja")  # for its bundled Swagger UI files (no CDN)
