@@ -53,9 +53,13 @@ def test_sort_by_name(drs_client):
 
 @pytest.mark.parametrize(
     "filters",
-    [JobFilters(status="DONE"), JobFilters(sort_key="size"), JobFilters(sort_dir="up"),
-     JobFilters(dbs_instance_ids=tuple(str(i) for i in range(11)))],
-)  # fmt: skip
+    [
+        JobFilters(status="DONE"),
+        JobFilters(sort_key="size"),
+        JobFilters(sort_dir="up"),
+        JobFilters(dbs_instance_ids=tuple(str(i) for i in range(11))),
+    ],
+)
 def test_bad_filters_refused_locally(drs_client, simulator, filters):
     with pytest.raises(InvalidFilter):
         drs_client.list_jobs(filters)
