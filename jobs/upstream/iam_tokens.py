@@ -1,5 +1,6 @@
 """One IAM token per tenant for every worker process: shared through the cache, encrypted with
-the credential keys, fetched by one process while the others wait for it.
+the credential keys, fetched by one process (under a `CacheLock`, which only its holder
+releases) while the others wait for it.
 
 The in-process `TokenCache` stays in front, so a warm worker never reads the cache for a token.
 """
