@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import time
@@ -18,6 +17,7 @@ from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCreden
 from .iam_tokens import SHARED_TOKENS
 from .models import Tenant
 from .single_flight import Outcome, attempt
+from .upstream import connect
 
 CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 
@@ -85,13 +85,14 @@ def _resolve(host: str) -> list[str]:
 
 
 def _internal(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    """The guard's own rule (NAT64 and 6to4 forms judged by the IPv4 address they embed)."""
+    return not connect.is_public(address)
+
+
+def outbound_guard():
+    """Entered around each DRS and IAM exchange: every connection is checked where it is made
+    (the pre-check above reads a name; this one the address actually connected to)."""
+    return connect.guarded(connect.Policy(allow_private=settings.DRS_ALLOW_CUSTOM_ENDPOINTS))
 
 
 def drs_language() -> str:
@@ -104,6 +105,7 @@ def client_settings(deadline: float | None = None) -> ClientSettings:
         connect_timeout=settings.DRS_CONNECT_TIMEOUT,
         read_timeout=settings.DRS_READ_TIMEOUT,
         deadline=min(settings.DRS_DEADLINE, deadline or settings.DRS_DEADLINE),
+        guard=outbound_guard,
     )
 
 
