@@ -8,6 +8,7 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, signed_in_users  # noqa: F401  (connect their signal receivers)
+        from .notify import receivers  # noqa: F401
 
         checks.register(check_access_policies, checks.Tags.security)
 

@@ -14,7 +14,7 @@ from ..access import visible_tenants
 from ..drs.models import FAILED, PRECHECK_FAILED, SUCCESS
 from ..hints import hints_for
 from ..models import MirroredJob
-from .messages import absolute, first_error_line, when
+from .messages import absolute, clip, first_error_line, when
 
 MAX_FAILURES = 20
 
@@ -27,10 +27,10 @@ def tenant_summary(tenant, since: datetime, zone: str) -> dict:
     for job in finished.filter(status__in=[FAILED, PRECHECK_FAILED]).order_by("-finish_time")[
         :MAX_FAILURES
     ]:
-        hints = hints_for(job.error_log) if job.error_log else []
+        hints = hints_for(job.error_log[: 64 * 1024]) if job.error_log else []
         failures.append(
             {
-                "name": job.name or job.job_id,
+                "name": clip(job.name or job.job_id),
                 "when": when(job.finish_time, zone),
                 "error": first_error_line(job.error_log),
                 "hint": str(hints[0].title) if hints else "",

@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, Event, Language, Subscription
+from .models import AFTER_MINUTES_MAX, AFTER_MINUTES_MIN, Channel, Event, Language, Subscription
 from .targets import TargetRefused, checked
 
 
@@ -48,7 +48,11 @@ class RuleForm(forms.Form):
     event = forms.ChoiceField(label=_("When"), choices=Event.choices)
     channel = forms.ModelChoiceField(label=_("Send to"), queryset=Channel.objects.none())
     after_minutes = forms.IntegerField(
-        label=_("Sync failing for more than (minutes)"), min_value=1, initial=30, required=False
+        label=_("Sync failing for more than (minutes)"),
+        min_value=AFTER_MINUTES_MIN,
+        max_value=AFTER_MINUTES_MAX,
+        initial=30,
+        required=False,
     )
 
     def __init__(self, *args, tenant=None, **kwargs) -> None:

@@ -50,8 +50,9 @@ AIMED = {"email", "webhook", "teams"}
 PARAMETERS: dict[str, frozenset[str]] = {
     "email": frozenset({"to", "cc", "bcc", "from", "name", "reply", "mode", "smtp", "verify"}),
     "slack": frozenset({"to", "footer", "image", "blocks", "timestamp", "verify"}),
-    "teams": frozenset({"image", "wrap", "ver", "api-version", "pa", "powerautomate", "id",
-                        "verify"}),  # fmt: skip
+    "teams": frozenset(
+        {"image", "wrap", "ver", "api-version", "pa", "powerautomate", "id", "verify"}
+    ),  # fmt: skip
     "dingtalk": frozenset({"to", "token", "secret", "verify"}),
     "feishu": frozenset({"token", "verify"}),
     "wecom": frozenset({"key", "verify"}),
@@ -64,7 +65,9 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
 _BAD_CHARACTERS = re.compile(r"[\x00-\x20\x7f\\]|[^\x00-\x7f]")
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
-_IPV4 = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+_IPV4 = re.compile(
+    r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+)
 _IPV6 = re.compile(r"\[[0-9a-f:.]+\]")
 _TOKEN_HOST = re.compile(r"[A-Za-z0-9._~-]{1,256}")
 
