@@ -52,7 +52,7 @@ PARAMETERS: dict[str, frozenset[str]] = {
     "slack": frozenset({"to", "footer", "image", "blocks", "timestamp", "verify"}),
     "teams": frozenset(
         {"image", "wrap", "ver", "api-version", "pa", "powerautomate", "id", "verify"}
-    ),  # fmt: skip
+    ),
     "dingtalk": frozenset({"to", "token", "secret", "verify"}),
     "feishu": frozenset({"token", "verify"}),
     "wecom": frozenset({"key", "verify"}),

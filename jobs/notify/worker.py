@@ -19,12 +19,12 @@ from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..models import Membership
 from . import messages, render
 from .digest import render_digest
-from ..models import Membership
 from .models import Delivery, Subscription
-from .receivers import NOT_A_MEMBER
 from .outbox import enqueue_periodic
+from .receivers import NOT_A_MEMBER
 from .transport import SendError, send_email, send_to_channel
 
 log = logging.getLogger(__name__)

@@ -54,8 +54,9 @@ class Command(BaseCommand):
         rule.add_argument("slug")
         rule.add_argument("--event", required=True, choices=sorted(EVENTS))
         rule.add_argument("--channel", required=True)
+        span = f"{AFTER_MINUTES_MIN} to {AFTER_MINUTES_MAX}"
         rule.add_argument("--after-minutes", type=after_minutes, default=30,
-                          help=f"for sync-failing: {AFTER_MINUTES_MIN} to {AFTER_MINUTES_MAX}")  # fmt: skip
+                          help=f"for sync-failing: {span}")  # fmt: skip
         test = sub.add_parser("test", help="Send a test message; exit 0 only when delivered.")
         test.add_argument("slug")
         test.add_argument("name")
