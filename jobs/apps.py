@@ -7,14 +7,15 @@ class JobsConfig(AppConfig):
     verbose_name = "DRS backup migration jobs"
 
     def ready(self) -> None:
-        from . import audit, signed_in_users  # noqa: F401  (connect their signal receivers)
-        from .notify import receivers  # noqa: F401
+        from jobs.accounts import backends  # noqa: F401  (connect their signal receivers)
+        from jobs.notify import receivers  # noqa: F401
+        from jobs.tenants import audit  # noqa: F401
 
         checks.register(check_access_policies, checks.Tags.security)
 
 
 def check_access_policies(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    from .access import views_without_policy
+    from jobs.tenants.access import views_without_policy
 
     return [
         checks.Error(f"View without an access policy: {route}", id="jobs.E001")

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import JobEvent, Membership, TenantSyncState
-from .models import (
+from jobs.mirror.models import JobEvent
+from jobs.notify.models import (
     ENDED,
     FAILURES,
     JOB_EVENTS,
@@ -24,6 +24,8 @@ from .models import (
     Watch,
     clamp_after_minutes,
 )
+from jobs.sync.models import TenantSyncState
+from jobs.tenants.models import Membership
 
 log = logging.getLogger(__name__)
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day

@@ -8,9 +8,8 @@ from __future__ import annotations
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from jobs.models import Membership
-
-from .models import Delivery, Watch
+from jobs.notify.models import Delivery, Watch
+from jobs.tenants.models import Membership
 
 UNSENT = [Delivery.State.PENDING, Delivery.State.RETRYING, Delivery.State.SENDING]
 NOT_A_MEMBER = "not sent: the person is no longer a member of the tenant"

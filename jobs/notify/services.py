@@ -6,10 +6,10 @@ import secrets
 
 from django.db import transaction
 
-from .. import audit
-from ..models import AuditEvent
-from .models import AFTER_MINUTES_MAX, AFTER_MINUTES_MIN, Channel, Rule
-from .targets import checked
+from jobs.notify.models import AFTER_MINUTES_MAX, AFTER_MINUTES_MIN, Channel, Rule
+from jobs.notify.targets import checked
+from jobs.tenants import audit
+from jobs.tenants.models import AuditEvent
 
 Action = AuditEvent.Action
 CHANNEL_ADDED = Action.NOTIFY_CHANNEL_ADDED

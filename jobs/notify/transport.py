@@ -29,10 +29,10 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from ..upstream import connect
-from . import logmask, render, targets
-from .messages import Notice
-from .models import Channel
+from jobs.notify import logmask, render, targets
+from jobs.notify.messages import Notice
+from jobs.notify.models import Channel
+from jobs.upstream import connect
 
 log = logging.getLogger(__name__)
 RESPONSE_LIMIT = 64 * 1024

@@ -19,13 +19,13 @@ from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Membership
-from . import messages, render
-from .digest import render_digest
-from .models import Delivery, Subscription
-from .outbox import enqueue_periodic
-from .receivers import NOT_A_MEMBER
-from .transport import SendError, send_email, send_to_channel
+from jobs.notify import messages, render
+from jobs.notify.digest import render_digest
+from jobs.notify.models import Delivery, Subscription
+from jobs.notify.outbox import enqueue_periodic
+from jobs.notify.receivers import NOT_A_MEMBER
+from jobs.notify.transport import SendError, send_email, send_to_channel
+from jobs.tenants.models import Membership
 
 log = logging.getLogger(__name__)
 State = Delivery.State

@@ -28,17 +28,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import drs
-from ..drs import DrsClient, JobFilters
-from ..drs.models import TERMINAL_STATUSES, TRANSFERRING
-from ..messages import explain
-from ..models import JobEvent, MirroredJob, Tenant, TenantSyncState
-from ..notify.outbox import enqueue_for_event
-from ..tenant_client import client_for
-from . import mirror, schedule
-from .budget import BudgetSpent, TenantLock, take_permit
-from .progress import Typical
-from .walk import REPEATED, Walk
+from jobs import drs
+from jobs.drs import DrsClient, JobFilters
+from jobs.drs.models import TERMINAL_STATUSES, TRANSFERRING
+from jobs.mirror import record as mirror
+from jobs.mirror.models import JobEvent, MirroredJob
+from jobs.notify.outbox import enqueue_for_event
+from jobs.sync import schedule
+from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
+from jobs.sync.models import TenantSyncState
+from jobs.sync.progress import Typical
+from jobs.sync.walk import REPEATED, Walk
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import client_for
+from jobs.upstream.messages import explain
 
 log = logging.getLogger(__name__)
 INCREMENTAL_PAGE = 100

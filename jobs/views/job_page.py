@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
-from .. import drs, presenter, rate_limits, selectors
-from ..access import Role, signed_in, tenant_for, tenant_role, visible_tenants
-from ..drs import Job
-from ..export import csv_response
-from ..hints import hints_for
-from ..job_state import (
+from jobs import drs
+from jobs.drs import Job
+from jobs.fleet.export import csv_response
+from jobs.fleet.lookup import find_job
+from jobs.hints import hints_for
+from jobs.job_page import presenter
+from jobs.job_page.state import (
     JobState,
     NoSnapshot,
     interval,
@@ -28,9 +29,11 @@ from ..job_state import (
     jobs_on_target,
     shared_key,
 )
-from ..messages import explain
-from ..models import JobSnapshot, JobStatusChange, MirroredJob
-from ..tenant_client import drs_language
+from jobs.mirror.models import JobSnapshot, JobStatusChange, MirroredJob
+from jobs.tenants.access import Role, signed_in, tenant_for, tenant_role, visible_tenants
+from jobs.upstream import rate_limits
+from jobs.upstream.client import drs_language
+from jobs.upstream.messages import explain
 
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails
@@ -298,7 +301,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
     if job_id:
         failures: list = []
-        found = selectors.find_job(tenants, job_id, failures, lambda: _allowed(request, "lookup"))
+        found = find_job(tenants, job_id, failures, lambda: _allowed(request, "lookup"))
         if found is None:
             return _too_many(request, text, tenants, slug)
         if len(found) == 1:

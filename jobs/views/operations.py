@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from ..access import public, superuser
-from ..audit import client_ip
-from ..metrics import MirrorCollector
-from ..models import Tenant
-from ..sync.budget import permits_in_use
+from jobs.metrics import MirrorCollector
+from jobs.sync.budget import permits_in_use
+from jobs.tenants.access import public, superuser
+from jobs.tenants.audit import client_ip
+from jobs.tenants.models import Tenant
 
 
 @superuser

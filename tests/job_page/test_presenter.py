@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs import drs, presenter
+from jobs import drs
 from jobs.drs import Job
-from jobs.messages import explain
+from jobs.job_page import presenter
+from jobs.upstream.messages import explain
 from tests.support import EXAMPLE_ID, LIVE, text_of
 
 SEED = json.loads((Path(__file__).parent.parent / "data" / "seed_example.json").read_text())

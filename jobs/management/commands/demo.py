@@ -4,8 +4,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from jobs.models import Membership, Role, Tenant
 from jobs.simulator import SimulatorConfig
+from jobs.tenants.models import Membership, Role, Tenant
 
 DEMO_PASSWORD = "drs-demo-2026"  # noqa: S105 (the printed demo login)
 ROLE_USERS = {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}

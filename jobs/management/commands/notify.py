@@ -9,7 +9,6 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.models import Tenant
 from jobs.notify import services
 from jobs.notify.models import (
     AFTER_MINUTES_MAX,
@@ -22,6 +21,7 @@ from jobs.notify.models import (
 )
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
+from jobs.tenants.models import Tenant
 
 EVENTS = {e.value.replace("_", "-"): e.value for e in Event}
 WHO = {"actor_name": "manage.py notify"}

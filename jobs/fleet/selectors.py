@@ -1,0 +1,320 @@
+"""Reads over the job mirror for the fleet pages: a tenant's list, per-tenant rows for the
+overview, failures grouped by cause. Database queries only: the background
+sync (`jobs.sync`) keeps the mirror fresh, so no page calls DRS to show many jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from jobs import drs
+from jobs.drs.models import SUCCESS, TERMINAL_STATUSES, TRANSFERRING
+from jobs.hints import Hint, hints_for
+from jobs.mirror.models import FAILED_STATUSES, MirroredJob
+from jobs.sync.models import TenantSyncState
+from jobs.sync.progress import Typical
+from jobs.tenants.models import Tenant
+
+RECENT_DAYS = 14
+MAX_GROUPS = 50  # failure causes shown on the page, largest first; exports have them all
+GROUP_JOBS = 100  # newest jobs shown per cause
+SORTS = {"created_at": "create_time", "name": "name", "description": "description"}
+
+
+def mirror(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
+    """The tenants' jobs that DRS still has."""
+    return MirroredJob.objects.filter(tenant__in=list(tenants), deleted_at=None)
+
+
+# -- sync freshness, per tenant -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a tenant's mirror is, and why not when its sync fails."""
+
+    tenant: Tenant
+    state: TenantSyncState | None
+    now: datetime
+
+    @property
+    def synced_at(self) -> datetime | None:
+        return self.state.last_success_at if self.state else None
+
+    @property
+    def age_seconds(self) -> int | None:
+        at = self.synced_at
+        return None if at is None else max(int((self.now - at).total_seconds()), 0)
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.state and self.state.failing_since)
+
+
+def freshness(tenants: Iterable[Tenant], now: datetime | None = None) -> dict[int, Freshness]:
+    tenants = list(tenants)
+    now = now or timezone.now()
+    states = TenantSyncState.objects.in_bulk([t.pk for t in tenants])
+    return {t.pk: Freshness(t, states.get(t.pk), now) for t in tenants}
+
+
+# -- one tenant's list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    status: str = ""
+    name: str = ""
+    created_from: datetime | None = None
+    completed_from: datetime | None = None
+    sort: str = "created_at"
+    descending: bool = True
+    limit: int = 25
+    offset: int = 0
+
+
+def tenant_jobs(tenant: Tenant, query: ListQuery) -> QuerySet[MirroredJob]:
+    rows = mirror([tenant])
+    if query.status:
+        rows = rows.filter(status=drs.normalise_status(query.status))
+    if query.name:
+        rows = rows.filter(name__icontains=query.name)
+    if query.created_from:
+        rows = rows.filter(create_time__gte=query.created_from)
+    if query.completed_from:
+        rows = rows.filter(finish_time__gte=query.completed_from)
+    column = SORTS.get(query.sort, "create_time")
+    order = f"-{column}" if query.descending else column
+    return rows.order_by(order, "-job_id" if query.descending else "job_id")
+
+
+def with_progress(rows: Iterable[MirroredJob], now: datetime) -> list[MirroredJob]:
+    """Rows with `.progress` (typical duration, estimated finish, overdue) for running jobs."""
+    typical = Typical()
+    rows = list(rows)
+    typical.prefetch(rows)
+    for row in rows:
+        row.progress = typical.progress(row, now)
+    return rows
+
+
+# -- the overview: one row per tenant -------------------------------------------------------
+
+
+@dataclass
+class TenantRow:
+    tenant: Tenant
+    fresh: Freshness
+    total: int = 0
+    running: int = 0
+    stalled: int = 0
+    failed_7d: int = 0
+    succeeded_7d: int = 0
+    longest: MirroredJob | None = None
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.failed_7d + self.succeeded_7d
+        return None if finished == 0 else self.succeeded_7d / finished
+
+    @property
+    def longest_elapsed(self) -> timedelta | None:
+        return self.longest.duration(self.fresh.now) if self.longest else None
+
+
+OVERVIEW_SORTS = {
+    "name": lambda r: r.tenant.name.lower(),
+    "running": lambda r: r.running,
+    "failed": lambda r: r.failed_7d,
+    "rate": lambda r: -1 if r.success_rate is None else r.success_rate,
+    "longest": lambda r: r.longest_elapsed or timedelta(0),
+    "synced": lambda r: r.fresh.age_seconds if r.fresh.age_seconds is not None else 10**9,
+}
+
+
+def running(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
+    """Jobs not finished (the `mirror_unfinished` index)."""
+    return (
+        mirror(tenants)
+        .filter(finish_time=None)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .exclude(status="")
+    )
+
+
+def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False) -> list:
+    """Each tenant's job count as its last sync counted it; the last week's outcomes and the
+    running jobs in grouped queries over indexes (`mirror_recent`, `mirror_unfinished`)."""
+    now = timezone.now()
+    week = now - timedelta(days=7)
+    fresh = freshness(tenants, now)
+    rows = {t.pk: TenantRow(t, fresh[t.pk]) for t in tenants}
+    for row in rows.values():
+        row.total = row.fresh.state.jobs_total if row.fresh.state else 0
+    recent = (
+        mirror(tenants)
+        .filter(create_time__gte=week, status__in=(SUCCESS, *FAILED_STATUSES))
+        .values("tenant_id", "status")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for item in recent:
+        row = rows[item["tenant_id"]]
+        if item["status"] == SUCCESS:
+            row.succeeded_7d += item["n"]
+        else:
+            row.failed_7d += item["n"]
+    started = {}
+    for item in (
+        running(tenants)
+        .values("tenant_id")
+        .annotate(
+            n=Count("*"),
+            stalled=Count("stalled_at"),
+            started=Min("create_time", filter=Q(status=TRANSFERRING)),
+        )
+        .order_by()
+    ):
+        row = rows[item["tenant_id"]]
+        row.running, row.stalled = item["n"], item["stalled"]
+        if item["started"]:
+            started[item["tenant_id"]] = item["started"]
+    if started:
+        query = Q()
+        for tenant_id, at in started.items():
+            query |= Q(tenant_id=tenant_id, create_time=at)
+        for job in running(tenants).filter(query, status=TRANSFERRING):
+            rows[job.tenant_id].longest = job
+    ordered = sorted(rows.values(), key=OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["name"]))
+    return ordered[::-1] if descending else ordered
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    success: int = 0
+    failed: int = 0
+    running: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.success + self.failed + self.running
+
+
+def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
+    """Jobs created per day (in the user's zone) over the last `days`, by outcome."""
+    today = timezone.localdate()
+    start = datetime.combine(
+        today - timedelta(days=days - 1), datetime.min.time(), timezone.get_current_timezone()
+    )
+    counts: dict[date, dict[str, int]] = {}
+    rows = (
+        mirror(tenants)
+        .filter(create_time__gte=start)
+        .values("status", day=TruncDate("create_time", tzinfo=timezone.get_current_timezone()))
+        .annotate(n=Count("*"))
+        .values_list("day", "status", "n")
+        .order_by()
+    )
+    for day, status, n in rows:
+        kind = "success" if status == SUCCESS else "running"
+        kind = "failed" if status in FAILED_STATUSES else kind
+        counts.setdefault(day, {}).setdefault(kind, 0)
+        counts[day][kind] += n
+    return [
+        Day(d, **counts.get(d, {}))
+        for d in (today - timedelta(days=n) for n in range(days - 1, -1, -1))
+    ]
+
+
+def running_jobs(tenants: list[Tenant], limit: int = 50) -> list[MirroredJob]:
+    rows = running(tenants).select_related("tenant").order_by("create_time")[:limit]
+    return with_progress(rows, timezone.now())
+
+
+# -- failures grouped by cause --------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """One cause: counted in SQL over all its jobs; `jobs` holds the newest GROUP_JOBS (only
+    for the MAX_GROUPS largest causes)."""
+
+    signature: str
+    key: str  # the stored signature ("" for jobs without one)
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    jobs: list[MirroredJob] = field(default_factory=list)
+
+    @property
+    def hints(self) -> list[Hint]:
+        return hints_for(self.jobs[0].error_log[:EXCERPT_SCAN]) if self.jobs else []
+
+    @property
+    def example(self) -> str:
+        """An excerpt of the newest job's error log: at most EXCERPT_MAX characters (the job's
+        page links the whole log)."""
+        text = self.jobs[0].error_log if self.jobs else ""
+        return text if len(text) <= EXCERPT_MAX else text[: EXCERPT_MAX - 1] + "…"
+
+
+EXCERPT_MAX = 4000  # characters of upstream error text on the failures page, per group
+EXCERPT_SCAN = 64 * 1024  # characters of an error log the hints look at
+
+
+def failed(tenants: list[Tenant], since: datetime | None) -> QuerySet[MirroredJob]:
+    rows = mirror(tenants).filter(status__in=FAILED_STATUSES)
+    return rows.filter(create_time__gte=since) if since else rows
+
+
+def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list[Group]:
+    """Every cause with its count, largest first (the `mirror_failures` index); the newest jobs
+    of the MAX_GROUPS largest."""
+    rows = failed(tenants, since)
+    stats = (
+        rows.values("failure_signature")
+        .annotate(n=Count("*"), first=Min("create_time"), last=Max("create_time"))
+        .order_by()
+    )
+    groups = [
+        Group(s["failure_signature"] or no_log, s["failure_signature"], s["n"], s["first"],
+              s["last"])
+        for s in stats
+    ]  # fmt: skip
+    groups.sort(key=lambda g: (-g.count, g.signature))
+    for group in groups[:MAX_GROUPS]:
+        group.jobs = list(group_jobs(rows, group)[:GROUP_JOBS])
+    return groups
+
+
+def group_jobs(rows: QuerySet[MirroredJob], group: Group) -> QuerySet[MirroredJob]:
+    """A cause's jobs among `rows` (from `failed`), newest first."""
+    return (
+        rows.filter(failure_signature=group.key).select_related("tenant").order_by("-create_time")
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def to_api(job: MirroredJob) -> dict:
+    """A mirror row keyed by the list API's field names (exports)."""
+    return {
+        "id": job.job_id,
+        "name": job.name,
+        "status": job.status,
+        "engine_type": job.engine_type,
+        "error_log": job.error_log,
+        "description": job.description,
+        "create_time": iso(job.create_time),
+        "finish_time": iso(job.finish_time),
+        "enterprise_project_id": job.enterprise_project_id,
+    }

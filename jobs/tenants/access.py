@@ -1,0 +1,104 @@
+"""Access policies. Every view declares one; `check_policies` fails for a URL whose view does not.
+
+Outsiders get 404 for a tenant (they cannot tell it exists); members below the required role 403.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from jobs.tenants.models import Membership, Role, Tenant
+
+POLICY_ATTR = "access_policy"
+
+
+def _mark(view: Callable, policy: str) -> Callable:
+    setattr(view, POLICY_ATTR, policy)
+    return view
+
+
+def public(view: Callable) -> Callable:
+    """No sign-in needed: login, health checks."""
+    return _mark(view, "public")
+
+
+def signed_in(view: Callable) -> Callable:
+    """Any signed-in user; the view itself shows only what the user may see."""
+    return _mark(login_required(view), "signed-in")
+
+
+def superuser(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_superuser:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return _mark(login_required(wrapped), "superuser")
+
+
+def tenant_role(minimum: Role) -> Callable[[Callable], Callable]:
+    """The URL's `slug` becomes `tenant`; the user's role is on `request.role`."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+            tenant, role = tenant_for(request.user, slug)
+            if Role(role).rank < minimum.rank:
+                raise PermissionDenied
+            request.role = role  # type: ignore[attr-defined]
+            return view(request, tenant, *args, **kwargs)
+
+        return _mark(login_required(wrapped), f"tenant:{minimum.value}")
+
+    return decorator
+
+
+def tenant_for(user, slug: str) -> tuple[Tenant, Role]:
+    """The tenant and the user's role in it, in one query; 404 for outsiders."""
+    if user.is_superuser:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise Http404
+        return tenant, Role.ADMIN
+    membership = (
+        Membership.objects.select_related("tenant").filter(user=user, tenant__slug=slug).first()
+    )
+    if membership is None:
+        raise Http404
+    return membership.tenant, Role(membership.role)
+
+
+def visible_tenants(user) -> QuerySet[Tenant]:
+    if user.is_superuser:
+        return Tenant.objects.all()
+    return Tenant.objects.filter(memberships__user=user)
+
+
+def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern
+
+
+def all_routes() -> list[tuple[str, URLPattern]]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def views_without_policy() -> list[str]:
+    missing = []
+    for route, pattern in all_routes():
+        callback = pattern.callback
+        view = getattr(callback, "view_class", None) or callback
+        if not (hasattr(callback, POLICY_ATTR) or hasattr(view, POLICY_ATTR)):
+            missing.append(f"{route} → {pattern.lookup_str}")
+    return missing
