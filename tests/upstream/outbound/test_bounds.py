@@ -84,7 +84,7 @@ def test_a_watched_id_over_64_characters_is_a_404(admin_client, ntenant):
 @pytest.mark.parametrize("value", ["-5", "0", str(10**30), "x", str(AFTER_MINUTES_MAX + 1)])
 def test_the_cli_refuses_minutes_out_of_range_without_a_traceback(ntenant, webhook, value):
     webhook("/cli")
-    with pytest.raises(CommandError, match="after.minutes"):
+    with pytest.raises(CommandError, match=r"after.minutes"):
         call_command("notify", "rule-add", ntenant.slug, "--event", "sync-failing",
                      "--channel", "/cli", "--after-minutes", value)  # fmt: skip
     assert not Rule.objects.exists()

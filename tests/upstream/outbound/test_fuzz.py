@@ -49,6 +49,8 @@ PIECES = ["127.0.0.1", "pub.example", "[::1]", "[64:ff9b::7f00:1]", "@", "\\", "
 SCHEMES = ["json://", "jsons://", "mailto://", "mailtos://", "slack://", "workflows://",
            "workflow://", "dingtalk://", "feishu://", "lark://", "wecombot://", "log://",
            "file://", "http://", "JSON://", ""]  # fmt: skip
+CLI_WORDS = ["--event", "--channel", "--after-minutes", "--language", "sync-failing", "failed",
+             "log", "acme", "-5", "10000000000000"]  # fmt: skip
 URLS = st.builds(
     lambda scheme, parts: scheme + "".join(parts),
     st.sampled_from(SCHEMES),
@@ -106,10 +108,7 @@ def test_the_subscription_form_never_500s(admin, failures, digest_at, zone, lang
 @FUZZ
 @given(
     action=st.sampled_from(["channel-add", "rule-add", "test", "list", "nonsense"]),
-    args=st.lists(st.one_of(st.sampled_from(["--event", "--channel", "--after-minutes",
-                                             "--language", "sync-failing", "failed", "log",
-                                             "acme", "-5", "10000000000000"]), TEXT),
-                  max_size=6),  # fmt: skip
+    args=st.lists(st.one_of(st.sampled_from(CLI_WORDS), TEXT), max_size=6),
     url=st.one_of(URLS, VALUE),
 )
 def test_the_cli_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypatch, action,
