@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.notify.models import (
     ENDED,
     FAILURES,
@@ -24,7 +24,6 @@ from jobs.notify.models import (
     Watch,
     clamp_after_minutes,
 )
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Membership
 
 log = logging.getLogger(__name__)
