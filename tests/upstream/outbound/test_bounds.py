@@ -16,14 +16,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from jobs.mirror.models import MirroredJob
+from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.notify import services
 from jobs.notify.messages import UPSTREAM_TEXT_MAX
 from jobs.notify.models import AFTER_MINUTES_MAX, Delivery, Rule
 from jobs.notify.tasks import deliver_notifications
 from jobs.notify.transport import webhook_body
 from jobs.notify.worker import deliver_due, send_test
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Membership, Tenant
 
 from .conftest import SECRET_URL_TOKEN, transition
