@@ -107,6 +107,8 @@ class Resolver:
     def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
         name = host.decode() if isinstance(host, bytes) else str(host)
         self.lookups.append(name)
+        if isinstance(port, int) and not -(2**63) <= port < 2**63:
+            raise OverflowError("Python int too large to convert to C long")  # as the real one
         entry = self.names.get(name.lower().rstrip("."))
         if entry is None:
             try:

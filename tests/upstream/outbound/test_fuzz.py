@@ -78,15 +78,24 @@ def test_the_channel_form_never_500s(admin, ntenant, name, url, language):
     no_500(admin.post(f"{base}/channels/", {"name": name, "url": url, "language": language}))
 
 
+EVENTS = ["failed", "precheck_failed", "succeeded", "stalled", "sync_failing"]
+MINUTES = ["-5", "0", "1", "30", "43200", "43201", "10000000000000", str(10**30), "9" * 20]
+
+
 @FUZZ
-@given(event=VALUE, channel=VALUE, minutes=VALUE)
+@given(
+    event=st.one_of(st.sampled_from(EVENTS), VALUE),
+    channel=st.one_of(st.none(), VALUE),
+    minutes=st.one_of(st.sampled_from(MINUTES), VALUE),
+)
 def test_the_rule_form_never_500s(admin, ntenant, event, channel, minutes):
     if not Channel.objects.exists():
         from jobs.notify import services
 
         services.add_channel(ntenant, "log", "log://", actor_name="t")
     pk = str(Channel.objects.first().pk)
-    data = {"event": event, "channel": pk if channel == "" else channel, "after_minutes": minutes}
+    data = {"event": event, "channel": pk if channel is None else channel,
+            "after_minutes": minutes}  # fmt: skip
     no_500(admin.post(f"/tenants/{ntenant.slug}/notifications/rules/", data))
 
 
@@ -105,6 +114,43 @@ def test_the_subscription_form_never_500s(admin, failures, digest_at, zone, lang
     no_500(admin.post("/notifications/", data))
 
 
+def run_cli(*args) -> None:
+    """A CommandError with a message (or argparse's exit 2) is an answer; anything else is a
+    traceback the person would see."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("notify", *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        assert str(exc)
+    except SystemExit as exc:  # argparse's own usage errors, as on a terminal
+        assert exc.code == 2
+
+
+@FUZZ
+@given(
+    event=st.one_of(st.sampled_from([e.replace("_", "-") for e in EVENTS]), VALUE),
+    channel=st.one_of(st.just("log"), VALUE),
+    minutes=st.one_of(st.sampled_from(MINUTES), VALUE),
+)
+def test_cli_rule_add_answers_with_a_message_never_a_traceback(ntenant, dns, event, channel,
+                                                               minutes):  # fmt: skip
+    if not Channel.objects.filter(name="log").exists():
+        from jobs.notify import services
+
+        services.add_channel(ntenant, "log", "log://", actor_name="t")
+    run_cli("rule-add", ntenant.slug, "--event", event, "--channel", channel,
+            "--after-minutes", minutes)  # fmt: skip
+
+
+@FUZZ
+@given(name=VALUE, url=st.one_of(URLS, VALUE), language=st.one_of(st.just("en"), VALUE))
+def test_cli_channel_add_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypatch,
+                                                                  name, url, language):  # fmt: skip
+    dns.names["pub.example"] = [PUBLIC]
+    monkeypatch.setenv("NOTIFY_URL", url.replace("\x00", "") or "log://")
+    run_cli("channel-add", ntenant.slug, name, "--language", language)
+
+
 @FUZZ
 @given(
     action=st.sampled_from(["channel-add", "rule-add", "test", "list", "nonsense"]),
@@ -114,13 +160,7 @@ def test_the_subscription_form_never_500s(admin, failures, digest_at, zone, lang
 def test_the_cli_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypatch, action,
                                                           args, url):  # fmt: skip
     monkeypatch.setenv("NOTIFY_URL", url.replace("\x00", "") or "log://")
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("notify", action, ntenant.slug, *args, stdout=out, stderr=err)
-    except CommandError as exc:
-        assert str(exc)
-    except SystemExit as exc:  # argparse's own usage errors, as on a terminal
-        assert exc.code == 2
+    run_cli(action, ntenant.slug, *args)
 
 
 @FUZZ

@@ -67,15 +67,17 @@ def test_the_backslash_url_is_refused_and_never_connects(ntenant, listener, dns,
     assert port.count() == 0 and not tripwire.reached(port.port)
 
 
-def test_a_url_aimed_at_loopback_answers_the_same_whatever_the_port_holds(ntenant, listener):
-    """The port scanner: "HTTP 404" / "could not connect" / "timed out" told open from
-    closed. Now every internal address gets the same refusal, before any packet."""
+def test_the_answers_no_longer_tell_open_ports_from_closed(ntenant, listener, dns):
+    """The port scanner: backslash URLs aimed at 127.0.0.1 answered "HTTP 501" for an open
+    port and "could not connect" for a closed one. Now both get the same refusal, and no
+    connection is made."""
+    dns.names["pub.example"] = [PUBLIC]
     open_port = listener()
     answers = set()
     for port in (open_port.port, 1):
-        delivery = send_test(stored(ntenant, f"p{port}", f"json://127.0.0.1:{port}/x"))
-        answers.add(delivery.last_error)
-    assert answers == {"The host resolves to a private, loopback or link-local address."}
+        url = f"json://127.0.0.1:{port}\\@pub.example/"
+        answers.add(send_test(stored(ntenant, f"p{port}", url)).last_error)
+    assert len(answers) == 1 and "backslashes" in answers.pop()
     assert open_port.count() == 0
 
 
@@ -185,6 +187,47 @@ def test_no_redirect_is_followed_in_apprise_either(ntenant, settings, listener):
     finally:
         server.shutdown()
         server.server_close()
+    assert elsewhere.count() == 0
+
+
+def test_no_redirect_is_followed_in_apprises_own_threads(ntenant, settings, listener):
+    """Apprise hands service calls to its shared pool; the old guard (a thread-local flag)
+    did not reach those threads, so a redirect there was followed. The guard is a context
+    variable now, and Apprise copies the context into its pool."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
+    from apprise.apprise import get_shared_executor, submit_with_context
+
+    from jobs.notify.transport import bounded
+
+    settings.NOTIFY_ALLOW_PRIVATE_TARGETS = True  # loopback on purpose: only redirects matter
+    elsewhere = listener()
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{elsewhere.port}/stolen")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    statuses = []
+
+    def in_apprises_pool():
+        url = f"http://127.0.0.1:{server.server_address[1]}/t.json"
+        call = submit_with_context(get_shared_executor(), requests.get, url)
+        statuses.append(call.result(timeout=5).status_code)
+
+    try:
+        bounded(in_apprises_pool)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert statuses == [302]
     assert elsewhere.count() == 0
 
 
@@ -307,6 +350,7 @@ def test_the_backslash_case_reads_two_ways_and_is_refused():
 
 
 def test_the_form_refuses_hostile_urls_with_a_400(admin_client, ntenant, dns):
+    dns.names.update({"pub.example": [PUBLIC], "pub.example.": [PUBLIC]})
     for url in HOSTILE[:15]:
         response = add(admin_client, ntenant, url)
         assert response.status_code == 400, url
