@@ -11,7 +11,7 @@ import os
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as profiles
 from hypothesis import strategies as st
 
@@ -71,8 +71,13 @@ def no_500(response) -> None:
     assert response.status_code < 500, response.content[:2000]
 
 
+BIG_PORT = "json://h.example:99999999999999999999/x"  # the findings, always among the examples
+BACKSLASH = "json://127.0.0.1:29999\\@pub.example/"
+
+
 @FUZZ
 @given(name=VALUE, url=st.one_of(URLS, VALUE), language=VALUE)
+@example(name="p", url=BIG_PORT, language="en")
 def test_the_channel_form_never_500s(admin, ntenant, name, url, language):
     base = f"/tenants/{ntenant.slug}/notifications"
     no_500(admin.post(f"{base}/channels/", {"name": name, "url": url, "language": language}))
@@ -88,6 +93,7 @@ MINUTES = ["-5", "0", "1", "30", "43200", "43201", "10000000000000", str(10**30)
     channel=st.one_of(st.none(), VALUE),
     minutes=st.one_of(st.sampled_from(MINUTES), VALUE),
 )
+@example(event="sync_failing", channel=None, minutes=str(10**30))
 def test_the_rule_form_never_500s(admin, ntenant, event, channel, minutes):
     if not Channel.objects.exists():
         from jobs.notify import services
@@ -132,6 +138,7 @@ def run_cli(*args) -> None:
     channel=st.one_of(st.just("log"), VALUE),
     minutes=st.one_of(st.sampled_from(MINUTES), VALUE),
 )
+@example(event="sync-failing", channel="log", minutes="-5")
 def test_cli_rule_add_answers_with_a_message_never_a_traceback(ntenant, dns, event, channel,
                                                                minutes):  # fmt: skip
     if not Channel.objects.filter(name="log").exists():
@@ -144,6 +151,7 @@ def test_cli_rule_add_answers_with_a_message_never_a_traceback(ntenant, dns, eve
 
 @FUZZ
 @given(name=VALUE, url=st.one_of(URLS, VALUE), language=st.one_of(st.just("en"), VALUE))
+@example(name="p", url=BIG_PORT, language="en")
 def test_cli_channel_add_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypatch,
                                                                   name, url, language):  # fmt: skip
     dns.names["pub.example"] = [PUBLIC]
@@ -165,6 +173,7 @@ def test_the_cli_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypa
 
 @FUZZ
 @given(url=URLS)
+@example(url=BACKSLASH)
 def test_what_the_parser_accepts_urllib3_reads_the_same(dns, url):
     from urllib3.util import parse_url
 
