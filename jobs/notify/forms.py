@@ -38,6 +38,8 @@ class ChannelForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise forms.ValidationError(_("A name cannot hold control characters."))
         if Channel.objects.filter(tenant=self.tenant, name=name).exists():
             raise forms.ValidationError(_("A channel of this name exists."))
         return name

@@ -78,6 +78,7 @@ BACKSLASH = "json://127.0.0.1:29999\\@pub.example/"
 @FUZZ
 @given(name=VALUE, url=st.one_of(URLS, VALUE), language=VALUE)
 @example(name="p", url=BIG_PORT, language="en")
+@example(name="a\x01b", url="log://", language="en")
 def test_the_channel_form_never_500s(admin, ntenant, name, url, language):
     base = f"/tenants/{ntenant.slug}/notifications"
     no_500(admin.post(f"{base}/channels/", {"name": name, "url": url, "language": language}))
