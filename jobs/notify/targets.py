@@ -22,8 +22,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from urllib3.util import parse_url
 
+from jobs.lib.addresses import is_public
 from jobs.notify import logmask
-from jobs.upstream.connect import is_public
 
 # scheme → channel kind. Slack, DingTalk, Feishu/Lark and WeCom always call their service's
 # fixed host; email, webhooks and Teams workflows call the host in the URL (checked below).

@@ -17,9 +17,9 @@ from jobs.drs import (
 )
 from jobs.tenants import crypto
 from jobs.tenants.credentials import stored_credentials_problem
+from jobs.tenants.endpoints import EndpointRefused, endpoint_problem
 from jobs.tenants.models import Tenant
 from jobs.upstream import connect
-from jobs.upstream.guard import EndpointRefused, endpoint_problem
 from jobs.upstream.iam_tokens import SHARED_TOKENS
 from jobs.upstream.single_flight import Outcome, attempt
 

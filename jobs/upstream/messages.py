@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from jobs import drs
+from jobs.tenants.endpoints import EndpointRefused
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import CredentialsUnavailable
-from jobs.upstream.guard import EndpointRefused
 from jobs.upstream.single_flight import Outcome, WaitedTooLong
 
 Sentence = Callable[[drs.DrsError, "Tenant | None"], str]

@@ -137,7 +137,7 @@ class Resolver:
 def dns(monkeypatch):
     resolver = Resolver()
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    from jobs.upstream import guard
+    from jobs.tenants import endpoints as guard
 
     guard._resolved.clear()
     return resolver

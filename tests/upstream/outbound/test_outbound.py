@@ -17,10 +17,10 @@ from jobs.notify.models import Channel, Delivery
 from jobs.notify.targets import TargetRefused, checked, split
 from jobs.notify.transport import SendError, send_to_channel
 from jobs.notify.worker import send_test
+from jobs.tenants.endpoints import endpoint_problem
 from jobs.tenants.models import Membership, Tenant
 from jobs.upstream import connect
 from jobs.upstream.client import client_for
-from jobs.upstream.guard import endpoint_problem
 
 from .conftest import PUBLIC, SECRET_URL_TOKEN
 
@@ -285,7 +285,7 @@ def test_embedded_internal_addresses_are_refused(address, dns, ntenant, tripwire
     with pytest.raises(TargetRefused):
         checked("jsons://v6.example/h")
     dns.names["drs.ap-southeast-3.myhuaweicloud.com"] = [address]
-    from jobs.upstream import guard
+    from jobs.tenants import endpoints as guard
 
     guard._resolved.clear()
     assert endpoint_problem("https://drs.ap-southeast-3.myhuaweicloud.com") is not None

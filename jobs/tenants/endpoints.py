@@ -1,4 +1,5 @@
-"""The endpoint guard: which custom DRS/IAM endpoints a tenant may point us at."""
+"""Which DRS/IAM endpoints a tenant may be pointed at, checked where they are typed (form, CLI)
+and again when its client is built."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from jobs import drs
-from jobs.upstream import connect
+from jobs.lib.addresses import is_public
 
 CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 
@@ -76,4 +77,4 @@ def _resolve(host: str) -> list[str]:
 
 def _internal(address: str) -> bool:
     """The outbound guard's own rule (NAT64 and 6to4 forms judged by the IPv4 they embed)."""
-    return not connect.is_public(address)
+    return not is_public(address)
