@@ -58,6 +58,7 @@ from jobs.accounts.models import OidcIdentity
 from jobs.tenants import audit
 from jobs.tenants.access import public
 from jobs.tenants.models import Membership, Role, Tenant
+from jobs.upstream import connect
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,11 @@ def call(method: str, url: str, **kwargs) -> requests.Response:
     """One request to the provider, finished (body read) within OIDC_TIMEOUT seconds."""
     budget = float(settings.OIDC_TIMEOUT)
     deadline = time.monotonic() + budget
+    # The outbound guard's watchdog shuts the socket at the deadline, whatever the provider
+    # trickles; the issuer is the operator's own setting, so internal addresses are allowed.
+    policy = connect.Policy(allow_private=True, deadline=deadline)
     try:
-        with requests.request(
+        with connect.guarded(policy), requests.request(
             method, url, timeout=(min(3.05, budget), budget / 2), stream=True,
             allow_redirects=False, **kwargs,
         ) as response:  # fmt: skip
@@ -100,11 +104,15 @@ def call(method: str, url: str, **kwargs) -> requests.Response:
                     raise ProviderError("the provider's answer is too large")
                 if time.monotonic() > deadline:
                     raise ProviderError("the provider did not answer in time")
+            if time.monotonic() >= deadline:  # the watchdog shut the socket mid-answer
+                raise ProviderError("the provider did not answer in time")
             response._content = bytes(body)
             return response
     except requests.Timeout:
         raise ProviderError("the provider did not answer in time") from None
     except requests.RequestException as error:
+        if time.monotonic() >= deadline:
+            raise ProviderError("the provider did not answer in time") from None
         raise ProviderError(f"the provider could not be reached ({type(error).__name__})") from None
 
 

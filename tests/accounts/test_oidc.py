@@ -225,6 +225,50 @@ def test_a_silent_provider_is_given_up_on_at_the_deadline(client, sso, settings,
     assert "failed" in client.get("/accounts/login/").content.decode()
 
 
+@pytest.fixture
+def trickling_provider():
+    """Answers its discovery document one byte every 0.1 s, never finishing: no single read
+    waits long enough for a read timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+                while not stop.is_set():
+                    try:
+                        conn.sendall(b"X")
+                    except OSError:
+                        break
+                    time.sleep(0.1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join(2)
+    server.close()
+
+
+def test_a_trickling_provider_is_cut_at_the_deadline(client, sso, settings, trickling_provider):
+    settings.OIDC_ISSUER = trickling_provider
+    settings.OIDC_TIMEOUT = 1.0
+    began = time.monotonic()
+    response = client.get("/accounts/oidc/start/")
+    assert time.monotonic() - began < 2.5
+    assert response["Location"] == "/accounts/login/"
+    event = AuditEvent.objects.get(action="login_failed")
+    assert event.detail["reason"] == "the provider did not answer in time"
+
+
 def test_no_client_secret_or_token_in_pages_logs_audit_or_error_reports(
     client, sso, caplog, rf, monkeypatch
 ):
