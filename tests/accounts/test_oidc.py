@@ -325,3 +325,10 @@ def test_an_inactive_person_cannot_sign_in(client, sso):
     assert AuditEvent.objects.get(action="login_failed").detail["reason"] == (
         "the account is inactive"
     )
+
+
+def test_a_person_from_the_provider_is_not_offered_a_password_change(client, sso):
+    person(sso, "sub-p", preferred_username="pat")
+    sign_in(client, "sub-p")
+    page = client.get("/accounts/preferences/").content.decode()
+    assert "API tokens" in page and "Change password" not in page
