@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jobs.notify.models import Channel, Event, Language, Subscription
+from jobs.notify.models import LANGUAGES, Channel, Event, Subscription
 from jobs.notify.targets import TargetRefused, checked
 
 
@@ -23,7 +23,7 @@ class ChannelForm(forms.Form):
             "feishu://…, lark://…, wecombot://…"
         ),
     )
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGES)
 
     def __init__(self, *args, tenant=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.notify import services
-from jobs.notify.models import Channel, Delivery, Event, Language, Rule
+from jobs.notify.models import ENGLISH, LANGUAGES, Channel, Delivery, Event, Rule
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
 from jobs.tenants.models import Tenant
@@ -27,7 +27,7 @@ class Command(BaseCommand):
                              "or stdin. Prints a webhook's signing secret once.")  # fmt: skip
         add.add_argument("slug")
         add.add_argument("name")
-        add.add_argument("--language", default="en", choices=Language.values)
+        add.add_argument("--language", default=ENGLISH, choices=[code for code, _ in LANGUAGES])
         rule = sub.add_parser("rule-add", help="Route an event of the tenant to a channel.")
         rule.add_argument("slug")
         rule.add_argument("--event", required=True, choices=sorted(EVENTS))
@@ -86,7 +86,7 @@ class Command(BaseCommand):
             )
         for rule in Rule.objects.filter(tenant=tenant).select_related("channel"):
             event = rule.event.replace("_", "-")
-            extra = f"\t>{rule.after_minutes} min" if rule.event == Event.SYNC_FAILING else ""
+            extra = f"\t>{rule.after_minutes} min" if rule.is_sync_failing else ""
             self.stdout.write(f"rule\t{event}\t{rule.channel.name}{extra}")
 
     def _channel(self, tenant, name: str) -> Channel:
