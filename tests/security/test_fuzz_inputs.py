@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from jobs.tenants.models import Membership
 from jobs.web.middleware import TZ_COOKIE
-from tests.security.support import SEED_ID
+from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ EDGES = [
     "\x00", "a\x00b", "٣", "１２", "9" * 30, "1e309", "NaN", "-0", "%00", "../../etc/passwd",
     "<script>alert(1)</script>", "\u202eabc", "💥", "true", "[]", "{}", "null", "a" * 5000,
     "FAILED", "SUCCESS", "created_at", "asc", "desc", "csv", "json", "zh-hans", "UTC",
-    "Pacific/Kiritimati", "admin", "viewer", "root", SEED_ID,
+    "Pacific/Kiritimati", "admin", "viewer", "root", EXAMPLE_ID,
 ]  # fmt: skip
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 VALUE = st.one_of(st.sampled_from(EDGES), TEXT)
@@ -95,7 +95,7 @@ def test_overview_and_failures(as_user, tenant, query, zone):
 @given(query=params("errors", "refresh", "seen"), live=st.booleans(), zone=ZONES)
 def test_job_page(as_user, tenant, query, live, zone):
     extra = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"} if live else {}
-    check(as_user("viewer", zone).get(f"/tenants/{tenant.slug}/jobs/{SEED_ID}/", query, **extra))
+    check(as_user("viewer", zone).get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/", query, **extra))
 
 
 @FUZZ
