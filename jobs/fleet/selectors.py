@@ -16,8 +16,7 @@ from django.utils import timezone
 from jobs import drs
 from jobs.drs.models import SUCCESS, TERMINAL_STATUSES, TRANSFERRING
 from jobs.hints import Hint, hints_for
-from jobs.mirror.models import FAILED_STATUSES, MirroredJob
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import FAILED_STATUSES, MirroredJob, TenantSyncState
 from jobs.sync.progress import Typical
 from jobs.tenants.models import Tenant
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from django.conf import settings
 
 from jobs.management.commands.notify import EVENTS
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.notify import services
 from jobs.notify.forms import ChannelForm, RuleForm
 from jobs.notify.models import JOB_EVENTS, Delivery, Event, Subscription, Watch
 from jobs.notify.outbox import enqueue_digests, enqueue_sync_failing
 from jobs.notify.worker import send_test
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Tenant
 from tests.notify.conftest import T0, drain, transition
 
