@@ -1,4 +1,5 @@
-"""Notification models. They belong to the `jobs` app (imported at the end of jobs/models.py)."""
+"""Notification models of the `jobs` app (listed for Django in jobs/models.py): channels, rules,
+watches, subscriptions and the outbox of deliveries, typed by one list of events."""
 
 from __future__ import annotations
 
