@@ -84,6 +84,7 @@ def celery_worker_and_beat(tmp_path, concurrency: int, **settings: str):
 
 class LoopbackServer(ThreadingHTTPServer):
     daemon_threads = True  # a handler still sleeping never holds up the end of a test
+    request_queue_size = 64  # room for a burst of parallel clients (the bench's receiver)
 
     @property
     def url(self) -> str:
