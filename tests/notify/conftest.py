@@ -129,6 +129,17 @@ def ntenant(transactional_db):
 
 
 @pytest.fixture
+def ntenant_admin(client, ntenant, django_user_model):
+    """The test client, signed in as boss, an admin of `ntenant`."""
+    from jobs.tenants.models import Membership
+
+    admin = django_user_model.objects.create_user("boss", "boss@example.com", "pw")
+    Membership.objects.create(user=admin, tenant=ntenant, role="admin")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
 def webhook(receiver, ntenant):
     """make(path, tenant=None) → a webhook channel aimed at the receiver, secret registered."""
     from jobs.notify import services
