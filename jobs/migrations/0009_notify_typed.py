@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0007_mirror_performance'),
+        ('jobs', '0008_tokens_and_sso'),
     ]
 
     operations = [

@@ -106,7 +106,7 @@ def url_for(route: str, tenant, people) -> str:
     return "/" + (
         route.replace("<slug:slug>", tenant.slug)
         .replace("<slug>", tenant.slug)
-        .replace("<job_id>", SEED_ID)
+        .replace("<job_id>", EXAMPLE_ID)
         .replace("<int:token_id>", str(token.pk if token else 0))
         .replace("<int:member_id>", str(membership.pk))
         .replace("<job_id:job_id>", EXAMPLE_ID)
