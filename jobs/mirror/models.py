@@ -159,6 +159,11 @@ class JobEvent(models.Model):
         STALLED = "stalled", _("Running longer than usual")
         DELETED = "deleted", _("Deleted in DRS")
         RENAMED = "renamed", _("Renamed")
+        # A database's migration (its chain, `Chain`): waiting too long for its next backup,
+        # cut over, or blocked by a failed step.
+        AWAITING_CUTOVER = "awaiting_cutover", _("Awaiting next backup too long")
+        DATABASE_ONLINE = "database_online", _("Database online")
+        CHAIN_BLOCKED = "chain_blocked", _("Step failed: chain blocked")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="job_events")
     job = models.ForeignKey(MirroredJob, on_delete=models.CASCADE, related_name="events")
@@ -218,3 +223,78 @@ class TenantSyncState(models.Model):
     @property
     def is_failing(self) -> bool:
         return self.failing_since is not None
+
+
+class Chain(models.Model):
+    """One database's migration into one target instance: the jobs that restored it, in order
+    of creation (`ChainStep`), and its state now, kept by `jobs.mirror.chains` whenever a step's
+    job changes. "Stalled" is not stored: it is awaiting for longer than the tenant's
+    threshold (`Tenant.awaiting_threshold_hours`), so it follows the clock."""
+
+    class State(models.TextChoices):
+        RESTORING = "restoring", _("Restoring")
+        AWAITING = "awaiting", _("Awaiting next backup")
+        ONLINE = "online", _("Online")
+        FAILED = "failed", _("Failed")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="chains")
+    target_instance_id = models.CharField(max_length=64)
+    database = models.CharField(max_length=128)
+    instance_name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices)
+    since = models.DateTimeField(null=True, blank=True)  # in this state since
+    started_at = models.DateTimeField(null=True, blank=True)  # the current run's first step
+    steps = models.PositiveIntegerField(default=0)  # in the current run
+    runs = models.PositiveIntegerField(default=1)  # a full restore with overwrite starts one
+    failed_step = models.PositiveIntegerField(null=True, blank=True)
+    inferred = models.BooleanField(default=False)  # the name was read from file names
+    bucket = models.CharField(max_length=63, blank=True)
+    total_bytes = models.BigIntegerField(default=0)  # the current run's backup files
+    last_job = models.ForeignKey(
+        MirroredJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    awaiting_flagged_at = models.DateTimeField(null=True, blank=True)  # event written
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "target_instance_id", "database"], name="one_chain_per_database"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "state", "since"], name="chain_tenant_state"),
+            models.Index(fields=["state", "since"], name="chain_state_since"),
+            models.Index(fields=["database"], name="chain_database"),
+            models.Index(fields=["target_instance_id"], name="chain_instance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.target_instance_id}/{self.database} {self.state}"
+
+
+class ChainStep(models.Model):
+    """One job's place in one chain (a backup of several databases is in several)."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="chain_steps")
+    job = models.ForeignKey(MirroredJob, on_delete=models.CASCADE, related_name="chain_steps")
+    create_time = models.DateTimeField(null=True, blank=True)
+    run = models.PositiveIntegerField(default=1)
+    position = models.PositiveIntegerField(default=1)  # within its run, from 1
+    full = models.BooleanField(default=True)
+    last_backup = models.BooleanField(null=True)
+    overwrite = models.BooleanField(null=True)
+    inferred = models.BooleanField(default=False)
+    file_count = models.PositiveIntegerField(default=0)
+    first_file = models.CharField(max_length=255, blank=True)
+    last_file = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["create_time", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "job"], name="one_step_per_job_and_chain")
+        ]
+        indexes = [models.Index(fields=["chain", "create_time"], name="chainstep_order")]
+
+    def __str__(self) -> str:
+        return f"step {self.run}.{self.position} of {self.chain_id}"

@@ -31,6 +31,9 @@ Event = _choices(
     JobEvent.Kind.PRECHECK_FAILED,
     JobEvent.Kind.SUCCEEDED,
     JobEvent.Kind.STALLED,
+    JobEvent.Kind.AWAITING_CUTOVER,
+    JobEvent.Kind.DATABASE_ONLINE,
+    JobEvent.Kind.CHAIN_BLOCKED,
     SYNC_FAILING=("sync_failing", _("Sync failing")),
 )
 

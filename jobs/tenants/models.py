@@ -48,6 +48,10 @@ class Tenant(models.Model):
         _("DRS language"), max_length=5, choices=Language.choices, default=Language.EN
     )
     enterprise_project_id = models.CharField(_("enterprise project"), max_length=64, blank=True)
+    # A database restored and awaiting its next backup for longer than this is "stalled".
+    awaiting_threshold_hours = models.PositiveIntegerField(
+        _("hours a database may await its next backup"), default=24
+    )
     iam_domain = models.CharField(_("IAM account (domain)"), max_length=100, blank=True)
     iam_user = models.CharField(_("IAM user"), max_length=100, blank=True)
     access_key = models.CharField(_("access key id"), max_length=100, blank=True)

@@ -1,0 +1,147 @@
+"""Writing chains: where a job's detail places it (`place`) and each chain's state after one of
+its jobs changed (`refresh_job`). Called by `jobs.mirror.record` inside the transaction that
+writes the job's row, so a chain never disagrees with its jobs.
+
+A chain's current run starts at its first step, or at the latest full restore with overwrite
+after it (a migration started again); earlier runs stay, numbered. Its state is its current
+run's last step: running → restoring; failed → failed at that step; succeeded with
+`is_last_backup` → online; succeeded otherwise → awaiting next backup (RESTORING). A job
+deleted in DRS keeps its place (its row stays, `deleted_at` set).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from jobs.drs.databases import facts
+from jobs.drs.models import Job
+from jobs.mirror.models import Chain, ChainStep, JobEvent, MirroredJob
+from jobs.mirror.signals import job_event_recorded
+from jobs.tenants.models import Tenant
+
+STATE_EVENTS = {
+    Chain.State.ONLINE: JobEvent.Kind.DATABASE_ONLINE,
+    Chain.State.FAILED: JobEvent.Kind.CHAIN_BLOCKED,
+}
+
+
+def place(
+    tenant: Tenant, row: MirroredJob, job: Job, events_since: datetime | None
+) -> list[Chain]:
+    """Put the job (its mirror row `row`, its detail `job`) in the chains it restores, and
+    refresh them and any chain it left."""
+    found = facts(job)
+    chains: list[Chain] = []
+    now = timezone.now()
+    for restore in found.restores if found else ():
+        chain, _created = Chain.objects.select_for_update().get_or_create(
+            tenant=tenant,
+            target_instance_id=restore.target_instance_id,
+            database=restore.database,
+            defaults={"state": Chain.State.RESTORING, "updated_at": now},
+        )
+        values = {
+            "create_time": row.create_time,
+            "full": found.full,
+            "last_backup": found.last_backup,
+            "overwrite": found.overwrite,
+            "inferred": restore.inferred,
+            "file_count": found.file_count,
+            "first_file": found.first_file,
+            "last_file": found.last_file,
+        }
+        ChainStep.objects.update_or_create(chain=chain, job=row, defaults=values)
+        if job.instance_name and chain.instance_name != job.instance_name[:255]:
+            chain.instance_name = job.instance_name[:255]
+        if found.bucket:
+            chain.bucket = found.bucket
+        chains.append(chain)
+    kept = [chain.pk for chain in chains]
+    left = list(
+        Chain.objects.filter(chain_steps__job=row).exclude(pk__in=kept).values_list("pk", flat=True)
+    )
+    ChainStep.objects.filter(job=row, chain_id__in=left).delete()
+    for chain in chains:
+        refresh(chain, events_since)
+    for chain in Chain.objects.select_for_update().filter(pk__in=left):
+        refresh(chain, events_since)
+    return chains
+
+
+def refresh_job(row: MirroredJob, events_since: datetime | None) -> None:
+    """The job changed (status, deletion): refresh the chains it is in."""
+    for chain in Chain.objects.select_for_update().filter(chain_steps__job=row).distinct():
+        refresh(chain, events_since)
+
+
+def refresh(chain: Chain, events_since: datetime | None) -> Chain:
+    """Number the chain's steps into runs and recompute its state; a chain without steps is
+    deleted. A change to online or failed writes its event (not for history we learn of)."""
+    steps = list(
+        ChainStep.objects.filter(chain=chain)
+        .select_related("job")
+        .order_by("create_time", "id")
+    )
+    if not steps:
+        chain.delete()
+        return chain
+    run, position, changed = 1, 0, []
+    for index, step in enumerate(steps):
+        if index and step.full and step.overwrite:
+            run, position = run + 1, 0
+        position += 1
+        if (step.run, step.position) != (run, position):
+            step.run, step.position = run, position
+            changed.append(step)
+    if changed:
+        ChainStep.objects.bulk_update(changed, ["run", "position"])
+    current = [step for step in steps if step.run == run]
+    last = current[-1]
+    job = last.job
+    state, since, failed_step = _state(last, job)
+    previous = chain.state
+    chain.state, chain.since, chain.failed_step = state, since, failed_step
+    chain.started_at = current[0].create_time
+    chain.steps, chain.runs = len(current), run
+    chain.inferred = any(step.inferred for step in current)
+    chain.total_bytes = sum(step.job.total_bytes or 0 for step in current)
+    chain.last_job = job
+    if state != Chain.State.AWAITING:
+        chain.awaiting_flagged_at = None
+    chain.updated_at = timezone.now()
+    chain.save()
+    kind = STATE_EVENTS.get(state)
+    if kind and previous != state and since and events_since and since >= events_since:
+        announce(chain, kind, since, {"database": chain.database, "step": len(current)})
+    return chain
+
+
+def _state(step: ChainStep, job: MirroredJob):
+    if job.is_failed:
+        return Chain.State.FAILED, job.finish_time or job.create_time, step.position
+    if job.is_succeeded:
+        moment = job.finish_time or job.create_time
+        if step.last_backup:
+            return Chain.State.ONLINE, moment, None
+        return Chain.State.AWAITING, moment, None
+    return Chain.State.RESTORING, job.create_time, None
+
+
+def announce(chain: Chain, kind: str, occurred_at: datetime, detail: dict) -> bool:
+    """A chain's event, on its last job; once per (job, kind, time)."""
+    if chain.last_job_id is None:
+        return False
+    event, created = JobEvent.objects.get_or_create(
+        job_id=chain.last_job_id,
+        kind=kind,
+        occurred_at=occurred_at,
+        defaults={
+            "tenant_id": chain.tenant_id,
+            "detail": {**detail, "instance": chain.target_instance_id},
+        },
+    )
+    if created:
+        job_event_recorded.send(sender=JobEvent, event=event)
+    return created
