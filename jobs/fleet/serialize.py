@@ -1,6 +1,7 @@
-"""Jobs as plain JSON-ready dicts, keyed and nested by the DRS API's own field names.
-
-Used by `manage.py jobs … --json` and the web exports (CSV/JSON). Pure functions: no Django.
+"""Jobs as plain JSON-ready dicts, keyed and nested by the DRS API's own field names: the one
+serializer for the CLI (`manage.py jobs … --json`: a detail, list items) and the web exports
+(CSV/JSON of mirror rows), so every surface spells a job, and its times, alike.
+Pure functions: they read attributes and import no Django.
 
 Values are the *normalised* ones from `jobs.drs.models`, not the body as received (that is
 `Job.raw_json`):
@@ -20,9 +21,12 @@ int (binary units, "704KB" → 720896), or None. `file_size` itself stays as DRS
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobs.drs.models import BackupFile, Job, JobSummary
+
+if TYPE_CHECKING:
+    from jobs.mirror.models import MirroredJob
 
 # The list item's fields, in the API's order: handy as a CSV header.
 SUMMARY_FIELDS: tuple[str, ...] = (
@@ -109,8 +113,17 @@ def job_to_api(job: Job) -> dict[str, Any]:
 
 def summary_to_api(job: JobSummary) -> dict[str, Any]:
     """One list item (`SUMMARY_FIELDS`), normalised like `job_to_api`."""
+    return _summary(job.id, job)
+
+
+def mirrored_to_api(row: MirroredJob) -> dict[str, Any]:
+    """A mirror row as the list item it was seen as (`SUMMARY_FIELDS`), for the exports."""
+    return _summary(row.job_id, row)
+
+
+def _summary(job_id: str, job: JobSummary | MirroredJob) -> dict[str, Any]:
     return {
-        "id": job.id,
+        "id": job_id,
         "name": job.name,
         "status": job.status,
         "engine_type": job.engine_type,

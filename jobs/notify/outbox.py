@@ -1,5 +1,6 @@
 """Turning events into deliveries. `enqueue_for_event` runs inside the transaction that writes
-the event (the sync calls it), so an event and its deliveries exist together or not at all.
+the event (it receives the mirror's `job_event_recorded` signal, connected when this module is
+imported by `JobsConfig.ready`), so an event and its deliveries exist together or not at all.
 Each delivery's key is unique: one message per (rule or person, transition), however often
 this runs."""
 
@@ -9,9 +10,11 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from jobs.mirror.models import JobEvent
+from jobs.mirror.signals import job_event_recorded
 from jobs.notify.models import (
     ENDED,
     FAILURES,
@@ -26,6 +29,11 @@ from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Membership
 
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day
+
+
+@receiver(job_event_recorded, dispatch_uid="jobs.notify.outbox.enqueue_for_event")
+def _on_job_event(sender, event: JobEvent, **kwargs) -> None:
+    enqueue_for_event(event)
 
 
 def enqueue_for_event(event: JobEvent) -> int:
