@@ -14,7 +14,6 @@ from django.utils import timezone
 from jobs import drs
 from jobs.mirror.models import MirroredJob
 from jobs.mirror.record import saw_detail
-from jobs.sync.schedule import events_since
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import client_for
 
@@ -74,5 +73,5 @@ def _ask_upstream(tenants: list[Tenant], job_id: str, failures: list) -> list[Fo
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     for tenant, job, fetched_at in answers:
-        saw_detail(tenant, job_id, job, fetched_at, events_since=events_since(tenant))
+        saw_detail(tenant, job_id, job, fetched_at)
     return [Found(tenant, job_id) for tenant, _job, _at in answers]

@@ -17,8 +17,13 @@ from django.utils import timezone
 from jobs import drs
 from jobs.drs.models import TRANSFERRING
 from jobs.hints import Hint, hints_for
-from jobs.mirror.models import FAILED_STATUSES, SUCCESS, TERMINAL_STATUSES, MirroredJob
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import (
+    FAILED_STATUSES,
+    SUCCESS,
+    TERMINAL_STATUSES,
+    MirroredJob,
+    TenantSyncState,
+)
 from jobs.sync.progress import Typical
 from jobs.tenants.models import Tenant
 

@@ -21,7 +21,6 @@ from jobs.drs import DrsError, Job, JobFilters, JobNotFound, JobPage
 from jobs.lib.terminal import json_text, safe
 from jobs.mirror.models import JobSnapshot
 from jobs.mirror.record import mark_deleted, saw_detail
-from jobs.sync.schedule import events_since
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import client_for
 from jobs.upstream.single_flight import Outcome, cached, single_flight
@@ -135,7 +134,7 @@ def _fetch(tenant: Tenant, job_id: str, language: str) -> Job:
     asked_at = timezone.now()
     job = client_for(tenant, language).get_job(job_id)
     try:
-        saw_detail(tenant, job_id, job, asked_at, events_since=events_since(tenant))
+        saw_detail(tenant, job_id, job, asked_at)
     except DatabaseError:
         log.exception("Could not store the snapshot of job %s; showing it anyway", job_id)
     return job

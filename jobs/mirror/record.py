@@ -2,7 +2,8 @@
 
 - `saw_detail`: a detail response, from whoever asked (the job page, the sync, the lookup): the
   snapshot and the row, under the id that was asked for, in one transaction; newer wins.
-- `observe`: list items (the sync's walks): rows, status history and "job changed" events.
+- `observe`: list items (the sync's walks): rows, status history and "job changed" events;
+  `events_since` says from when a job seen for the first time is news.
 - `mark_deleted`: DRS says the job is gone.  `mark_stalled`: running longer than usual.
 - `want_detail` / `skip_detail`: which rows the sync should fetch the detail of.
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +33,7 @@ from jobs.mirror.models import (
     JobSnapshot,
     JobStatusChange,
     MirroredJob,
+    TenantSyncState,
     size_class,
 )
 from jobs.mirror.signals import job_event_recorded
@@ -95,7 +98,7 @@ def observe(
     `snapshot`). Returns the ids that were already known, alive and finished before (the
     incremental walk stops when it reaches them). `events_since`: a job seen for the first
     time gets an event only if it finished after this (None: a first sync, no events for the
-    fleet's history; the caller reads it from the sync state, `jobs.sync.schedule`)."""
+    fleet's history; see `events_since`)."""
     by_id = {s.job_id: s for s in seen if s.job_id}
     if not by_id:
         return set()
@@ -197,15 +200,21 @@ def _event(tenant, row, kind: str, occurred_at: datetime, detail: dict) -> None:
         job_event_recorded.send(sender=JobEvent, event=event)
 
 
-def saw_detail(
-    tenant: Tenant, asked_id: str, job: Job, at: datetime, *, events_since: datetime | None
-) -> bool:
+def events_since(tenant: Tenant) -> datetime | None:
+    """Jobs first seen finished after this are news: the tenant's last successful sync, less
+    the idle interval. Before its first full sync nothing is (None)."""
+    state = TenantSyncState.objects.filter(tenant=tenant).only("last_success_at").first()
+    if state is None or state.last_success_at is None:
+        return None
+    return state.last_success_at - timedelta(seconds=settings.SYNC_IDLE_SECONDS)
+
+
+def saw_detail(tenant: Tenant, asked_id: str, job: Job, at: datetime) -> bool:
     """We asked DRS for `asked_id` at `at` and it answered `job`: keep the snapshot and the
     mirror row, both under `asked_id` whatever id the body claims (a body saying `../x`
     changes nothing about which job was answered), in one transaction. Newer wins: an answer
     older than the stored snapshot changes nothing. The row's `needs_detail` is cleared.
-    False when nothing was written (`asked_id` is no job id, or the answer was older).
-    `events_since` as for `observe`."""
+    False when nothing was written (`asked_id` is no job id, or the answer was older)."""
     if not JOB_ID.fullmatch(asked_id):
         return False
     if job.id != asked_id:
@@ -215,7 +224,7 @@ def saw_detail(
         snapshot = _store_snapshot(tenant, asked_id, job, at)
         if snapshot is None:
             return False
-        observe(tenant, [Seen.of_job(job, asked_id)], at, events_since=events_since,
+        observe(tenant, [Seen.of_job(job, asked_id)], at, events_since=events_since(tenant),
                 snapshot=snapshot)  # fmt: skip
     return True
 

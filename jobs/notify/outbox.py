@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.mirror.signals import job_event_recorded
 from jobs.notify.models import (
     ENDED,
@@ -25,7 +25,6 @@ from jobs.notify.models import (
     Subscription,
     Watch,
 )
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Membership
 
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day

@@ -35,10 +35,9 @@ from jobs import drs
 from jobs.drs import DrsClient, JobFilters
 from jobs.drs.models import TRANSFERRING
 from jobs.mirror import record as mirror
-from jobs.mirror.models import MirroredJob
+from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.sync import schedule
 from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
-from jobs.sync.models import TenantSyncState
 from jobs.sync.progress import Typical
 from jobs.sync.walk import REPEATED, Walk
 from jobs.tenants.models import Tenant
@@ -124,7 +123,7 @@ class Run:
         state = TenantSyncState.objects.get_or_create(tenant=self.tenant)[0]
         self.full = full if full is not None else _full_walk_due(state, self.started)
         self.result.full = self.full
-        self.events_since = schedule.events_since(self.tenant)
+        self.events_since = mirror.events_since(self.tenant)
         # Provisional: a run that dies is retried once the idle interval has passed.
         TenantSyncState.objects.filter(pk=state.pk).update(
             last_started_at=self.started,
@@ -236,8 +235,7 @@ class Run:
             except drs.InvalidJobId as error:
                 mirror.skip_detail(self.tenant, job_id, str(error))
                 continue
-            mirror.saw_detail(self.tenant, job_id, job, fetched_at,
-                              events_since=self.events_since)  # fmt: skip
+            mirror.saw_detail(self.tenant, job_id, job, fetched_at)
             self.result.details += 1
 
     # -- bookkeeping ----------------------------------------------------------------------

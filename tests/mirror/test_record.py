@@ -28,19 +28,19 @@ def answer(status: str, body_id: str = ASKED, **fields) -> Job:
 def test_a_detail_is_kept_under_the_id_asked_for_and_newer_wins(make_tenant):
     tenant = make_tenant()
     other = "9f9f9f9f-0000-4000-8000-000000000002"
-    wrote = record.saw_detail(tenant, ASKED, answer("TRANSFERRING", other), T0, events_since=T0)
+    wrote = record.saw_detail(tenant, ASKED, answer("TRANSFERRING", other), T0)
     assert wrote
     row = MirroredJob.objects.get(tenant=tenant)
     assert (row.job_id, row.status, row.snapshot.job_id) == (ASKED, "TRANSFERRING", ASKED)
     assert not JobSnapshot.objects.filter(job_id=other).exists()
 
     late = answer("SUCCESS", finish_time="2024-08-19T02:29:03Z")
-    assert not record.saw_detail(tenant, ASKED, late, T0 - timedelta(seconds=1), events_since=T0)
+    assert not record.saw_detail(tenant, ASKED, late, T0 - timedelta(seconds=1))
     row.refresh_from_db()
     assert row.status == "TRANSFERRING" and row.snapshot.status == "TRANSFERRING"
     assert row.snapshot.fetched_at == T0
 
-    assert record.saw_detail(tenant, ASKED, late, T0 + timedelta(minutes=2), events_since=T0)
+    assert record.saw_detail(tenant, ASKED, late, T0 + timedelta(minutes=2))
     row.refresh_from_db()
     assert row.status == row.snapshot.status == "SUCCESS"
     assert list(row.history.values_list("status", flat=True)) == ["TRANSFERRING", "SUCCESS"]
@@ -49,7 +49,7 @@ def test_a_detail_is_kept_under_the_id_asked_for_and_newer_wins(make_tenant):
 
 def test_an_id_that_is_no_job_id_writes_nothing(make_tenant):
     tenant = make_tenant()
-    assert not record.saw_detail(tenant, "../x", answer("SUCCESS"), T0, events_since=None)
+    assert not record.saw_detail(tenant, "../x", answer("SUCCESS"), T0)
     assert not MirroredJob.objects.exists() and not JobSnapshot.objects.exists()
 
 
@@ -65,13 +65,13 @@ def test_snapshot_and_row_are_written_in_one_transaction(make_tenant, monkeypatc
 
     monkeypatch.setattr(record, "observe", failing)
     with pytest.raises(Broken):
-        record.saw_detail(tenant, ASKED, answer("TRANSFERRING"), T0, events_since=None)
+        record.saw_detail(tenant, ASKED, answer("TRANSFERRING"), T0)
     assert not JobSnapshot.objects.exists()  # rolled back with the row
 
 
 def test_deleted_is_news_once(make_tenant):
     tenant = make_tenant()
-    record.saw_detail(tenant, ASKED, answer("TRANSFERRING"), T0, events_since=None)
+    record.saw_detail(tenant, ASKED, answer("TRANSFERRING"), T0)
     assert record.mark_deleted(tenant, ASKED, T0 + timedelta(minutes=1))
     assert not record.mark_deleted(tenant, ASKED, T0 + timedelta(minutes=2))
     row = MirroredJob.objects.get(tenant=tenant)
