@@ -69,6 +69,30 @@ def test_snapshot_and_row_are_written_in_one_transaction(make_tenant, monkeypatc
     assert not JobSnapshot.objects.exists()  # rolled back with the row
 
 
+def test_an_event_and_what_its_receivers_write_commit_together(make_tenant):
+    """The outbox hears of events through `job_event_recorded`, inside the transaction: a
+    receiver that fails rolls the event (and the row's change) back with it."""
+    from jobs.mirror.signals import job_event_recorded
+
+    tenant = make_tenant()
+    record.saw_detail(tenant, ASKED, answer("TRANSFERRING"), T0)
+    heard = []
+
+    def failing(sender, event, **kwargs):
+        heard.append(event.kind)
+        raise Broken
+
+    job_event_recorded.connect(failing)
+    try:
+        with pytest.raises(Broken):
+            record.saw_detail(tenant, ASKED, answer("FAILED"), T0 + timedelta(minutes=1))
+    finally:
+        job_event_recorded.disconnect(failing)
+    assert heard == ["failed"]
+    row = MirroredJob.objects.get(tenant=tenant)
+    assert row.status == row.snapshot.status == "TRANSFERRING" and not row.events.exists()
+
+
 def test_deleted_is_news_once(make_tenant):
     tenant = make_tenant()
     record.saw_detail(tenant, ASKED, answer("TRANSFERRING"), T0)
