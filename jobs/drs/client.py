@@ -8,7 +8,6 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -31,7 +30,6 @@ from jobs.drs.deadline import DeadlineAdapter, limit
 from jobs.drs.models import JOB_ID, Job, JobPage
 from jobs.drs.signing import canonical_query
 from jobs.drs.status import JobStatus
-from jobs.drs.walk import DEFAULT_MAX_PAGES, JobWalk
 
 log = logging.getLogger(__name__)
 
@@ -451,26 +449,6 @@ class DrsClient:
             return JobPage(0, (), limit, offset, request_id=empty.request_id)
         data, _ = _json_object(response)
         return JobPage.parse(data, limit, offset, request_id=response.request_id)
-
-    def walk_jobs(
-        self,
-        filters: JobFilters | None = None,
-        *,
-        page_size: int = 100,
-        max_pages: int = DEFAULT_MAX_PAGES,
-        should_stop: Callable[[], bool] | None = None,
-        language: str | None = None,
-    ) -> JobWalk:
-        """Every matching job once, page by page; see JobWalk for when and why it ends."""
-        filters = filters or JobFilters()
-        filters.params()  # a bad filter fails here, before the first page is asked for
-
-        def fetch(limit: int, offset: int) -> JobPage:
-            return self.list_jobs(filters, limit=limit, offset=offset, language=language)
-
-        return JobWalk(fetch, page_size=page_size, max_pages=max_pages, should_stop=should_stop)
-
-    iter_jobs = walk_jobs  # the old name
 
     def _jobs_path(self) -> str:
         return f"/v5/{quote(self.project_id, safe='')}/backup-migration-jobs"

@@ -43,7 +43,9 @@ def client_settings(deadline: float | None = None) -> ClientSettings:
 def client_for(
     tenant: Tenant, language: str | None = None, deadline: float | None = None
 ) -> DrsClient:
-    """Raises only DrsError subclasses, so callers handle one kind of failure."""
+    """The tenant's client, once its endpoints pass the guard and its stored credentials can
+    be sent (the secret is decrypted once, here). Raises only DrsError subclasses
+    (`EndpointRefused`, `CredentialsUnavailable`), so callers handle one kind of failure."""
     for url in (tenant.drs_endpoint, tenant.iam_endpoint):
         problem = endpoint_problem(url)
         if problem:
@@ -90,5 +92,7 @@ def _build_client(
 
 
 def check_connection(tenant: Tenant) -> Outcome[int]:
-    """Fetch a token or sign a one-job list call: the number of jobs the project holds."""
+    """A one-job list call with the tenant's credentials (AK/SK-signed, or with an IAM token,
+    logging in when none is shared yet): the outcome's value is the number of jobs the project
+    holds, its error why the connection failed."""
     return attempt(lambda: client_for(tenant).list_jobs(limit=1).count)

@@ -17,7 +17,7 @@ CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 
 
 class EndpointRefused(drs.RequestRejected):
-    """A custom endpoint outside the cloud's domains while custom endpoints are off."""
+    """A tenant endpoint `endpoint_problem` refuses; the message says why."""
 
 
 SERVICE_HOST = re.compile(

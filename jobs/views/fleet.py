@@ -198,15 +198,25 @@ def _chart(days) -> list[dict]:
     for n, day in enumerate(days):
         y = CHART_HEIGHT
         segments = []
-        for kind, value in (("success", day.success), ("failed", day.failed),
-                            ("running", day.running)):  # fmt: skip
+        for kind, value in (
+            ("success", day.success),
+            ("failed", day.failed),
+            ("running", day.running),
+        ):
             height = value / peak * (CHART_HEIGHT - 16)
             y -= height
             if value:
                 segments.append({"kind": kind, "y": round(y, 1), "height": round(height, 1)})
-        bars.append({"day": day, "x": round(n * slot + 2, 1), "width": round(slot - 4, 1),
-                     "segments": segments, "label_x": round(n * slot + slot / 2, 1),
-                     "top": round(y - 3, 1)})  # fmt: skip
+        bars.append(
+            {
+                "day": day,
+                "x": round(n * slot + 2, 1),
+                "width": round(slot - 4, 1),
+                "segments": segments,
+                "label_x": round(n * slot + slot / 2, 1),
+                "top": round(y - 3, 1),
+            }
+        )
     return bars
 
 
@@ -282,16 +292,18 @@ def _triage(groups) -> list[dict]:
         own = [h for h in hints if h.code not in shared]
         title = (own or hints)[0].title if hints else _("Not explained yet")
         jobs = group.jobs[:ROWS_MAX]
-        causes.append({
-            "anchor": f"cause-{number}",
-            "group": group,
-            "title": title,
-            "own_hints": own,
-            "shared_hints": [h for h in hints if h.code in shared],
-            "tenants": sorted({job.tenant.name for job in group.jobs}),
-            "first": jobs[:ROWS_SHOWN],
-            "rest": jobs[ROWS_SHOWN:],
-        })  # fmt: skip
+        causes.append(
+            {
+                "anchor": f"cause-{number}",
+                "group": group,
+                "title": title,
+                "own_hints": own,
+                "shared_hints": [h for h in hints if h.code in shared],
+                "tenants": sorted({job.tenant.name for job in group.jobs}),
+                "first": jobs[:ROWS_SHOWN],
+                "rest": jobs[ROWS_SHOWN:],
+            }
+        )
     return causes
 
 
