@@ -278,10 +278,11 @@ def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list
         .order_by()
     )
     groups = [
-        Group(s["failure_signature"] or no_log, s["failure_signature"], s["n"], s["first"],
-              s["last"])
+        Group(
+            s["failure_signature"] or no_log, s["failure_signature"], s["n"], s["first"], s["last"]
+        )
         for s in stats
-    ]  # fmt: skip
+    ]
     groups.sort(key=lambda g: (-g.count, g.signature))
     for group in groups[:MAX_GROUPS]:
         group.jobs = list(group_jobs(rows, group)[:GROUP_JOBS])

@@ -67,23 +67,46 @@ class Seen:
     @classmethod
     def of_summary(cls, job: JobSummary) -> Seen:
         return cls(
-            job.id, job.name[:255], job.status[:40], job.engine_type[:40], job.error_log,
-            job.description, job.create_time, job.finish_time, job.enterprise_project_id[:64],
-        )  # fmt: skip
+            job_id=job.id,
+            name=job.name[:255],
+            status=job.status[:40],
+            engine_type=job.engine_type[:40],
+            error_log=job.error_log,
+            description=job.description,
+            create_time=job.create_time,
+            finish_time=job.finish_time,
+            enterprise_project_id=job.enterprise_project_id[:64],
+        )
 
     @classmethod
     def of_job(cls, job: Job, job_id: str) -> Seen:
         """A detail response for `job_id`, the id that was asked for (not the body's)."""
         base = job.base_info
         return cls(
-            job_id, base.name[:255], job.status[:40], base.engine_type[:40],
-            job.error_log, base.description, job.create_time, job.finish_time,
-            base.enterprise_project_id[:64], job.backup_info.total_bytes, from_detail=True,
-        )  # fmt: skip
+            job_id=job_id,
+            name=base.name[:255],
+            status=job.status[:40],
+            engine_type=base.engine_type[:40],
+            error_log=job.error_log,
+            description=base.description,
+            create_time=job.create_time,
+            finish_time=job.finish_time,
+            enterprise_project_id=base.enterprise_project_id[:64],
+            total_bytes=job.backup_info.total_bytes,
+            from_detail=True,
+        )
 
 
-LIST_FIELDS = ("name", "status", "engine_type", "error_log", "description", "create_time",
-               "finish_time", "enterprise_project_id")  # fmt: skip
+LIST_FIELDS = (
+    "name",
+    "status",
+    "engine_type",
+    "error_log",
+    "description",
+    "create_time",
+    "finish_time",
+    "enterprise_project_id",
+)
 
 
 def observe(
@@ -218,14 +241,18 @@ def saw_detail(tenant: Tenant, asked_id: str, job: Job, at: datetime) -> bool:
     if not JOB_ID.fullmatch(asked_id):
         return False
     if job.id != asked_id:
-        log.warning("The detail of job %s claims another id; kept under the id asked for",
-                    asked_id)  # fmt: skip
+        log.warning("The detail of job %s claims another id; kept under the id asked for", asked_id)
     with transaction.atomic():
         snapshot = _store_snapshot(tenant, asked_id, job, at)
         if snapshot is None:
             return False
-        observe(tenant, [Seen.of_job(job, asked_id)], at, events_since=events_since(tenant),
-                snapshot=snapshot)  # fmt: skip
+        observe(
+            tenant,
+            [Seen.of_job(job, asked_id)],
+            at,
+            events_since=events_since(tenant),
+            snapshot=snapshot,
+        )
     return True
 
 

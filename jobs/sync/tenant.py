@@ -178,9 +178,11 @@ class Run:
         self.result.seen += len(jobs)
         self.seen.update(job.id for job in jobs)
         return mirror.observe(
-            self.tenant, [mirror.Seen.of_summary(j) for j in jobs], at,
+            self.tenant,
+            [mirror.Seen.of_summary(j) for j in jobs],
+            at,
             events_since=self.events_since,
-        )  # fmt: skip
+        )
 
     def walk_newest(self) -> None:
         limit = settings.SYNC_PAGE_SIZE if self.full else INCREMENTAL_PAGE

@@ -20,8 +20,13 @@ ASKED = "1b2c3d4e-0000-4000-8000-000000000001"
 
 
 def answer(status: str, body_id: str = ASKED, **fields) -> Job:
-    data = {"id": body_id, "status": status, "create_time": "2024-08-19T02:27:15Z",
-            "base_info": {"name": "sales"}, **fields}  # fmt: skip
+    data = {
+        "id": body_id,
+        "status": status,
+        "create_time": "2024-08-19T02:27:15Z",
+        "base_info": {"name": "sales"},
+        **fields,
+    }
     return Job.parse(data, raw_json=json.dumps(data), request_id="r1")
 
 

@@ -25,12 +25,18 @@ def rows(make_tenant):
     ):
         made.append(
             MirroredJob.objects.create(
-                tenant=tenant, job_id=f"job-{n}", status=status, create_time=T0,
+                tenant=tenant,
+                job_id=f"job-{n}",
+                status=status,
+                create_time=T0,
                 finish_time=T0 + timedelta(hours=1) if finished else None,
-                deleted_at=T0 if deleted else None, stalled_at=T0 if stalled else None,
-                first_seen_at=T0, last_seen_at=T0, synced_at=T0,
+                deleted_at=T0 if deleted else None,
+                stalled_at=T0 if stalled else None,
+                first_seen_at=T0,
+                last_seen_at=T0,
+                synced_at=T0,
             )
-        )  # fmt: skip
+        )
     return made
 
 
