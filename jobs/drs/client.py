@@ -8,6 +8,8 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -120,6 +122,9 @@ class ClientSettings:
     throttle_wait: float = 2.0  # 429: drs-api.md says wait 2 to 5 s
     max_body_bytes: int = 8 * 1024 * 1024
     proxies: dict[str, str] = field(default_factory=dict)
+    # A context manager factory entered around each HTTP exchange: the outbound guard that
+    # checks every connection (jobs/upstream/connect.py); None: unguarded (tests, scripts).
+    guard: Callable[[], AbstractContextManager] | None = None
 
 
 DEFAULT_SETTINGS = ClientSettings()
@@ -220,7 +225,8 @@ class Transport:
             min(self.settings.read_timeout, remaining),
         )
         started = time.monotonic()
-        with limit(deadline) as exchange:
+        guard = self.settings.guard() if self.settings.guard else nullcontext()
+        with guard, limit(deadline) as exchange:
             try:
                 with self.adapter.send(
                     _prepared(request, url),
@@ -234,6 +240,10 @@ class Transport:
                     body = self._read(raw, cap, ok, deadline)
                     exchange.close()  # before the connection goes back to the pool
             except requests.RequestException as exc:
+                if reason := _guard_refusal(exc):
+                    raise errors.OutboundRefused(
+                        f"The connection to {self.host} was refused before it was made: {reason}"
+                    ) from exc
                 if exchange.expired:
                     raise _deadline_passed(started) from exc
                 if isinstance(exc, requests.Timeout):
@@ -313,6 +323,25 @@ def _prepared(request: OutgoingRequest, url: str) -> requests.PreparedRequest:
     prepared.body = request.body or None
     prepared.hooks = {"response": []}
     return prepared
+
+
+def _guard_refusal(exc: BaseException) -> str:
+    """The outbound guard's reason (an exception carrying `guard_reason`) in the chain that
+    requests and urllib3 wrap around it, or ""."""
+    pending, seen = [exc], 0
+    while pending and seen < 30:
+        current = pending.pop()
+        seen += 1
+        reason = getattr(current, "guard_reason", "")
+        if reason:
+            return reason
+        pending += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        pending += [
+            e
+            for e in (getattr(current, "reason", None), current.__cause__, current.__context__)
+            if isinstance(e, BaseException)
+        ]
+    return ""
 
 
 def _connection_problem(exc: requests.RequestException) -> str:

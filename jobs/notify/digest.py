@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from jobs.hints import hints_for
 from jobs.mirror.models import MirroredJob
-from jobs.notify.messages import absolute, first_error_line, when
+from jobs.notify.messages import absolute, clip, first_error_line, when
 from jobs.tenants.access import visible_tenants
 
 MAX_FAILURES = 20
@@ -26,10 +26,10 @@ def tenant_summary(tenant, since: datetime, zone: str) -> dict:
     running = jobs.running()
     failures = []
     for job in finished.failed().order_by("-finish_time")[:MAX_FAILURES]:
-        hints = hints_for(job.error_log) if job.error_log else []
+        hints = hints_for(job.error_log[: 64 * 1024]) if job.error_log else []
         failures.append(
             {
-                "name": job.name or job.job_id,
+                "name": clip(job.name or job.job_id),
                 "when": when(job.finish_time, zone),
                 "error": first_error_line(job.error_log),
                 "hint": str(hints[0].title) if hints else "",

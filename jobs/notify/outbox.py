@@ -1,20 +1,19 @@
 """Turning events into deliveries. `enqueue_for_event` runs inside the transaction that writes
-the event (it receives the mirror's `job_event_recorded` signal, connected when this module is
-imported by `JobsConfig.ready`), so an event and its deliveries exist together or not at all.
+the event (`jobs.notify.receivers` calls it on the mirror's `job_event_recorded` signal), so an
+event and its deliveries exist together or not at all.
 Each delivery's key is unique: one message per (rule or person, transition), however often
 this runs."""
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from datetime import datetime, timedelta
 
 from django.db.models import Q
-from django.dispatch import receiver
 from django.utils import timezone
 
 from jobs.mirror.models import JobEvent, TenantSyncState
-from jobs.mirror.signals import job_event_recorded
 from jobs.notify.models import (
     ENDED,
     FAILURES,
@@ -24,15 +23,12 @@ from jobs.notify.models import (
     Rule,
     Subscription,
     Watch,
+    clamp_after_minutes,
 )
 from jobs.tenants.models import Membership
 
+log = logging.getLogger(__name__)
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day
-
-
-@receiver(job_event_recorded, dispatch_uid="jobs.notify.outbox.enqueue_for_event")
-def _on_job_event(sender, event: JobEvent, **kwargs) -> None:
-    enqueue_for_event(event)
 
 
 def enqueue_for_event(event: JobEvent) -> int:
@@ -89,7 +85,10 @@ def enqueue_sync_failing(now: datetime) -> int:
     )
     for rule in rules:
         since = failing.get(rule.tenant_id)
-        if since is None or now - since < timedelta(minutes=rule.after_minutes):
+        # Clamped: a value stored out of range (before forms checked it) must not raise here,
+        # or one tenant's rule would stop every tenant's messages.
+        wait = timedelta(minutes=clamp_after_minutes(rule.after_minutes))
+        if since is None or now - since < wait:
             continue
         rows.append(
             Delivery(
@@ -147,5 +146,13 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def enqueue_periodic(now: datetime | None = None) -> int:
+    """Each part on its own: one that fails is logged, the other still runs, and the caller
+    goes on to deliver what is due."""
     now = now or timezone.now()
-    return enqueue_sync_failing(now) + enqueue_digests(now)
+    made = 0
+    for part in (enqueue_sync_failing, enqueue_digests):
+        try:
+            made += part(now)
+        except Exception:
+            log.exception("Notifications: %s failed; deliveries go on", part.__name__)
+    return made

@@ -53,7 +53,7 @@ def channel_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         channel, secret = services.add_channel(
             tenant, data["name"], data["url"], data["language"], request=request
         )
-    except TargetRefused as exc:
+    except (TargetRefused, services.Refused) as exc:
         form.add_error("url", str(exc))
         return _settings_page(request, tenant, channel_form=form, status=400)
     messages.success(request, _("Channel %(name)s added.") % {"name": channel.name})

@@ -9,8 +9,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from jobs.drs import REGIONS, endpoints_for
 from jobs.tenants import credentials, crypto
+from jobs.tenants.endpoints import endpoint_problem
 from jobs.tenants.models import AuditEvent, Role, Tenant
-from jobs.upstream.guard import endpoint_problem
 
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 

@@ -17,8 +17,9 @@ from jobs.drs import (
 )
 from jobs.tenants import crypto
 from jobs.tenants.credentials import stored_credentials_problem
+from jobs.tenants.endpoints import EndpointRefused, endpoint_problem
 from jobs.tenants.models import Tenant
-from jobs.upstream.guard import EndpointRefused, endpoint_problem
+from jobs.upstream import connect
 from jobs.upstream.iam_tokens import SHARED_TOKENS
 from jobs.upstream.single_flight import Outcome, attempt
 
@@ -32,11 +33,18 @@ def drs_language() -> str:
     return "zh-cn" if (get_language() or "").startswith("zh") else "en-us"
 
 
+def outbound_guard():
+    """Entered around each DRS and IAM exchange: every connection is checked where it is made
+    (`endpoint_problem` reads a name; this checks the address actually connected to)."""
+    return connect.guarded(connect.Policy(allow_private=settings.DRS_ALLOW_CUSTOM_ENDPOINTS))
+
+
 def client_settings(deadline: float | None = None) -> ClientSettings:
     return ClientSettings(
         connect_timeout=settings.DRS_CONNECT_TIMEOUT,
         read_timeout=settings.DRS_READ_TIMEOUT,
         deadline=min(settings.DRS_DEADLINE, deadline or settings.DRS_DEADLINE),
+        guard=outbound_guard,
     )
 
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from jobs.upstream import guard
+from jobs.tenants import endpoints as guard
+from jobs.tenants.endpoints import EndpointRefused, endpoint_problem
 from jobs.upstream.client import client_for
-from jobs.upstream.guard import EndpointRefused, endpoint_problem
 from tests.security.test_headers import ROOT, production_env
 
 PUBLIC = "159.138.0.10"
