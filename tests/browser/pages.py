@@ -45,6 +45,8 @@ def every_page(tenant, simulator, running_id: str) -> list[Visit]:
         Visit("tenant-notifications", f"/tenants/{slug}/notifications/"),
         Visit("deliveries", f"/tenants/{slug}/notifications/deliveries/"),
         Visit("preferences", "/accounts/preferences/"),
+        Visit("api-tokens", "/accounts/tokens/"),
+        Visit("tenant-tokens", f"/tenants/{slug}/tokens/"),
         Visit("password-change", "/accounts/password_change/"),
         Visit("password-changed", "/accounts/password_change/done/"),
         Visit("not-found", "/no-such-page/"),
