@@ -33,8 +33,10 @@ def threshold(tenant: Tenant) -> timedelta:
 
 def state_of(chain: Chain, tenant: Tenant, now: datetime) -> str:
     """The chain's state now: awaiting past the tenant's threshold is stalled."""
-    if chain.state == Chain.State.AWAITING and chain.since and now - chain.since > threshold(
-        tenant
+    if (
+        chain.state == Chain.State.AWAITING
+        and chain.since
+        and now - chain.since > threshold(tenant)
     ):
         return STALLED
     return chain.state

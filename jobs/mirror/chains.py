@@ -11,8 +11,9 @@ deleted in DRS keeps its place (its row stays, `deleted_at` set).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from jobs.drs.databases import facts
@@ -27,9 +28,7 @@ STATE_EVENTS = {
 }
 
 
-def place(
-    tenant: Tenant, row: MirroredJob, job: Job, events_since: datetime | None
-) -> list[Chain]:
+def place(tenant: Tenant, row: MirroredJob, job: Job, events_since: datetime | None) -> list[Chain]:
     """Put the job (its mirror row `row`, its detail `job`) in the chains it restores, and
     refresh them and any chain it left."""
     found = facts(job)
@@ -80,9 +79,7 @@ def refresh(chain: Chain, events_since: datetime | None) -> Chain:
     """Number the chain's steps into runs and recompute its state; a chain without steps is
     deleted. A change to online or failed writes its event (not for history we learn of)."""
     steps = list(
-        ChainStep.objects.filter(chain=chain)
-        .select_related("job")
-        .order_by("create_time", "id")
+        ChainStep.objects.filter(chain=chain).select_related("job").order_by("create_time", "id")
     )
     if not steps:
         chain.delete()
@@ -145,3 +142,31 @@ def announce(chain: Chain, kind: str, occurred_at: datetime, detail: dict) -> bo
     if created:
         job_event_recorded.send(sender=JobEvent, event=event)
     return created
+
+
+def mark_awaiting(tenant: Tenant, now: datetime) -> int:
+    """Flag the tenant's chains awaiting their next backup for longer than its threshold, once
+    each (until they change), with an "awaiting cutover" event at the moment they crossed it."""
+    threshold = timedelta(hours=tenant.awaiting_threshold_hours or 24)
+    flagged = 0
+    waiting = Chain.objects.filter(
+        tenant=tenant,
+        state=Chain.State.AWAITING,
+        since__lt=now - threshold,
+        awaiting_flagged_at=None,
+    ).values_list("pk", flat=True)
+    for pk in list(waiting):
+        with transaction.atomic():
+            chain = Chain.objects.select_for_update().filter(pk=pk).first()
+            if chain is None or chain.awaiting_flagged_at is not None or chain.since is None:
+                continue
+            chain.awaiting_flagged_at = now
+            chain.save(update_fields=["awaiting_flagged_at"])
+            announce(
+                chain,
+                JobEvent.Kind.AWAITING_CUTOVER,
+                chain.since + threshold,
+                {"database": chain.database, "since": chain.since.isoformat()},
+            )
+            flagged += 1
+    return flagged

@@ -27,6 +27,7 @@ from django.utils import timezone
 from jobs.drs import Job, JobSummary
 from jobs.drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS
 from jobs.hints import signature
+from jobs.mirror import chains
 from jobs.mirror.models import (
     TERMINAL_STATUSES,
     JobEvent,
@@ -191,11 +192,14 @@ def _apply(
     row.deleted_at = None
     row.last_seen_at = max(row.last_seen_at, at)
     row.synced_at = timezone.now()
-    if before["status"] != item.status:
+    status_changed = before["status"] != item.status
+    if status_changed:
         _status_changed(tenant, row, item, at, before["status"], events_since)
     if before["name"] and item.name and before["name"] != item.name:
         _event(tenant, row, JobEvent.Kind.RENAMED, at, {"from": before["name"], "to": item.name})
     row.save()
+    if status_changed and not item.from_detail:
+        chains.refresh_job(row, events_since)  # a detail places the job itself (saw_detail)
     return True
 
 
@@ -246,13 +250,10 @@ def saw_detail(tenant: Tenant, asked_id: str, job: Job, at: datetime) -> bool:
         snapshot = _store_snapshot(tenant, asked_id, job, at)
         if snapshot is None:
             return False
-        observe(
-            tenant,
-            [Seen.of_job(job, asked_id)],
-            at,
-            events_since=events_since(tenant),
-            snapshot=snapshot,
-        )
+        since = events_since(tenant)
+        observe(tenant, [Seen.of_job(job, asked_id)], at, events_since=since, snapshot=snapshot)
+        row = MirroredJob.objects.get(tenant=tenant, job_id=asked_id)
+        chains.place(tenant, row, job, since)
     return True
 
 
@@ -290,6 +291,7 @@ def mark_deleted(tenant: Tenant, job_id: str, at: datetime) -> bool:
         row.synced_at = timezone.now()
         row.save(update_fields=["deleted_at", "needs_detail", "synced_at"])
         _event(tenant, row, JobEvent.Kind.DELETED, at, {"status": row.status})
+        chains.refresh_job(row, None)  # it keeps its place in its chains, marked
     return True
 
 

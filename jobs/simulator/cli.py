@@ -55,6 +55,7 @@ def config_from(options: Mapping[str, Any]) -> SimulatorConfig:
         extra_project_jobs=options["extra_project_jobs"],
         keep_running_seconds=None if options["no_keep_running"] else options["keep_running"],
         max_limit=options["max_limit"],
+        chains=True,
     )
 
 

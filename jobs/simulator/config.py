@@ -48,3 +48,5 @@ class SimulatorConfig:
     # Start a new live job in every served project this often (None: never). Each runs for
     # 1.5 to 6 intervals and ends SUCCESS or FAILED, so something is always TRANSFERRING.
     keep_running_seconds: float | None = None
+    # Seed migrations (jobs.simulator.chains) in every project; the demo and the CLI do.
+    chains: bool = False

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from jobs.simulator import controls, iam
+from jobs.simulator.chains import chain_jobs, live_step
 from jobs.simulator.config import SimulatorConfig
 from jobs.simulator.faults import Fault, FaultSet, new_fault
 from jobs.simulator.gateway import Gateway
@@ -18,8 +19,8 @@ from jobs.simulator.iam import Iam
 from jobs.simulator.jobs_api import JobsApi
 from jobs.simulator.live import LiveFeeder
 from jobs.simulator.replies import Reply, Request
+from jobs.simulator.seed import TARGETS, live_job
 from jobs.simulator.seed import build_seed as build_seed_jobs
-from jobs.simulator.seed import live_job
 from jobs.simulator.store import TERMINAL_OUTCOMES, JobStore
 from jobs.simulator.transport import HttpServer
 
@@ -65,11 +66,16 @@ class Simulator:
         self._server = HttpServer((host, port), self.handle, config.log_requests)
         self._thread: threading.Thread | None = None
         self._feeder: LiveFeeder | None = None
+        self._live_steps: dict[str, int] = {}
         if config.keep_running_seconds is not None:
             self._feeder = LiveFeeder(
                 config.keep_running_seconds,
                 list(self.stores),
-                lambda pid, duration, outcome: self.add_live_job(duration, outcome, project_id=pid),
+                self._live_chain_step
+                if config.chains
+                else lambda pid, duration, outcome: self.add_live_job(
+                    duration, outcome, project_id=pid
+                ),
                 self._remove_if_finished,
                 seed=config.random_seed + 2,
             )
@@ -180,6 +186,25 @@ class Simulator:
         _apply_fields(job.data, fields)
         return store.add(job)
 
+    def _live_chain_step(self, project_id: str, duration: float, outcome: str) -> str:
+        """The demo's next live job: the next step of a live migration (a full restore, two
+        log restores, the cutover), a new database every four steps."""
+        with self._rng_lock:
+            count = self._live_steps.get(project_id, 0)
+            self._live_steps[project_id] = count + 1
+            database, position = f"Live{count // 4 + 1:03d}", count % 4
+            target = TARGETS[count // 4 % len(TARGETS)]
+            job = live_step(
+                self._rng, time.time(), duration, database, target,
+                f"live-{database.lower()}-{('full', 'log-1', 'log-2', 'cutover')[position]}",
+            )  # fmt: skip
+        job.data["options"].update(
+            recovery_mode="full" if position == 0 else "incre", is_last_backup=position == 3
+        )
+        if job.lifecycle is not None and outcome in TERMINAL_OUTCOMES:
+            job.lifecycle.outcome = outcome
+        return self.store_for(project_id).add(job)
+
     def set_fault(
         self, kind: str, target: str = "*", count: int | None = None, **params: Any
     ) -> Fault:
@@ -255,6 +280,12 @@ class Simulator:
             )
             for job in extra.jobs:
                 self.stores[project_id].add(job)
+        if config.chains:
+            for index, project_id in enumerate(
+                [config.project_id, *config.extra_projects.values()]
+            ):
+                for job in chain_jobs(random.Random(config.random_seed + index), now):
+                    self.stores[project_id].add(job)
         if config.seed_faults and seed.slow_job_id and seed.broken_job_id:
             slow = config.slow_job_delay_seconds
             self.set_fault("delay", seed.slow_job_id, seconds=slow)

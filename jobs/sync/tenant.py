@@ -34,10 +34,11 @@ from django.utils.translation import ngettext
 from jobs import drs
 from jobs.drs import DrsClient, JobFilters
 from jobs.drs.models import TRANSFERRING
+from jobs.mirror import chains
 from jobs.mirror import record as mirror
 from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.sync import schedule
-from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
+from jobs.sync.budget import BudgetSpent, TenantLock, permits_in_use, take_permit
 from jobs.sync.progress import Typical
 from jobs.sync.walk import REPEATED, Walk
 from jobs.tenants.models import Tenant
@@ -59,6 +60,8 @@ class SyncResult:
     calls: int = 0
     seen: int = 0
     details: int = 0
+    backfilled: int = 0  # details of jobs we had none of
+    backfill_paused: bool = False  # stopped to leave the budget's reserve
     deleted: int = 0
     note: str = ""
     error: str = ""
@@ -136,6 +139,7 @@ class Run:
             self.walk_newest()
             self.refresh_running()
             self.fetch_details()
+            self.backfill_details()
             self.result.ok = not self.result.incomplete
             notes = []
             if self.result.incomplete:
@@ -163,6 +167,7 @@ class Run:
             self._finish(clock, error)
         if self.result.ok or self.result.incomplete:
             flag_stalls(self.tenant, timezone.now())
+            chains.mark_awaiting(self.tenant, timezone.now())
         return self.result
 
     # -- the steps ------------------------------------------------------------------------
@@ -252,6 +257,38 @@ class Run:
                 continue
             mirror.saw_detail(self.tenant, job_id, job, fetched_at)
             self.result.details += 1
+
+    def backfill_details(self) -> None:
+        """The details of jobs we have none of (new jobs first, then older ones, newest first)
+        with what the budget has left over: it stops while a quarter of the minute's permits
+        (at least two) are still free, for the next runs' list calls. The rows without a
+        snapshot are the to-do list, so a restart resumes where it stopped."""
+        limit = max(int(settings.SYNC_CALLS_PER_MINUTE), 1)
+        reserve = max(limit // 4, 2)
+        todo = (
+            MirroredJob.objects.filter(tenant=self.tenant, snapshot=None)
+            .alive()
+            .order_by("-create_time", "-id")
+            .values_list("job_id", flat=True)
+        )
+        for job_id in list(todo[: settings.SYNC_BACKFILL_PER_RUN]):
+            if permits_in_use(self.tenant.pk) >= limit - reserve:
+                self.result.backfill_paused = True
+                return
+            fetched_at = timezone.now()
+            try:
+                job = self.meter.call(self.client.get_job, job_id)
+            except BudgetSpent:
+                self.result.backfill_paused = True
+                return
+            except drs.JobNotFound:
+                self.result.deleted += mirror.mark_deleted(self.tenant, job_id, fetched_at)
+                continue
+            except drs.InvalidJobId as error:
+                mirror.skip_detail(self.tenant, job_id, str(error))
+                continue
+            mirror.saw_detail(self.tenant, job_id, job, fetched_at)
+            self.result.backfilled += 1
 
     # -- bookkeeping ----------------------------------------------------------------------
 
