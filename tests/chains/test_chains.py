@@ -114,3 +114,37 @@ def test_filters_by_state_instance_and_database(synced):
 def test_every_job_detail_was_known_and_no_job_without_a_target_is_placed(synced):
     assert not MirroredJob.objects.filter(tenant=synced, snapshot=None).alive().exists()
     assert ChainStep.objects.filter(chain__tenant=synced).count() > 20
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("migrations", *args, stdout=out, stderr=err)
+    except CommandError as error:
+        return error.returncode, out.getvalue(), str(error)
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_cli_lists_and_shows_from_the_presenter(synced, chain_sim):
+    import json
+
+    code, out, _ = run_cli("list", synced.slug, "--state", "stalled", "--json")
+    assert code == 0
+    listed = json.loads(out)
+    sales = next(m for m in listed if m["database"] == "Sales")
+    assert sales["tenant"] == synced.slug and sales["instance"] == T["Sales"]
+    assert sales["state"] == "stalled" and sales["since"].endswith("Z")
+    code, out, _ = run_cli("show", synced.slug, T["Sales"], "Sales", "--json")
+    shown = json.loads(out)
+    names = ["mig-sales-full", "mig-sales-log-01", "mig-sales-log-02"]
+    assert shown["step_jobs"] == [job_named(chain_sim, n) for n in names]
+    code, out, _ = run_cli("show", synced.slug, T["Billing"], "Billing")
+    assert code == 0 and "Failed at step 3" in out and "mig-billing-log-02" in out
+    assert run_cli("list", synced.slug, "--state", "bogus")[0] == 1
+    assert run_cli("show", synced.slug, "nope", "Sales")[0] == 1
+    assert run_cli("list", "no-such-tenant")[0] == 1
