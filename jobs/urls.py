@@ -4,7 +4,7 @@ from jobs.accounts import oidc
 from jobs.api import views as api_pages
 from jobs.api.urls import urls as api_v1
 from jobs.notify import views as notify
-from jobs.views import accounts, fleet, health, job_page, operations, tenants
+from jobs.views import accounts, fleet, health, job_page, migrations, operations, tenants
 
 
 class JobIdConverter:
@@ -25,6 +25,17 @@ register_converter(JobIdConverter, "job_id")
 urlpatterns = [
     path("", fleet.home, name="home"),
     path("failures/", fleet.failures, name="failures"),
+    path("migrations/", migrations.migrations_overview, name="migrations"),
+    path(
+        "tenants/<slug:slug>/migrations/",
+        migrations.tenant_migrations,
+        name="tenant_migrations",
+    ),
+    path(
+        "tenants/<slug:slug>/migrations/<str:instance>/<str:database>/",
+        migrations.migration_detail,
+        name="migration_detail",
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", operations.metrics, name="metrics"),
     path("sync/", operations.sync_status, name="sync_status"),

@@ -48,6 +48,9 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "job_files": ("GET", TENANT_READ),
     "failures": ("GET", SIGNED_IN),  # shows only the person's own tenants
     "job_list": ("GET", TENANT_READ),
+    "migrations": ("GET", SIGNED_IN),  # only the person's own tenants
+    "tenant_migrations": ("GET", TENANT_READ),
+    "migration_detail": ("GET", TENANT_READ),
     "notify_mine": ("GET", SIGNED_IN),
     "notify_settings": ("GET", {**TENANT_ADMIN, "others": 200}),
     "notify_channel_create": ("POST", {**TENANT_ADMIN, "others": 400}),  # empty form: errors
@@ -103,8 +106,12 @@ def url_for(route: str, tenant, people) -> str:
         _log_channel(tenant) if "<int:channel_id>" in route or "<int:rule_id>" in route else None
     )
     token = tokens.create(people["viewer"], "matrix")[0] if "<int:token_id>" in route else None
+    if "<str:database>" in route:
+        _matrix_chain(tenant)
     return "/" + (
-        route.replace("<slug:slug>", tenant.slug)
+        route.replace("<str:instance>", "i-matrix")
+        .replace("<str:database>", "Matrix")
+        .replace("<slug:slug>", tenant.slug)
         .replace("<slug>", tenant.slug)
         .replace("<job_id>", EXAMPLE_ID)
         .replace("<int:token_id>", str(token.pk if token else 0))
@@ -112,6 +119,18 @@ def url_for(route: str, tenant, people) -> str:
         .replace("<job_id:job_id>", EXAMPLE_ID)
         .replace("<int:channel_id>", str(channel.pk if channel else 0))
         .replace("<int:rule_id>", str(channel.rules.first().pk if channel else 0))
+    )
+
+
+def _matrix_chain(tenant):
+    """A database's migration for the migration page to show."""
+    from jobs.mirror.models import Chain
+
+    Chain.objects.get_or_create(
+        tenant=tenant,
+        target_instance_id="i-matrix",
+        database="Matrix",
+        defaults={"state": "online", "updated_at": timezone.now()},
     )
 
 

@@ -1,0 +1,173 @@
+"""Migrations across tenants, for a period: databases by state per tenant, databases brought
+online per week, restore volume per day (from the backup files' sizes: an estimate), and the
+ages of the databases awaiting their next backup. Database queries only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jobs.chains.present import STALLED, STATES
+from jobs.mirror.models import Chain, ChainStep, MirroredJob
+from jobs.tenants.models import Tenant
+
+PERIODS = ("today", "week", "month", "custom")
+AGE_BUCKETS = (
+    (timedelta(days=1), _("under 1 day")),
+    (timedelta(days=3), _("1–3 days")),
+    (timedelta(days=7), _("3–7 days")),
+    (None, _("over 7 days")),
+)
+MAX_CUSTOM_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> int:
+        return max((self.end - self.start).days, 1)
+
+
+def period(name: str, start: str = "", end: str = "", now: datetime | None = None) -> Period:
+    """today, this week (from Monday), this month, or a custom range of dates (inclusive, at
+    most a year); anything unreadable gives this week."""
+    now = timezone.localtime(now or timezone.now())
+    midnight = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    tomorrow = midnight + timedelta(days=1)
+    if name == "today":
+        return Period(name, midnight, tomorrow)
+    if name == "month":
+        return Period(name, midnight.replace(day=1), tomorrow)
+    if name == "custom":
+        first, last = _date(start), _date(end)
+        if first and last and first <= last and (last - first).days <= MAX_CUSTOM_DAYS:
+            begin = datetime.combine(first, time.min, tzinfo=now.tzinfo)
+            return Period(name, begin, datetime.combine(last, time.min, tzinfo=now.tzinfo)
+                          + timedelta(days=1))  # fmt: skip
+    return Period("week", midnight - timedelta(days=now.weekday()), tomorrow)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except (ValueError, AttributeError):
+        return None
+
+
+@dataclass
+class TenantRow:
+    tenant: Tenant
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _stalled_filter(tenants: list[Tenant], now: datetime) -> Q:
+    """Awaiting past each tenant's threshold: one condition per distinct threshold."""
+    by_hours: dict[int, list[int]] = defaultdict(list)
+    for tenant in tenants:
+        by_hours[tenant.awaiting_threshold_hours or 24].append(tenant.pk)
+    condition = Q(pk__in=[])
+    for hours, ids in by_hours.items():
+        condition |= Q(tenant_id__in=ids, since__lt=now - timedelta(hours=hours))
+    return Q(state=Chain.State.AWAITING) & condition
+
+
+def by_tenant(tenants: list[Tenant], span: Period, now: datetime | None = None) -> list[TenantRow]:
+    """Per tenant, the databases whose state began in the period, by state."""
+    now = now or timezone.now()
+    chains = Chain.objects.filter(tenant__in=tenants, since__gte=span.start, since__lt=span.end)
+    rows = {t.pk: TenantRow(t, dict.fromkeys(STATES, 0)) for t in tenants}
+    for item in chains.values("tenant_id", "state").annotate(n=Count("pk")):
+        rows[item["tenant_id"]].counts[item["state"]] += item["n"]
+    stalled = chains.filter(_stalled_filter(tenants, now))
+    for item in stalled.values("tenant_id").annotate(n=Count("pk")):
+        row = rows[item["tenant_id"]]
+        row.counts[STALLED] += item["n"]
+        row.counts["awaiting"] -= item["n"]
+    return list(rows.values())
+
+
+def totals(rows: list[TenantRow]) -> dict[str, int]:
+    out = dict.fromkeys(STATES, 0)
+    for row in rows:
+        for state, n in row.counts.items():
+            out[state] += n
+    out["total"] = sum(out[s] for s in STATES)
+    return out
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    text: str = ""
+    share: float = 0.0  # of the largest bar, 0–1
+
+
+def _bars(pairs: list[tuple[str, int]], fmt=str) -> list[Bar]:
+    peak = max((v for _l, v in pairs), default=0) or 1
+    return [Bar(label, value, fmt(value), value / peak) for label, value in pairs]
+
+
+def online_per_week(tenants: list[Tenant], span: Period) -> list[Bar]:
+    online = Chain.objects.filter(
+        tenant__in=tenants, state=Chain.State.ONLINE, since__gte=span.start, since__lt=span.end
+    )
+    weeks: dict[date, int] = defaultdict(int)
+    for day in online.annotate(day=TruncDate("since")).values_list("day", flat=True):
+        weeks[day - timedelta(days=day.weekday())] += 1
+    monday = span.start.date() - timedelta(days=span.start.weekday())
+    pairs = []
+    while monday < span.end.date():
+        pairs.append((monday.isoformat(), weeks.get(monday, 0)))
+        monday += timedelta(days=7)
+    return _bars(pairs)
+
+
+def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
+    """Bytes of backup files restored per day by jobs that are steps of a chain."""
+    jobs = MirroredJob.objects.filter(
+        tenant__in=tenants,
+        create_time__gte=span.start,
+        create_time__lt=span.end,
+        pk__in=ChainStep.objects.values("job_id"),
+    )
+    per_day = dict(
+        jobs.annotate(day=TruncDate("create_time"))
+        .values("day")
+        .annotate(total=Sum("total_bytes"))
+        .values_list("day", "total")
+    )
+    day, pairs = span.start.date(), []
+    while day < span.end.date():
+        pairs.append((day.isoformat(), int(per_day.get(day) or 0)))
+        day += timedelta(days=1)
+    return _bars(pairs, fmt)
+
+
+def awaiting_ages(tenants: list[Tenant], span: Period, now: datetime | None = None) -> list[Bar]:
+    now = now or timezone.now()
+    since = Chain.objects.filter(
+        tenant__in=tenants, state=Chain.State.AWAITING, since__gte=span.start, since__lt=span.end
+    ).values_list("since", flat=True)
+    counts = [0] * len(AGE_BUCKETS)
+    for moment in since:
+        age = now - moment
+        for index, (limit, _label) in enumerate(AGE_BUCKETS):
+            if limit is None or age < limit:
+                counts[index] += 1
+                break
+    return _bars([(str(label), n) for (_limit, label), n in zip(AGE_BUCKETS, counts, strict=True)])
