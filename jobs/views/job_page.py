@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
 from jobs import drs
+from jobs.chains.present import steps_of_job
 from jobs.drs import Job
 from jobs.fleet.export import csv_response
 from jobs.fleet.lookup import find_job
@@ -30,6 +31,7 @@ from jobs.job_page.state import (
     shared_key,
 )
 from jobs.mirror.models import JobSnapshot, JobStatusChange, MirroredJob
+from jobs.sync.progress import Typical
 from jobs.tenants.access import Role, signed_in, tenant_for, tenant_role, visible_tenants
 from jobs.upstream import rate_limits
 from jobs.upstream.client import drs_language
@@ -69,6 +71,7 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         context = _context(tenant, state, poll_errors, asked)
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
+        context.update(_migration_context(tenant, job_id))
         if request.GET.get("others") == "1":  # without JavaScript, the page brings them along
             context.update(_same_target_context(tenant, job_id, state.job))
         return render(request, "jobs/job.html", context)
@@ -80,6 +83,14 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     ):
         response.status_code = HTMX_STOP_POLLING
     return response
+
+
+def _migration_context(tenant, job_id: str) -> dict:
+    """Which database(s) the job restores and which step of their chains it is (from the
+    mirror), and its progress and estimated finish while it runs."""
+    row = MirroredJob.objects.filter(tenant=tenant, job_id=job_id).first()
+    progress = Typical().progress(row, timezone.now()) if row else None
+    return {"chain_steps": steps_of_job(tenant, job_id), "progress": progress}
 
 
 def _live_update(request, tenant, state: JobState, poll_errors: int, asked: int) -> str:
