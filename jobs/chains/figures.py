@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jobs.chains.present import STALLED, STATES
+from jobs.drs.models import EARLIEST, LATEST
 from jobs.mirror.models import Chain, ChainStep, MirroredJob
 from jobs.tenants.models import Tenant
 
-PERIODS = ("today", "week", "month", "custom")
+PERIODS = ("today", "week", "month", "all", "custom")
 AGE_BUCKETS = (
     (timedelta(days=1), _("under 1 day")),
     (timedelta(days=3), _("1–3 days")),
@@ -38,6 +39,10 @@ class Period:
         return max((self.end - self.start).days, 1)
 
 
+def all_time() -> Period:
+    return Period("all", EARLIEST, LATEST)
+
+
 def period(name: str, start: str = "", end: str = "", now: datetime | None = None) -> Period:
     """today, this week (from Monday), this month, or a custom range of dates (inclusive, at
     most a year); anything unreadable gives this week."""
@@ -46,6 +51,8 @@ def period(name: str, start: str = "", end: str = "", now: datetime | None = Non
     tomorrow = midnight + timedelta(days=1)
     if name == "today":
         return Period(name, midnight, tomorrow)
+    if name == "all":
+        return all_time()
     if name == "month":
         return Period(name, midnight.replace(day=1), tomorrow)
     if name == "custom":

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jobs.accounts.models import UserPreference
+from jobs.chains import figures
 from jobs.drs.models import TRANSFERRING
 from jobs.fleet import selectors
 from jobs.fleet.export import csv_response, json_response
@@ -161,6 +162,7 @@ def home(request: HttpRequest) -> HttpResponse:
     rows = selectors.overview(tenants, sort, descending)
     days = selectors.per_day(tenants)
     context = {
+        "databases": figures.totals(figures.by_tenant(tenants, figures.all_time())),
         "rows": rows,
         "totals": _totals(rows),
         "failing": [r for r in rows if r.fresh.failing],

@@ -82,3 +82,12 @@ def test_outsiders_see_nothing(client, synced, django_user_model):
     assert client.get(f"/tenants/{synced.slug}/migrations/{T['Sales']}/Sales/").status_code == 404
     page = client.get("/migrations/?format=json")
     assert json.loads(b"".join(page.streaming_content))["tenants"] == []
+
+
+def test_the_overview_headlines_are_databases(viewer, synced):
+    page = viewer.get("/").content.decode()
+    counts = page[
+        page.index('id="database-counts"') : page.index("</dl>", page.index('id="database-counts"'))
+    ]
+    assert "Databases online" in counts and "/migrations/?period=all" in counts
+    assert f"/tenants/{synced.slug}/jobs/" in page  # the jobs one click away
