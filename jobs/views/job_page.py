@@ -17,6 +17,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from jobs import drs
 from jobs.chains.present import steps_of_job
+from jobs.chains.search import search
 from jobs.drs import Job
 from jobs.fleet.export import csv_response
 from jobs.fleet.lookup import find_job
@@ -316,7 +317,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("tenant", "")
     text = request.GET.get("q", "")
     job_id = drs.find_job_id(text)
-    found, status = [], 400
+    found, status, hits = [], 400, []
     if job_id and slug:
         tenant, _role = tenant_for(request.user, slug)
         return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
@@ -345,10 +346,13 @@ def lookup(request: HttpRequest) -> HttpResponse:
             "That id is too long: %(n)d characters, and a DRS job id has 36 (8-4-4-4-12, like "
             "0667845a-6291-4e2a-95b0-190c0abjb703). Check that nothing was pasted onto its end."
         ) % {"n": len(long_id.group(0))}
+    elif hits := search(tenants, text):
+        problem, status = "", 200
     else:
         problem = _(
-            "No job id found in that text. A DRS job id looks like "
-            "0667845a-6291-4e2a-95b0-190c0abjb703."
+            "No job id found in that text, and no job, database, instance or bucket of your "
+            "tenants matches it. A DRS job id looks like 0667845a-6291-4e2a-95b0-190c0abjb703; "
+            "a part of one needs at least 8 characters."
         )
     context = {
         "tenants": tenants,
@@ -357,5 +361,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
         "problem": problem,
         "found": found,
         "job_id": job_id,
+        "hits": hits if not job_id and text.strip() else [],
     }
     return render(request, "jobs/lookup.html", context, status=status)
