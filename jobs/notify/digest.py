@@ -3,15 +3,15 @@ failures with their cause. Email only (to the subscriber's own address)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jobs.hints import hints_for
-from jobs.mirror.models import MirroredJob
+from jobs.mirror.models import Chain, MirroredJob
 from jobs.notify.messages import absolute, clip, first_error_line, when
 from jobs.tenants.access import visible_tenants
 
@@ -42,6 +42,7 @@ def tenant_summary(tenant, since: datetime, zone: str) -> dict:
         "failed": finished.failed().count(),
         "running": running.count(),
         "stalled": jobs.stalled().count(),
+        "databases": _databases(tenant),
         "failures": failures,
         "link": absolute(reverse("job_list", args=[tenant.slug])),
     }
@@ -58,3 +59,16 @@ def render_digest(user, since: datetime, language: str, zone: str) -> tuple[str,
             render_to_string("notify/email/digest.txt", context),
             render_to_string("notify/email/digest.html", context),
         )
+
+
+def _databases(tenant) -> dict[str, int]:
+    """The tenant's migrations now: online, awaiting (within and past its threshold), blocked."""
+    chains = Chain.objects.filter(tenant=tenant)
+    cut = timezone.now() - timedelta(hours=tenant.awaiting_threshold_hours or 24)
+    awaiting = chains.filter(state=Chain.State.AWAITING)
+    return {
+        "online": chains.filter(state=Chain.State.ONLINE).count(),
+        "awaiting": awaiting.filter(since__gte=cut).count(),
+        "stalled": awaiting.filter(since__lt=cut).count(),
+        "failed": chains.filter(state=Chain.State.FAILED).count(),
+    }

@@ -3,12 +3,13 @@ upstream (or from people) stay raw here: `render` escapes them for each format."
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -18,12 +19,21 @@ from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.notify.models import Delivery, Event
 from jobs.tenants.models import Tenant
 
+CHAIN_EVENTS = {
+    JobEvent.Kind.AWAITING_CUTOVER,
+    JobEvent.Kind.DATABASE_ONLINE,
+    JobEvent.Kind.CHAIN_BLOCKED,
+}
+
 # Marked with gettext_noop so makemessages finds them; translated where a heading is chosen.
 HEADINGS = {
     Event.FAILED: gettext_noop("Job failed"),
     Event.PRECHECK_FAILED: gettext_noop("Job pre-check failed"),
     Event.SUCCEEDED: gettext_noop("Job succeeded"),
     Event.STALLED: gettext_noop("Job running longer than usual"),
+    Event.AWAITING_CUTOVER: gettext_noop("Database awaiting its next backup too long"),
+    Event.DATABASE_ONLINE: gettext_noop("Database online"),
+    Event.CHAIN_BLOCKED: gettext_noop("Step failed: chain blocked"),
     Event.SYNC_FAILING: gettext_noop("Sync failing"),
     Delivery.Kind.TEST: gettext_noop("Test message"),
 }
@@ -86,6 +96,14 @@ def for_event(event: JobEvent, language: str, zone: str = "UTC") -> Notice:
             hint = str(hints[0].title) if hints else ""
             facts += [(_("Error"), error)] if error else []
             facts += [(_("Likely cause"), hint)] if hint else []
+        database = event.detail.get("database") if event.kind in CHAIN_EVENTS else None
+        if database:
+            instance = str(event.detail.get("instance", ""))
+            facts += [(_("Database"), clip(str(database), 128)), (_("Instance"), clip(instance))]
+            with contextlib.suppress(NoReverseMatch):
+                link = absolute(
+                    reverse("migration_detail", args=[tenant.slug, instance, str(database)])
+                )
         return Notice(
             event=event.kind,
             heading=_(HEADINGS.get(event.kind, event.get_kind_display())),
@@ -100,6 +118,11 @@ def for_event(event: JobEvent, language: str, zone: str = "UTC") -> Notice:
                 "error": error,
                 "hint": hint,
                 "url": link,
+                **(
+                    {"database": clip(str(database), 128), "instance": event.detail["instance"]}
+                    if database
+                    else {}
+                ),
             },
         )
 

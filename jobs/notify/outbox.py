@@ -48,7 +48,7 @@ def enqueue_for_event(event: JobEvent) -> int:
         if event.kind in JOB_EVENTS
     ]
     people: dict[int, Delivery.Source] = {}
-    if event.kind in ENDED:
+    if event.kind in ENDED or event.kind == JobEvent.Kind.AWAITING_CUTOVER:
         watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
         people.update(
             (user_id, Delivery.Source.WATCH) for user_id in watchers.values_list("user", flat=True)

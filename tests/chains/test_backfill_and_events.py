@@ -68,3 +68,24 @@ def test_awaiting_cutover_reaches_a_webhook_exactly_once(chain_sim, transactiona
     assert {m["event"] for m in messages} == {"awaiting_cutover"}
     sales = JobEvent.objects.get(tenant=tenant, kind="awaiting_cutover", detail__database="Sales")
     assert [m["job"]["id"] for m in messages].count(sales.job.job_id) == 1
+    (said,) = [m for m in messages if m.get("database") == "Sales"]
+    assert said["url"].endswith(f"/tenants/{tenant.slug}/migrations/{said['instance']}/Sales/")
+
+
+def test_rules_for_chain_events_from_the_cli_and_the_digest_counts_databases(synced):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from jobs.notify.digest import tenant_summary
+    from jobs.notify.models import Rule
+
+    services.add_channel(synced, "log", "json://127.0.0.1:9/x", actor_name="t")
+    for event in ("awaiting-cutover", "database-online", "chain-blocked"):
+        call_command("notify", "rule-add", synced.slug, "--event", event, "--channel", "log",
+                     stdout=StringIO())  # fmt: skip
+    assert set(Rule.objects.filter(tenant=synced).values_list("event", flat=True)) == {
+        "awaiting_cutover", "database_online", "chain_blocked"
+    }  # fmt: skip
+    databases = tenant_summary(synced, synced.created_at, "UTC")["databases"]
+    assert databases["stalled"] >= 1 and databases["online"] >= 2 and databases["failed"] >= 1
