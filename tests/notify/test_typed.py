@@ -17,7 +17,16 @@ from tests.notify.conftest import T0, drain, transition
 
 
 def test_a_rule_routes_the_job_events_by_their_own_values_and_labels():
-    assert Event.values == ["failed", "precheck_failed", "succeeded", "stalled", "sync_failing"]
+    assert Event.values == [
+        "failed",
+        "precheck_failed",
+        "succeeded",
+        "stalled",
+        "awaiting_cutover",
+        "database_online",
+        "chain_blocked",
+        "sync_failing",
+    ]
     for event in JOB_EVENTS:
         assert JobEvent.Kind(event.value).label == event.label
     assert Event.SYNC_FAILING not in JOB_EVENTS
@@ -26,6 +35,9 @@ def test_a_rule_routes_the_job_events_by_their_own_values_and_labels():
 
 def test_the_cli_takes_the_same_event_names_as_before():
     assert sorted(EVENTS) == [
+        "awaiting-cutover",
+        "chain-blocked",
+        "database-online",
         "failed",
         "precheck-failed",
         "stalled",
