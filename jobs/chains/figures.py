@@ -129,6 +129,17 @@ def _bars(pairs: list[tuple[str, int]], fmt=str) -> list[Bar]:
     return [Bar(label, value, fmt(value), value / peak) for label, value in pairs]
 
 
+MAX_DAYS, MAX_WEEKS = 366, 104  # bars a chart shows at most: the latest ones
+
+
+def _shown(span: Period, earliest: date | None, most_days: int) -> tuple[date, date]:
+    """The days a chart covers: the period, from its first data (an "all time" period starts
+    in 1970), up to today, at most the latest `most_days`."""
+    last = min(span.end.date(), timezone.localdate() + timedelta(days=1))
+    first = max(span.start.date(), earliest or last - timedelta(days=1))
+    return max(first, last - timedelta(days=most_days)), last
+
+
 def online_per_week(tenants: list[Tenant], span: Period) -> list[Bar]:
     online = Chain.objects.filter(
         tenant__in=tenants, state=Chain.State.ONLINE, since__gte=span.start, since__lt=span.end
@@ -136,9 +147,10 @@ def online_per_week(tenants: list[Tenant], span: Period) -> list[Bar]:
     weeks: dict[date, int] = defaultdict(int)
     for day in online.annotate(day=TruncDate("since")).values_list("day", flat=True):
         weeks[day - timedelta(days=day.weekday())] += 1
-    monday = span.start.date() - timedelta(days=span.start.weekday())
+    first, last = _shown(span, min(weeks, default=None), MAX_WEEKS * 7)
+    monday = first - timedelta(days=first.weekday())
     pairs = []
-    while monday < span.end.date():
+    while monday < last:
         pairs.append((monday.isoformat(), weeks.get(monday, 0)))
         monday += timedelta(days=7)
     return _bars(pairs)
@@ -158,8 +170,9 @@ def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
         .annotate(total=Sum("total_bytes"))
         .values_list("day", "total")
     )
-    day, pairs = span.start.date(), []
-    while day < span.end.date():
+    first, last = _shown(span, min(per_day, default=None), MAX_DAYS)
+    day, pairs = first, []
+    while day < last:
         pairs.append((day.isoformat(), int(per_day.get(day) or 0)))
         day += timedelta(days=1)
     return _bars(pairs, fmt)
