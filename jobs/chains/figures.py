@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -162,8 +162,7 @@ def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
         tenant__in=tenants,
         create_time__gte=span.start,
         create_time__lt=span.end,
-        pk__in=ChainStep.objects.values("job_id"),
-    )
+    ).filter(Exists(ChainStep.objects.filter(job=OuterRef("pk"))))
     per_day = dict(
         jobs.annotate(day=TruncDate("create_time"))
         .values("day")

@@ -279,6 +279,7 @@ class TenantSyncState(models.Model):
     last_note = models.CharField(max_length=200, blank=True)  # e.g. "call budget spent"
     running_jobs = models.PositiveIntegerField(default=0)
     jobs_total = models.PositiveIntegerField(default=0)  # mirror rows not deleted, after a run
+    details_known = models.PositiveIntegerField(default=0)  # of those, with a detail fetched
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)

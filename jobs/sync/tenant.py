@@ -306,6 +306,10 @@ class Run:
             "last_note": self.result.note[:200],
             "running_jobs": running,
             "jobs_total": total,
+            "details_known": MirroredJob.objects.filter(tenant=self.tenant)
+            .alive()
+            .exclude(snapshot=None)
+            .count(),
             "calls_ok_total": F("calls_ok_total") + self.meter.ok,
             "calls_failed_total": F("calls_failed_total") + self.meter.failed,
             "calls_throttled_total": F("calls_throttled_total") + self.meter.throttled,
