@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -163,12 +163,10 @@ def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
         create_time__gte=span.start,
         create_time__lt=span.end,
     ).filter(Exists(ChainStep.objects.filter(job=OuterRef("pk"))))
-    per_day = dict(
-        jobs.annotate(day=TruncDate("create_time"))
-        .values("day")
-        .annotate(total=Sum("total_bytes"))
-        .values_list("day", "total")
-    )
+    per_day: dict[date, int] = defaultdict(int)
+    zone = timezone.get_current_timezone()
+    for created, size in jobs.values_list("create_time", "total_bytes").iterator(2000):
+        per_day[created.astimezone(zone).date()] += size or 0
     first, last = _shown(span, min(per_day, default=None), MAX_DAYS)
     day, pairs = first, []
     while day < last:

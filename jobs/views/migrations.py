@@ -17,7 +17,7 @@ from jobs.job_page.formatting import human_bytes
 from jobs.mirror.models import Chain
 from jobs.tenants.access import Role, signed_in, tenant_role, visible_tenants
 
-PAGE = 200
+PAGE = 50
 
 
 @signed_in
