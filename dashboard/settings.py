@@ -211,7 +211,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["controls"]}
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's line per request (`make run` sets WARNING: errors only).
+        "django.server": {"level": env("REQUEST_LOG_LEVEL", "INFO")},
+    },
 }
 
 # Sync: the background mirror of every tenant's jobs (jobs/sync/, `manage.py sync`, Celery).
