@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from .. import messages
 from ..drs import JobStatus
-from ..formatting import human_bytes, human_duration, status_label, yes_no
+from ..formatting import file_size, human_bytes, human_duration, status_label, yes_no
 
 register = template.Library()
 
@@ -45,6 +45,7 @@ def utc_offset(local: datetime) -> str:
 
 
 register.filter("human_bytes", human_bytes)
+register.filter("file_size", file_size)
 register.filter("human_duration", human_duration)
 register.filter("yes_no", yes_no)
 

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 
 from jobs import drs, presenter
 from jobs.drs.models import BackupFile, Job
-from jobs.formatting import human_duration
+from jobs.formatting import file_size, human_duration
 from jobs.hints import hints_for
 from jobs.messages import describe, reference
 from jobs.models import Tenant
@@ -200,7 +200,9 @@ def fact_text(fact: presenter.Fact) -> tuple[str, str]:
 
 
 def file_row(file: BackupFile) -> tuple[str, str, str]:
-    size = clean(file.size_text) or "—"
+    # The same form as the total ("45.0 GB"); DRS's own text when it cannot be read.
+    size = file_size(file.size_bytes) if file.size_bytes is not None else clean(file.size_text)
+    size = size or "—"
     modified = utc(file.last_modified) if file.last_modified else clean(file.last_modified_raw)
     return clean(file.name), size, modified or "—"
 
