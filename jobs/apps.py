@@ -7,13 +7,13 @@ class JobsConfig(AppConfig):
     verbose_name = "DRS backup migration jobs"
 
     def ready(self) -> None:
-        from . import audit, signed_in_users  # noqa: F401  (connect their signal receivers)
+        from jobs import audit, signed_in_users  # noqa: F401  (connect their signal receivers)
 
         checks.register(check_access_policies, checks.Tags.security)
 
 
 def check_access_policies(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    from .access import views_without_policy
+    from jobs.access import views_without_policy
 
     return [
         checks.Error(f"View without an access policy: {route}", id="jobs.E001")

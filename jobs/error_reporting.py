@@ -18,7 +18,7 @@ import re
 
 from django.views.debug import SafeExceptionReporterFilter
 
-from .drs.auth import AccessKeyCredentials, OutgoingRequest, PasswordCredentials
+from jobs.drs.auth import AccessKeyCredentials, OutgoingRequest, PasswordCredentials
 
 SECRET_NAMES = re.compile(
     r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|COOKIE|CREDENTIAL|SESSION|CSRF|\bSK\b|_SK\b"

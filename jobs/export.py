@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
 
-from .drs import DrsError
+from jobs.drs import DrsError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 

@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from . import credentials, crypto
-from .drs import REGIONS, endpoints_for
-from .formatting import status_choice
-from .models import AuditEvent, Role, Tenant
-from .tenant_client import endpoint_problem
+from jobs import credentials, crypto
+from jobs.drs import REGIONS, endpoints_for
+from jobs.formatting import status_choice
+from jobs.models import AuditEvent, Role, Tenant
+from jobs.tenant_client import endpoint_problem
 
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 

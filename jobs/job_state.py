@@ -15,14 +15,14 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import drs
-from .drs import DrsError, Job, JobFilters, JobNotFound, JobPage
-from .models import JobSnapshot, Tenant
-from .single_flight import Outcome, cached, single_flight
-from .sync import record_detail
-from .sync.mirror import mark_deleted
-from .tenant_client import client_for
-from .terminal import json_text, safe
+from jobs import drs
+from jobs.drs import DrsError, Job, JobFilters, JobNotFound, JobPage
+from jobs.models import JobSnapshot, Tenant
+from jobs.single_flight import Outcome, cached, single_flight
+from jobs.sync import record_detail
+from jobs.sync.mirror import mark_deleted
+from jobs.tenant_client import client_for
+from jobs.terminal import json_text, safe
 
 log = logging.getLogger(__name__)
 TARGET_SECONDS = 60

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import drs
-from .models import Tenant
-from .single_flight import Outcome, WaitedTooLong
-from .tenant_client import CredentialsUnavailable, EndpointRefused
+from jobs import drs
+from jobs.models import Tenant
+from jobs.single_flight import Outcome, WaitedTooLong
+from jobs.tenant_client import CredentialsUnavailable, EndpointRefused
 
 Sentence = Callable[[drs.DrsError, "Tenant | None"], str]
 

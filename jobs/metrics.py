@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .models import JobEvent, MirroredJob, TenantSyncState
+from jobs.models import JobEvent, MirroredJob, TenantSyncState
 
 
 class MirrorCollector:

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from . import crypto
-from .drs import REGIONS
-from .drs.models import FAILED, PRECHECK_FAILED
+from jobs import crypto
+from jobs.drs import REGIONS
+from jobs.drs.models import FAILED, PRECHECK_FAILED
 
 # In a fixed order: the failures index's condition and the queries must spell it alike.
 FAILED_STATUSES = (str(FAILED), str(PRECHECK_FAILED))
@@ -253,7 +253,7 @@ class MirroredJob(models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        from .drs import is_terminal
+        from jobs.drs import is_terminal
 
         return is_terminal(self.status) or self.finish_time is not None
 
@@ -378,4 +378,4 @@ class UserPreference(models.Model):
         return f"{self.user}: {self.time_zone or 'browser'}"
 
 
-from .notify.models import Channel, Delivery, Rule, Subscription, Watch  # noqa: E402, F401
+from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch  # noqa: E402, F401

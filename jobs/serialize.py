@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .drs.models import BackupFile, Job, JobSummary
+from jobs.drs.models import BackupFile, Job, JobSummary
 
 # The list item's fields, in the API's order: handy as a CSV header.
 SUMMARY_FIELDS: tuple[str, ...] = (

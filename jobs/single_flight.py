@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 from django.core.cache import cache
 from django.utils import timezone
 
-from .drs import DrsError, UpstreamUnavailable
+from jobs.drs import DrsError, UpstreamUnavailable
 
 T = TypeVar("T")
 WAIT_STEP = 0.05

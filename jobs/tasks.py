@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from .models import Tenant
-from .sync import due_tenants, sync_tenant
+from jobs.models import Tenant
+from jobs.sync import due_tenants, sync_tenant
 
 
 def _queued_key(tenant_id: int) -> str:

@@ -12,12 +12,18 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import crypto, drs
-from .credentials import stored_credentials_problem
-from .drs import AccessKeyCredentials, ClientSettings, DrsClient, PasswordCredentials, endpoints_for
-from .iam_tokens import SHARED_TOKENS
-from .models import Tenant
-from .single_flight import Outcome, attempt
+from jobs import crypto, drs
+from jobs.credentials import stored_credentials_problem
+from jobs.drs import (
+    AccessKeyCredentials,
+    ClientSettings,
+    DrsClient,
+    PasswordCredentials,
+    endpoints_for,
+)
+from jobs.iam_tokens import SHARED_TOKENS
+from jobs.models import Tenant
+from jobs.single_flight import Outcome, attempt
 
 CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from .notify import views as notify
-from .views import accounts, fleet, health, job_page, operations, tenants
+from jobs.notify import views as notify
+from jobs.views import accounts, fleet, health, job_page, operations, tenants
 
 
 class JobIdConverter:

@@ -1,7 +1,7 @@
 """The DRS API client. Knows nothing of Django: views call it, it returns typed results."""
 
-from .auth import AccessKeyCredentials, PasswordCredentials, TokenCache
-from .client import (
+from jobs.drs.auth import AccessKeyCredentials, PasswordCredentials, TokenCache
+from jobs.drs.client import (
     ClientSettings,
     DrsClient,
     InvalidFilter,
@@ -9,7 +9,7 @@ from .client import (
     find_job_id,
     validate_job_id,
 )
-from .errors import (
+from jobs.drs.errors import (
     ApiNotServed,
     AuthenticationFailed,
     BadUpstreamResponse,
@@ -26,10 +26,10 @@ from .errors import (
     Throttled,
     UpstreamUnavailable,
 )
-from .models import Job, JobPage, JobSummary, is_terminal, normalise_status
-from .regions import REGIONS, Endpoints, UnknownRegion, endpoints_for
-from .status import JobStatus
-from .walk import JobWalk
+from jobs.drs.models import Job, JobPage, JobSummary, is_terminal, normalise_status
+from jobs.drs.regions import REGIONS, Endpoints, UnknownRegion, endpoints_for
+from jobs.drs.status import JobStatus
+from jobs.drs.walk import JobWalk
 
 __all__ = [
     "REGIONS",

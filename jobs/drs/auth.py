@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from . import signing
-from .models import parse_time
+from jobs.drs import signing
+from jobs.drs.models import parse_time
 
 TOKEN_MARGIN_SECONDS = 3600  # refresh an hour early (drs-api.md §4a) ...
 TOKEN_MARGIN_SHARE = 0.1  # ... or a tenth of the lifetime, for short-lived tokens

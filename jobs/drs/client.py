@@ -16,9 +16,8 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from jobs import __version__
-
-from . import errors
-from .auth import (
+from jobs.drs import errors
+from jobs.drs.auth import (
     TOKENS,
     AccessKeyCredentials,
     AkSkAuth,
@@ -28,11 +27,11 @@ from .auth import (
     TokenAuth,
     TokenCache,
 )
-from .deadline import DeadlineAdapter, limit
-from .models import JOB_ID, Job, JobPage
-from .signing import canonical_query
-from .status import JobStatus
-from .walk import DEFAULT_MAX_PAGES, JobWalk
+from jobs.drs.deadline import DeadlineAdapter, limit
+from jobs.drs.models import JOB_ID, Job, JobPage
+from jobs.drs.signing import canonical_query
+from jobs.drs.status import JobStatus
+from jobs.drs.walk import DEFAULT_MAX_PAGES, JobWalk
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..terminal import safe
-from .errors import BadUpstreamResponse
-from .status import JobStatus
+from jobs.drs.errors import BadUpstreamResponse
+from jobs.drs.status import JobStatus
+from jobs.terminal import safe
 
 # The names other modules imported before JobStatus existed.
 TRANSFERRING = JobStatus.TRANSFERRING

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from .models import JobPage, JobSummary
+from jobs.drs.models import JobPage, JobSummary
 
 DEFAULT_MAX_PAGES = 200
 

@@ -5,8 +5,8 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, Event, Language, Subscription
-from .targets import TargetRefused, checked
+from jobs.notify.models import Channel, Event, Language, Subscription
+from jobs.notify.targets import TargetRefused, checked
 
 
 class ChannelForm(forms.Form):

@@ -13,9 +13,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from ..hints import hints_for
-from ..models import JobEvent, Tenant, TenantSyncState
-from .models import Event
+from jobs.hints import hints_for
+from jobs.models import JobEvent, Tenant, TenantSyncState
+from jobs.notify.models import Event
 
 # Marked with gettext_noop so makemessages finds them; translated where a heading is chosen.
 HEADINGS = {

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .. import crypto
-from ..models import JobEvent, Tenant
+from jobs import crypto
+from jobs.models import JobEvent, Tenant
 
 
 class Language(models.TextChoices):

@@ -11,8 +11,17 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import JobEvent, Membership, TenantSyncState
-from .models import ENDED, FAILURES, JOB_EVENTS, Delivery, Event, Rule, Subscription, Watch
+from jobs.models import JobEvent, Membership, TenantSyncState
+from jobs.notify.models import (
+    ENDED,
+    FAILURES,
+    JOB_EVENTS,
+    Delivery,
+    Event,
+    Rule,
+    Subscription,
+    Watch,
+)
 
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils.html import escape as html_escape
 
-from . import escape
-from .messages import Notice
+from jobs.notify import escape
+from jobs.notify.messages import Notice
 
 ESCAPES = {
     "text": escape.plain,

@@ -6,10 +6,10 @@ import secrets
 
 from django.db import transaction
 
-from .. import audit
-from ..models import AuditEvent
-from .models import Channel, Rule
-from .targets import checked
+from jobs import audit
+from jobs.models import AuditEvent
+from jobs.notify.models import Channel, Rule
+from jobs.notify.targets import checked
 
 Action = AuditEvent.Action
 CHANNEL_ADDED = Action.NOTIFY_CHANNEL_ADDED

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .outbox import enqueue_periodic
-from .worker import deliver_due
+from jobs.notify.outbox import enqueue_periodic
+from jobs.notify.worker import deliver_due
 
 
 @shared_task(ignore_result=True)

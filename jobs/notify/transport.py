@@ -28,9 +28,9 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from . import logmask, render, targets
-from .messages import Notice
-from .models import Channel
+from jobs.notify import logmask, render, targets
+from jobs.notify.messages import Notice
+from jobs.notify.models import Channel
 
 log = logging.getLogger(__name__)
 RESPONSE_LIMIT = 64 * 1024

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..access import signed_in, tenant_role, visible_tenants
-from ..models import Membership, Role, Tenant
-from . import services
-from .forms import ChannelForm, RuleForm, SubscriptionForm
-from .models import Channel, Delivery, Rule, Subscription, Watch
-from .targets import TargetRefused
-from .worker import send_test
+from jobs.access import signed_in, tenant_role, visible_tenants
+from jobs.models import Membership, Role, Tenant
+from jobs.notify import services
+from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
+from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch
+from jobs.notify.targets import TargetRefused
+from jobs.notify.worker import send_test
 
 LOG_PAGE_SIZE = 100
 

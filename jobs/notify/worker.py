@@ -19,11 +19,11 @@ from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import messages, render
-from .digest import render_digest
-from .models import Delivery, Subscription
-from .outbox import enqueue_periodic
-from .transport import SendError, send_email, send_to_channel
+from jobs.notify import messages, render
+from jobs.notify.digest import render_digest
+from jobs.notify.models import Delivery, Subscription
+from jobs.notify.outbox import enqueue_periodic
+from jobs.notify.transport import SendError, send_email, send_to_channel
 
 log = logging.getLogger(__name__)
 State = Delivery.State

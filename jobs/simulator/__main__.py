@@ -1,5 +1,5 @@
 """Run the simulator in the foreground: python -m jobs.simulator --port 8001."""
 
-from .cli import main
+from jobs.simulator.cli import main
 
 main()

@@ -8,8 +8,8 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .config import SimulatorConfig
-from .server import Simulator
+from jobs.simulator.config import SimulatorConfig
+from jobs.simulator.server import Simulator
 
 DESCRIPTION = "Serve the DRS simulator (IAM tokens, AK/SK, backup-migration jobs) on loopback."
 DEMO_KEEP_RUNNING_SECONDS = 30.0

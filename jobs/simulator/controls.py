@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .replies import Reply, Request, json_reply
+from jobs.simulator.replies import Reply, Request, json_reply
 
 if TYPE_CHECKING:
-    from .server import Simulator
+    from jobs.simulator.server import Simulator
 
 PREFIX = "/_sim/"
 

@@ -46,8 +46,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import hostile
-from .replies import Reply, dump_json, gateway_error, json_reply
+from jobs.simulator import hostile
+from jobs.simulator.replies import Reply, dump_json, gateway_error, json_reply
 
 CLASSIC_KINDS = (
     "delay",

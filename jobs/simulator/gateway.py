@@ -25,11 +25,10 @@ from jobs.drs.signing import (
     signature,
     string_to_sign,
 )
-
-from .config import SimulatorConfig
-from .faults import FaultSet
-from .iam import Iam
-from .replies import Reply, Request, drs_error, gateway_error
+from jobs.simulator.config import SimulatorConfig
+from jobs.simulator.faults import FaultSet
+from jobs.simulator.iam import Iam
+from jobs.simulator.replies import Reply, Request, drs_error, gateway_error
 
 FORBIDDEN = "Insufficient permissions for this project. Grant the DRS permissions and try again."
 AK_LOCKED = "AK access failed to reach the limit,forbidden."

@@ -10,7 +10,7 @@ import copy
 import json
 from typing import Any
 
-from .replies import dump_json
+from jobs.simulator.replies import dump_json
 
 EDGE_TIMES = (
     ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .config import SimulatorConfig
-from .replies import Reply, json_reply
+from jobs.simulator.config import SimulatorConfig
+from jobs.simulator.replies import Reply, json_reply
 
 TOKENS_PATH = "/v3/auth/tokens"
 

@@ -28,13 +28,13 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from . import faults as fault_kinds
-from .config import SimulatorConfig
-from .faults import FaultSet
-from .gateway import Gateway, forbidden
-from .listing import InvalidParameter, list_jobs, parse_list_query
-from .replies import Reply, Request, drs_error, empty_reply, gateway_error, json_reply
-from .store import TERMINAL_OUTCOMES, Job, JobStore
+from jobs.simulator import faults as fault_kinds
+from jobs.simulator.config import SimulatorConfig
+from jobs.simulator.faults import FaultSet
+from jobs.simulator.gateway import Gateway, forbidden
+from jobs.simulator.listing import InvalidParameter, list_jobs, parse_list_query
+from jobs.simulator.replies import Reply, Request, drs_error, empty_reply, gateway_error, json_reply
+from jobs.simulator.store import TERMINAL_OUTCOMES, Job, JobStore
 
 API_NOT_FOUND = "The API does not exist or has not been published in the environment"
 JOB_NOT_FOUND = "Job does not exist, please check job ID."

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .store import STATUSES, Job, JobStore
+from jobs.simulator.store import STATUSES, Job, JobStore
 
 SORT_KEYS = ("name", "db_type", "inst_id", "ip", "created_at", "description", "tag_value")
 HONOURED_SORT_KEYS = ("name", "created_at")

@@ -20,9 +20,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from .errors import BACKUP_DIR, FULL_FAILURES, LOG_FAILURES, Failure
-from .store import Job, Lifecycle, format_time, parse_time
+from jobs.simulator import errors
+from jobs.simulator.errors import BACKUP_DIR, FULL_FAILURES, LOG_FAILURES, Failure
+from jobs.simulator.store import Job, Lifecycle, format_time, parse_time
 
 DAY = 86400.0
 EXAMPLE_JOB_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"

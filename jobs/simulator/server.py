@@ -10,18 +10,18 @@ import threading
 import time
 from typing import Any
 
-from . import controls, iam
-from .config import SimulatorConfig
-from .faults import Fault, FaultSet, new_fault
-from .gateway import Gateway
-from .iam import Iam
-from .jobs_api import JobsApi
-from .live import LiveFeeder
-from .replies import Reply, Request
-from .seed import build_seed as build_seed_jobs
-from .seed import live_job
-from .store import TERMINAL_OUTCOMES, JobStore
-from .transport import HttpServer
+from jobs.simulator import controls, iam
+from jobs.simulator.config import SimulatorConfig
+from jobs.simulator.faults import Fault, FaultSet, new_fault
+from jobs.simulator.gateway import Gateway
+from jobs.simulator.iam import Iam
+from jobs.simulator.jobs_api import JobsApi
+from jobs.simulator.live import LiveFeeder
+from jobs.simulator.replies import Reply, Request
+from jobs.simulator.seed import build_seed as build_seed_jobs
+from jobs.simulator.seed import live_job
+from jobs.simulator.store import TERMINAL_OUTCOMES, JobStore
+from jobs.simulator.transport import HttpServer
 
 _LIVE_FIELDS = {
     "base_info": ("name", "engine_type", "description", "enterprise_project_id", "tags"),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .replies import Reply, Request, drs_error
+from jobs.simulator.replies import Reply, Request, drs_error
 
 App = Callable[[Request], Reply]
 

@@ -11,12 +11,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from ..drs import Job, JobSummary
-from ..drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS, is_terminal
-from ..hints import signature
-from ..models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob, Tenant
-from ..notify.outbox import enqueue_for_event
-from .progress import size_class
+from jobs.drs import Job, JobSummary
+from jobs.drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS, is_terminal
+from jobs.hints import signature
+from jobs.models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob, Tenant
+from jobs.notify.outbox import enqueue_for_event
+from jobs.sync.progress import size_class
 
 TERMINAL_EVENTS = {
     SUCCESS: JobEvent.Kind.SUCCEEDED,
@@ -223,6 +223,6 @@ def _store_snapshot(tenant: Tenant, job: Job, fetched_at: datetime) -> JobSnapsh
 
 
 def _events_since(tenant: Tenant) -> datetime | None:
-    from .schedule import events_since
+    from jobs.sync.schedule import events_since
 
     return events_since(tenant)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from ..models import Tenant, TenantSyncState
+from jobs.models import Tenant, TenantSyncState
 
 
 def due_tenants(now: datetime) -> QuerySet[Tenant]:

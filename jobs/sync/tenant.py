@@ -28,17 +28,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import drs
-from ..drs import DrsClient, JobFilters
-from ..drs.models import TERMINAL_STATUSES, TRANSFERRING
-from ..messages import explain
-from ..models import JobEvent, MirroredJob, Tenant, TenantSyncState
-from ..notify.outbox import enqueue_for_event
-from ..tenant_client import client_for
-from . import mirror, schedule
-from .budget import BudgetSpent, TenantLock, take_permit
-from .progress import Typical
-from .walk import REPEATED, Walk
+from jobs import drs
+from jobs.drs import DrsClient, JobFilters
+from jobs.drs.models import TERMINAL_STATUSES, TRANSFERRING
+from jobs.messages import explain
+from jobs.models import JobEvent, MirroredJob, Tenant, TenantSyncState
+from jobs.notify.outbox import enqueue_for_event
+from jobs.sync import mirror, schedule
+from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
+from jobs.sync.progress import Typical
+from jobs.sync.walk import REPEATED, Walk
+from jobs.tenant_client import client_for
 
 log = logging.getLogger(__name__)
 INCREMENTAL_PAGE = 100

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..drs import JobPage, JobSummary
+from jobs.drs import JobPage, JobSummary
 
 REPEATED = "a page repeated ids already seen"
 Fetch = Callable[[int, int], JobPage]  # (limit, offset) -> page

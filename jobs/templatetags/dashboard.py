@@ -11,9 +11,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from .. import messages
-from ..drs import JobStatus
-from ..formatting import file_size, human_bytes, human_duration, status_label, yes_no
+from jobs import messages
+from jobs.drs import JobStatus
+from jobs.formatting import file_size, human_bytes, human_duration, status_label, yes_no
 
 register = template.Library()
 

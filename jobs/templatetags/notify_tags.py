@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from ..notify import escape
-from ..notify.models import Watch
+from jobs.notify import escape
+from jobs.notify.models import Watch
 
 register = template.Library()
 

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from .. import audit
-from ..access import public, signed_in
-from ..middleware import remember_zone
-from ..models import UserPreference
+from jobs import audit
+from jobs.access import public, signed_in
+from jobs.middleware import remember_zone
+from jobs.models import UserPreference
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20

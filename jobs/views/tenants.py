@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import audit
-from ..access import signed_in, superuser, tenant_role, visible_tenants
-from ..forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
-from ..messages import connection_message
-from ..models import AuditEvent, Membership, Role, Tenant
-from ..tenant_client import check_connection
+from jobs import audit
+from jobs.access import signed_in, superuser, tenant_role, visible_tenants
+from jobs.forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
+from jobs.messages import connection_message
+from jobs.models import AuditEvent, Membership, Role, Tenant
+from jobs.tenant_client import check_connection
 
 Action = AuditEvent.Action
 CREDENTIAL_FIELDS = {"auth_method", "iam_domain", "iam_user", "access_key"}

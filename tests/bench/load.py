@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from .stack import Stack, vm_kib
+from tests.bench.stack import Stack, vm_kib
 
 MAX_WATCHERS = 1000
 MAX_SECONDS = 900

@@ -240,7 +240,7 @@ def rows(deliveries: int = DELIVERIES, samples: int = DELAY_SAMPLES) -> list[tup
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    from .stack import ROOT, _drop_postgres_database, _postgres_database
+    from tests.bench.stack import ROOT, _drop_postgres_database, _postgres_database
 
     sys.path.insert(0, str(ROOT))
     created = None

@@ -10,8 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-from .load import MemorySampler, Tally, percentile, watch, wrk
-from .stack import HTMX_LIVE, REFRESH_SECONDS, SEED_ID, Stack
+from tests.bench.load import MemorySampler, Tally, percentile, watch, wrk
+from tests.bench.stack import HTMX_LIVE, REFRESH_SECONDS, SEED_ID, Stack
 
 WATCH_SECONDS = int(os.environ.get("BENCH_WATCH_SECONDS", "30"))
 WARMUP = 2  # seconds before the counted window: the cold start
@@ -167,7 +167,7 @@ def iam_logins(stack: Stack) -> tuple[str, str]:
     again: how many IAM tokens were issued. Goal: 1."""
     import redis
 
-    from .stack import REDIS_URL
+    from tests.bench.stack import REDIS_URL
 
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter("*iam-token*"):  # start with no shared token

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .stack import ROOT, SEED_ID, RemoteSimulator
+from tests.bench.stack import ROOT, SEED_ID, RemoteSimulator
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 STACK = os.environ.get("BENCH_STACK", "1") != "0"
@@ -208,7 +208,7 @@ def main() -> None:
     rows.append(("Simulator start with 10,000 jobs (own process)", f"{seeded:.1f} s"))
     database = ""
     if STACK:
-        from . import production
+        from tests.bench import production
 
         try:
             stack_rows, database = production.rows()
@@ -219,10 +219,10 @@ def main() -> None:
             database = ""
         rows += stack_rows
     if FLEET:
-        from . import sync
+        from tests.bench import sync
 
         rows += sync.rows()
-    from . import notify
+    from tests.bench import notify
 
     rows += [(f"{label} (in-process, {_database()})", value) for label, value in notify.rows()]
     table = "\n".join(["| Measure | Result |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])

@@ -25,8 +25,8 @@ import sys
 import threading
 import time
 
-from .load import MemorySampler, Tally, percentile, watch
-from .stack import HTMX_LIVE, HTMX_TABLE, REFRESH_SECONDS, Stack
+from tests.bench.load import MemorySampler, Tally, percentile, watch
+from tests.bench.stack import HTMX_LIVE, HTMX_TABLE, REFRESH_SECONDS, Stack
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
 WATCHERS = int(os.environ.get("SOAK_WATCHERS", "200"))

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .stack import (
+from tests.bench.stack import (
     POSTGRES_URL,
     PYTHON,
     ROOT,

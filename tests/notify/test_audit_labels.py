@@ -9,8 +9,7 @@ import pytest
 
 from jobs.models import AuditEvent, Membership
 from jobs.notify.models import Channel, Rule
-
-from .conftest import SECRET_URL_TOKEN
+from tests.notify.conftest import SECRET_URL_TOKEN
 
 LABELS = {
     "notify_channel_added": ("Notification channel added", "添加通知通道"),

@@ -13,9 +13,8 @@ from jobs.models import JobEvent, MirroredJob
 from jobs.notify import services
 from jobs.notify.models import Delivery
 from jobs.simulator import Simulator, SimulatorConfig
+from tests.notify.conftest import SECRET_URL_TOKEN
 from tests.support import celery_worker_and_beat, wait_for
-
-from .conftest import SECRET_URL_TOKEN
 
 pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (make test-prod)"),

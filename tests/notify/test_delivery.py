@@ -11,8 +11,7 @@ from jobs.models import JobEvent
 from jobs.notify import services
 from jobs.notify.models import Delivery, Subscription, Watch
 from jobs.notify.worker import claim_due, deliver, deliver_due
-
-from .conftest import drain, transition
+from tests.notify.conftest import drain, transition
 
 ERROR_LOG = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2.\n"
 

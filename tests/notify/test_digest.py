@@ -17,8 +17,7 @@ from jobs.notify.digest import render_digest
 from jobs.notify.models import Delivery, Subscription
 from jobs.notify.outbox import enqueue_digests, enqueue_periodic
 from jobs.notify.worker import Notifier
-
-from .conftest import drain
+from tests.notify.conftest import drain
 
 ERROR_LOG = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2.\n"
 

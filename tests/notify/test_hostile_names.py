@@ -13,8 +13,7 @@ from jobs.models import JobEvent
 from jobs.notify import services
 from jobs.notify.messages import for_event
 from jobs.notify.transport import send_to_channel
-
-from .conftest import drain, transition
+from tests.notify.conftest import drain, transition
 
 HOSTILE = (
     '<!channel> <!here> @all <at user_id="all">x</at> [click](http://evil.example/x) '

@@ -11,8 +11,7 @@ from django.utils import translation
 from jobs.notify import services
 from jobs.notify.messages import HEADINGS
 from jobs.notify.models import Subscription
-
-from .conftest import SECRET_URL_TOKEN, drain, transition
+from tests.notify.conftest import SECRET_URL_TOKEN, drain, transition
 
 ERROR_LOG = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2.\n"
 

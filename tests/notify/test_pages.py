@@ -7,8 +7,7 @@ import pytest
 
 from jobs.models import Membership
 from jobs.notify.models import Delivery, Subscription, Watch
-
-from .conftest import drain, seen
+from tests.notify.conftest import drain, seen
 
 JOB = "0667845a-6291-4e2a-95b0-190c0abjb703"  # a job the simulator knows
 OTHER_JOB = "job-other-1"

@@ -16,8 +16,7 @@ from jobs.notify.messages import for_test
 from jobs.notify.models import Channel
 from jobs.notify.targets import TargetRefused, checked
 from jobs.notify.transport import SendError, send_to_channel
-
-from .conftest import SECRET_URL_TOKEN, drain, transition
+from tests.notify.conftest import SECRET_URL_TOKEN, drain, transition
 
 SLACK_TOKEN = "TIiajkdnlazkcOXrIdevi7FQ"
 SLACK = f"slack://T1JJ3T3L2/A1BRTD4JD/{SLACK_TOKEN}"

@@ -16,8 +16,7 @@ from django.test import Client
 
 from jobs.models import Membership
 from tests.conftest import PASSWORD, tenant_form
-
-from .support import SEED_ID, database_text, fill, routes
+from tests.security.support import SEED_ID, database_text, fill, routes
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.test import Client
 
 from jobs.drs.auth import TOKENS
 from tests.conftest import tenant_form
-
-from .test_secret_scan import TOKEN_SHAPE
+from tests.security.test_secret_scan import TOKEN_SHAPE
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from jobs.views import errors
-
-from .test_headers import inline_code
+from tests.security.test_headers import inline_code
 
 pytestmark = pytest.mark.django_db
 LAYOUT = 'class="topbar'

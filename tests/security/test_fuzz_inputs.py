@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 
 from jobs.middleware import TZ_COOKIE
 from jobs.models import Membership
-
-from .support import SEED_ID
+from tests.security.support import SEED_ID
 
 pytestmark = pytest.mark.django_db
 

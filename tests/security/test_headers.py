@@ -23,9 +23,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from jobs.models import Membership
+from tests.security.support import SEED_ID, expand, routes
 from tests.support import LIVE, TABLE
-
-from .support import SEED_ID, expand, routes
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"

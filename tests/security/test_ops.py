@@ -12,9 +12,8 @@ from django.db import connection
 from django.test import Client
 
 from jobs.views import health
-
-from .support import SEED_ID, expand, routes
-from .test_headers import ROOT, manage
+from tests.security.support import SEED_ID, expand, routes
+from tests.security.test_headers import ROOT, manage
 
 pytestmark = pytest.mark.django_db
 

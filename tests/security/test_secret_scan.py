@@ -31,9 +31,8 @@ from jobs.iam_tokens import SHARED_TOKENS
 from jobs.models import AuditEvent, Channel, Membership, Tenant
 from jobs.simulator import SimulatorConfig
 from tests.conftest import tenant_form
+from tests.security.support import SEED_ID, database_text, expand, routes
 from tests.support import LIVE, TABLE
-
-from .support import SEED_ID, database_text, expand, routes
 
 pytestmark = pytest.mark.django_db
 

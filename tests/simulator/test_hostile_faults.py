@@ -13,8 +13,7 @@ import requests
 
 from jobs.simulator import HOSTILE_KINDS, Simulator, SimulatorConfig
 from jobs.simulator.seed import EXAMPLE_JOB_ID
-
-from .support import jobs_path, token_for, token_headers
+from tests.simulator.support import jobs_path, token_for, token_headers
 
 C0_C1_ANSI_BIDI = ("\x00", "\x07", "\x85", "\x9b", "\x1b[31m", "\x1b]0;", "\x1b]8;;", "\u202e")
 

@@ -7,8 +7,7 @@ import time
 import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
-
-from .support import jobs_path, token_for, token_headers
+from tests.simulator.support import jobs_path, token_for, token_headers
 
 
 def statuses(sim: Simulator, project_id: str) -> list[dict]:

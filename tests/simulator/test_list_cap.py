@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
-
-from .support import jobs_path, token_for, token_headers
+from tests.simulator.support import jobs_path, token_for, token_headers
 
 
 @pytest.fixture(scope="module")

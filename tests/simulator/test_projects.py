@@ -10,8 +10,7 @@ import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
 from jobs.simulator.seed import EXAMPLE_JOB_ID
-
-from .support import jobs_path, signed, token_for, token_headers, token_request
+from tests.simulator.support import jobs_path, signed, token_for, token_headers, token_request
 
 ERP, FINANCE = "ap-southeast-3_erp", "ap-southeast-3_finance"
 

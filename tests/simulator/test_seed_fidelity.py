@@ -10,8 +10,7 @@ import pytest
 import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
-
-from .support import token_for, token_headers
+from tests.simulator.support import token_for, token_headers
 
 LOG_ERRORS = ("4305", "4326", "4330", "3117")
 MSG_LINE = re.compile(r"^Msg (\d+), Level \d+, State \d+, Line \d+$", re.M)

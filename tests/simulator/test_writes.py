@@ -10,8 +10,7 @@ import requests
 
 from jobs.simulator import Simulator, SimulatorConfig
 from jobs.simulator.seed import EXAMPLE_JOB_ID
-
-from .support import jobs_path, signed, token_for, token_headers
+from tests.simulator.support import jobs_path, signed, token_for, token_headers
 
 
 @pytest.fixture(scope="module")

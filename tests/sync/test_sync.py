@@ -11,8 +11,7 @@ from jobs.models import JobEvent, JobStatusChange, MirroredJob, TenantSyncState
 from jobs.sync import mirror as mirror_module
 from jobs.sync import sync_tenant
 from jobs.sync.tenant import Run
-
-from .conftest import delete_job, oldest_ids, rename_job
+from tests.sync.conftest import delete_job, oldest_ids, rename_job
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from jobs.models import Tenant
-
-from .test_cli import run
+from tests.tenants.test_cli import run
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from jobs.drs import DrsError
 from jobs.models import Tenant
 from jobs.single_flight import Outcome
 from jobs.terminal import json_text, safe
-
-from .test_cli import run
+from tests.tenants.test_cli import run
 
 HOSTILE = [
     "\x1b[2J\x1b[31mred",  # clear screen, colour
