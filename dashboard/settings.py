@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "jobs.middleware.TimezoneMiddleware",
+    "jobs.people.language.AccountLanguageMiddleware",
     "jobs.middleware.ContentSecurityPolicyMiddleware",
     "jobs.middleware.PrivatePagesMiddleware",
     "jobs.views.errors.ErrorPagesMiddleware",

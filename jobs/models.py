@@ -141,6 +141,14 @@ class AuditEvent(models.Model):
         NOTIFY_CHANNEL_TESTED = "notify_channel_tested", _("Notification channel tested")
         NOTIFY_RULE_ADDED = "notify_rule_added", _("Notification rule added")
         NOTIFY_RULE_REMOVED = "notify_rule_removed", _("Notification rule removed")
+        EMAIL_CONFIRMATION_SENT = "email_confirmation_sent", _("Email confirmation sent")
+        EMAIL_CONFIRMED = "email_confirmed", _("Email address confirmed")
+        EMAIL_REMOVED = "email_removed", _("Email address removed")
+        PERSON_INVITED = "person_invited", _("Person invited")
+        PASSWORD_RESET_SENT = "password_reset_sent", _("Password reset email sent")
+        PASSWORD_RESET_DONE = "password_reset_done", _("Password set from an email link")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -371,6 +379,11 @@ class UserPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The interface language chosen on the account (empty: the browser's), kept across sign-ins.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # An address the person asked for and has not confirmed yet: `user.email` (where every
+    # notification goes) changes only once the link sent to it is opened.
+    pending_email = models.EmailField(_("unconfirmed email address"), blank=True)
     # The last filters used on each tenant's job list: {tenant slug: query string}.
     list_filters = models.JSONField(default=dict, blank=True)
 

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from jobs.hints import hints_for
+from jobs.hints import hints_for, without_header
 from jobs.models import JobEvent, Tenant, TenantSyncState
 from jobs.notify.models import Event
 
@@ -43,7 +43,9 @@ def absolute(path: str) -> str:
 
 
 def first_error_line(error_log: str) -> str:
-    return next((line.strip() for line in error_log.splitlines() if line.strip()), "")
+    """The error message itself: the first line that is not a "Msg N, Level L, State S" header
+    (nor the SQL Server error log's "Error: N, Severity: L" one)."""
+    return next((text for line in error_log.splitlines() if (text := without_header(line))), "")
 
 
 def when(value: datetime | None, zone: str = "UTC") -> str:

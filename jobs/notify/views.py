@@ -12,7 +12,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jobs.access import signed_in, tenant_role, visible_tenants
-from jobs.models import Membership, Role, Tenant
+from jobs.drs import is_terminal
+from jobs.models import JobSnapshot, Membership, MirroredJob, Role, Tenant
 from jobs.notify import services
 from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
 from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch
@@ -130,15 +131,33 @@ def delivery_log(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @tenant_role(Role.VIEWER)
 @require_POST
 def watch_job(request: HttpRequest, tenant: Tenant, job_id: str) -> HttpResponse:
-    watch, created = Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
-    if not created:
+    watch = Watch.objects.filter(user=request.user, tenant=tenant, job_id=job_id).first()
+    if watch is not None:
         watch.delete()
         messages.success(request, _("You no longer watch this job."))
-    elif not request.user.email:
-        messages.warning(request, _("Watching: add an email address to your account to hear."))
+        return redirect("job_detail", slug=tenant.slug, job_id=job_id)
+    if _finished(tenant, job_id):
+        messages.info(request, _("This job has already finished: there is nothing to watch."))
+        return redirect("job_detail", slug=tenant.slug, job_id=job_id)
+    Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
+    if not request.user.email:
+        messages.warning(request, _("Watching: add your email address (Account) to hear."))
     else:
         messages.success(request, _("You will get an email when this job ends."))
     return redirect("job_detail", slug=tenant.slug, job_id=job_id)
+
+
+def _finished(tenant: Tenant, job_id: str) -> bool:
+    """Whether the job had ended when we last saw it (the mirror, else the job page's snapshot)."""
+    row = MirroredJob.objects.filter(tenant=tenant, job_id=job_id).first()
+    if row is not None:
+        return row.is_terminal
+    status = (
+        JobSnapshot.objects.filter(tenant=tenant, job_id=job_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return bool(status) and is_terminal(status)
 
 
 @signed_in

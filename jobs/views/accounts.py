@@ -23,6 +23,7 @@ from jobs import audit
 from jobs.access import public, signed_in
 from jobs.middleware import remember_zone
 from jobs.models import UserPreference
+from jobs.people.language import remember_language
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
@@ -123,8 +124,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
             problem = _("Unknown language.")
         else:
             preference.time_zone = zone
-            preference.save(update_fields=["time_zone"])
+            preference.language = language  # kept on the account: the next sign-in has it
+            preference.save(update_fields=["time_zone", "language"])
             remember_zone(request, zone)
+            remember_language(request, language)
             translation.activate(language)
             messages.success(request, _("Preferences saved."))
             response = redirect("preferences")
