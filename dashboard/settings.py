@@ -65,11 +65,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "jobs.middleware.TimezoneMiddleware",
+    "jobs.web.middleware.TimezoneMiddleware",
     "jobs.people.language.AccountLanguageMiddleware",
-    "jobs.middleware.ContentSecurityPolicyMiddleware",
-    "jobs.middleware.PrivatePagesMiddleware",
-    "jobs.views.errors.ErrorPagesMiddleware",
+    "jobs.web.middleware.ContentSecurityPolicyMiddleware",
+    "jobs.web.middleware.PrivatePagesMiddleware",
+    "jobs.web.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -86,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "jobs.context.navigation",
+                "jobs.web.context.navigation",
             ],
         },
     }
@@ -133,7 +133,7 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 # Sessions and signed-in users are read from the cache first: a poll needs no query for them.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-AUTHENTICATION_BACKENDS = ["jobs.signed_in_users.CachedModelBackend"]
+AUTHENTICATION_BACKENDS = ["jobs.accounts.backends.CachedModelBackend"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
@@ -200,14 +200,14 @@ if not CREDENTIAL_KEYS:
     )
 
 # Error reports (the DEBUG page too) never show secrets: see jobs/error_reporting.py.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "jobs.error_reporting.SecretSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jobs.web.error_reporting.SecretSafeExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Request ids and upstream text reach log lines: control characters are escaped.
-    "filters": {"controls": {"()": "jobs.terminal.ControlCharacterFilter"}},
+    "filters": {"controls": {"()": "jobs.lib.terminal.ControlCharacterFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["controls"]}
     },

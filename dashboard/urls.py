@@ -4,6 +4,6 @@ urlpatterns = [
     path("", include("jobs.urls")),
 ]
 
-handler404 = "jobs.views.errors.page_not_found"
-handler403 = "jobs.views.errors.permission_denied"
-handler500 = "jobs.views.errors.server_error"
+handler404 = "jobs.web.errors.page_not_found"
+handler403 = "jobs.web.errors.permission_denied"
+handler500 = "jobs.web.errors.server_error"

@@ -7,13 +7,14 @@ class JobsConfig(AppConfig):
     verbose_name = "DRS backup migration jobs"
 
     def ready(self) -> None:
-        from jobs import audit, signed_in_users  # noqa: F401  (connect their signal receivers)
+        from jobs.accounts import backends  # noqa: F401  (connect their signal receivers)
+        from jobs.tenants import audit  # noqa: F401
 
         checks.register(check_access_policies, checks.Tags.security)
 
 
 def check_access_policies(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    from jobs.access import views_without_policy
+    from jobs.tenants.access import views_without_policy
 
     return [
         checks.Error(f"View without an access policy: {route}", id="jobs.E001")

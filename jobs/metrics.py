@@ -7,7 +7,8 @@ from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from jobs.models import JobEvent, MirroredJob, TenantSyncState
+from jobs.mirror.models import JobEvent, MirroredJob
+from jobs.sync.models import TenantSyncState
 
 
 class MirrorCollector:

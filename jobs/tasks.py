@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from jobs.models import Tenant
-from jobs.sync import due_tenants, sync_tenant
+from jobs.sync.schedule import due_tenants
+from jobs.sync.tenant import sync_tenant
+from jobs.tenants.models import Tenant
 
 
 def _queued_key(tenant_id: int) -> str:

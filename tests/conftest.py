@@ -42,7 +42,7 @@ def _empty_cache():
     """Cached job results and sign-in counters never leak from one test into another."""
     from django.core.cache import cache
 
-    from jobs.iam_tokens import SHARED_TOKENS
+    from jobs.upstream.iam_tokens import SHARED_TOKENS
 
     cache.clear()
     SHARED_TOKENS.clear()  # the process's copy of the shared IAM tokens, too
@@ -145,7 +145,7 @@ ROLES = ("viewer", "operator", "admin")
 
 @pytest.fixture
 def make_tenant(simulator, simulator_config, db):
-    from jobs.models import Tenant
+    from jobs.tenants.models import Tenant
 
     def make(name="Acme", auth="password", **fields) -> Tenant:
         domain, user, password = simulator_config.iam_users[0]
@@ -181,7 +181,7 @@ def tenant(make_tenant):
 @pytest.fixture
 def people(tenant, django_user_model):
     """root (superuser), one member per role in `tenant`, and charlie the outsider."""
-    from jobs.models import Membership
+    from jobs.tenants.models import Membership
 
     users = {"anonymous": None}
     users["root"] = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)

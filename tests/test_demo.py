@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from jobs.models import Tenant
-from jobs.tenant_client import client_for
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import client_for
 
 pytestmark = pytest.mark.django_db
 

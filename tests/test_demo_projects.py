@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from jobs.models import MirroredJob, Tenant
+from jobs.mirror.models import MirroredJob
 from jobs.notify.models import Channel, Rule
 from jobs.simulator import Simulator, cli
 from jobs.sync import sync_tenant
+from jobs.tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
 MAKEFILE = Path(__file__).resolve().parents[1] / "Makefile"

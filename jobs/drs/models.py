@@ -10,7 +10,7 @@ from typing import Any
 
 from jobs.drs.errors import BadUpstreamResponse
 from jobs.drs.status import JobStatus
-from jobs.terminal import safe
+from jobs.lib.terminal import safe
 
 # The names other modules imported before JobStatus existed.
 TRANSFERRING = JobStatus.TRANSFERRING

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from jobs.access import visible_tenants
 from jobs.drs.models import FAILED, PRECHECK_FAILED, SUCCESS
 from jobs.hints import hints_for
-from jobs.models import MirroredJob
+from jobs.mirror.models import MirroredJob
 from jobs.notify.messages import absolute, first_error_line, when
+from jobs.tenants.access import visible_tenants
 
 MAX_FAILURES = 20
 

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jobs import crypto
-from jobs.models import JobEvent, Tenant
+from jobs.mirror.models import JobEvent
+from jobs.tenants import crypto
+from jobs.tenants.models import Tenant
 
 
 class Language(models.TextChoices):

@@ -6,10 +6,10 @@ import secrets
 
 from django.db import transaction
 
-from jobs import audit
-from jobs.models import AuditEvent
 from jobs.notify.models import Channel, Rule
 from jobs.notify.targets import checked
+from jobs.tenants import audit
+from jobs.tenants.models import AuditEvent
 
 Action = AuditEvent.Action
 CHANNEL_ADDED = Action.NOTIFY_CHANNEL_ADDED

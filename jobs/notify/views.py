@@ -11,14 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs.access import signed_in, tenant_role, visible_tenants
 from jobs.drs import is_terminal
-from jobs.models import JobSnapshot, Membership, MirroredJob, Role, Tenant
+from jobs.mirror.models import JobSnapshot, MirroredJob
 from jobs.notify import services
 from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
 from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
+from jobs.tenants.access import signed_in, tenant_role, visible_tenants
+from jobs.tenants.models import Membership, Role, Tenant
 
 LOG_PAGE_SIZE = 100
 

@@ -19,7 +19,7 @@ from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from jobs.models import UserPreference
+from jobs.accounts.models import UserPreference
 from jobs.notify import messages, render
 from jobs.notify.digest import render_digest
 from jobs.notify.models import Delivery, Subscription

@@ -5,9 +5,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
-from jobs import audit
-from jobs.models import Role, Tenant
 from jobs.people.mail import absolute
+from jobs.tenants import audit
+from jobs.tenants.models import Role, Tenant
 
 
 class EmailForm(forms.Form):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import translation
 
-from jobs.models import UserPreference
+from jobs.accounts.models import UserPreference
 
 SESSION_KEY = "account_language"  # copied into the session: no query per request
 

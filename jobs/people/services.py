@@ -12,9 +12,10 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jobs import audit
-from jobs.models import AuditEvent, Membership, Role, Tenant, UserPreference
+from jobs.accounts.models import UserPreference
 from jobs.people import mail
+from jobs.tenants import audit
+from jobs.tenants.models import AuditEvent, Membership, Role, Tenant
 
 Action = AuditEvent.Action
 CONFIRM_SALT = "jobs.people.email-confirmation"

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs import audit
-from jobs.access import public, signed_in
-from jobs.models import UserPreference
+from jobs.accounts.models import UserPreference
 from jobs.people import services
 from jobs.people.forms import AuditedPasswordResetForm, EmailForm, InviteForm
+from jobs.tenants import audit
+from jobs.tenants.access import public, signed_in
 
 # -- one's own address --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 
-from jobs.single_flight import release
+from jobs.upstream.single_flight import release
 
 WINDOW_SECONDS = 60
 LOCK_SECONDS = 600

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from jobs.models import Tenant
 from jobs.notify.worker import Notifier
 from jobs.sync.schedule import due_tenants
 from jobs.sync.tenant import SyncResult, sync_tenant
+from jobs.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0

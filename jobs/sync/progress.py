@@ -23,7 +23,7 @@ def size_class(total_bytes: int | None) -> int | None:
 
 def _samples(tenant_id: int, size: int):
     """The tenant's latest successful jobs of this size class: (tenant, size, start, end)."""
-    from jobs.models import MirroredJob
+    from jobs.mirror.models import MirroredJob
 
     return (
         MirroredJob.objects.filter(

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from jobs.models import Tenant, TenantSyncState
+from jobs.sync.models import TenantSyncState
+from jobs.tenants.models import Tenant
 
 
 def due_tenants(now: datetime) -> QuerySet[Tenant]:

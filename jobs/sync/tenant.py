@@ -31,14 +31,17 @@ from django.utils.translation import ngettext
 from jobs import drs
 from jobs.drs import DrsClient, JobFilters
 from jobs.drs.models import TERMINAL_STATUSES, TRANSFERRING
-from jobs.messages import explain
-from jobs.models import JobEvent, MirroredJob, Tenant, TenantSyncState
+from jobs.mirror import record as mirror
+from jobs.mirror.models import JobEvent, MirroredJob
 from jobs.notify.outbox import enqueue_for_event
-from jobs.sync import mirror, schedule
+from jobs.sync import schedule
 from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
+from jobs.sync.models import TenantSyncState
 from jobs.sync.progress import Typical
 from jobs.sync.walk import REPEATED, Walk
-from jobs.tenant_client import client_for
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import client_for
+from jobs.upstream.messages import explain
 
 log = logging.getLogger(__name__)
 INCREMENTAL_PAGE = 100

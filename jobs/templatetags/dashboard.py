@@ -1,5 +1,5 @@
 """Display helpers: times with UTC on hover, status badges, failures in words; the value
-formatters of `jobs.formatting`, as filters."""
+formatters of `jobs.job_page.formatting`, as filters."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from jobs import messages
 from jobs.drs import JobStatus
-from jobs.formatting import file_size, human_bytes, human_duration, status_label, yes_no
+from jobs.job_page.formatting import file_size, human_bytes, human_duration, status_label, yes_no
+from jobs.upstream import messages
 
 register = template.Library()
 
@@ -52,7 +52,7 @@ register.filter("yes_no", yes_no)
 
 @register.simple_tag
 def explain(error, tenant=None) -> str:
-    """The failure as one sentence in the reader's language (`jobs.messages`)."""
+    """The failure as one sentence in the reader's language (`jobs.upstream.messages`)."""
     return messages.explain(error, tenant)
 
 

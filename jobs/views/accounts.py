@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from jobs import audit
-from jobs.access import public, signed_in
-from jobs.middleware import remember_zone
-from jobs.models import UserPreference
+from jobs.accounts.models import UserPreference
 from jobs.people.language import remember_language
+from jobs.tenants import audit
+from jobs.tenants.access import public, signed_in
+from jobs.web.middleware import remember_zone
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20

@@ -15,12 +15,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from jobs import selectors
-from jobs.access import Role, signed_in, tenant_role, visible_tenants
+from jobs.accounts.models import UserPreference
 from jobs.drs.models import TRANSFERRING
-from jobs.export import csv_response, json_response
-from jobs.forms import JobListForm, TriageForm
-from jobs.models import UserPreference
+from jobs.fleet import selectors
+from jobs.fleet.export import csv_response, json_response
+from jobs.fleet.forms import JobListForm, TriageForm
+from jobs.tenants.access import Role, signed_in, tenant_role, visible_tenants
 
 REMEMBERED = ("status", "name", "created_from", "completed_from", "sort", "dir", "size")
 EXPORT_FIELDS = ("id", "name", "status", "engine_type", "error_log", "description",

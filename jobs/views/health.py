@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from jobs.access import public
+from jobs.tenants.access import public
 
 log = logging.getLogger(__name__)
 

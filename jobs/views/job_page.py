@@ -15,15 +15,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
-from jobs import drs, presenter, rate_limits, selectors
-from jobs.access import Role, signed_in, tenant_for, tenant_role, visible_tenants
+from jobs import drs
 from jobs.drs import Job
-from jobs.export import csv_response
+from jobs.fleet import selectors
+from jobs.fleet.export import csv_response
 from jobs.hints import hints_for
-from jobs.job_state import JobState, NoSnapshot, interval, job_state, jobs_on_target, shared_key
-from jobs.messages import explain
-from jobs.models import JobSnapshot, JobStatusChange, MirroredJob
-from jobs.tenant_client import drs_language
+from jobs.job_page import presenter
+from jobs.job_page.state import (
+    JobState,
+    NoSnapshot,
+    interval,
+    job_state,
+    jobs_on_target,
+    shared_key,
+)
+from jobs.mirror.models import JobSnapshot, JobStatusChange, MirroredJob
+from jobs.tenants.access import Role, signed_in, tenant_for, tenant_role, visible_tenants
+from jobs.upstream import rate_limits
+from jobs.upstream.client import drs_language
+from jobs.upstream.messages import explain
 
 TEXT = "text/plain; charset=utf-8"
 MAX_BACKOFF_STEPS = 6  # 5 s doubles to at most 5 min 20 s between polls while upstream fails

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from jobs.access import public, superuser
 from jobs.metrics import MirrorCollector
-from jobs.models import Tenant
 from jobs.sync.budget import permits_in_use
+from jobs.tenants.access import public, superuser
+from jobs.tenants.models import Tenant
 
 
 @superuser

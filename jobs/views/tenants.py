@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs import audit
-from jobs.access import signed_in, superuser, tenant_role, visible_tenants
-from jobs.forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
-from jobs.messages import connection_message
-from jobs.models import AuditEvent, Membership, Role, Tenant
-from jobs.tenant_client import check_connection
+from jobs.tenants import audit
+from jobs.tenants.access import signed_in, superuser, tenant_role, visible_tenants
+from jobs.tenants.forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
+from jobs.tenants.models import AuditEvent, Membership, Role, Tenant
+from jobs.upstream.client import check_connection
+from jobs.upstream.messages import connection_message
 
 Action = AuditEvent.Action
 CREDENTIAL_FIELDS = {"auth_method", "iam_domain", "iam_user", "access_key"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import access
-from jobs.models import Membership
+from jobs.tenants import access
+from jobs.tenants.models import Membership
 
 SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 PEOPLE = ("anonymous", "outsider", "viewer", "operator", "admin", "root")

@@ -33,7 +33,9 @@ from django.utils import timezone  # noqa: E402
 
 from jobs.drs import DrsClient  # noqa: E402
 from jobs.hints import signature  # noqa: E402
-from jobs.models import MirroredJob, Tenant, TenantSyncState  # noqa: E402
+from jobs.mirror.models import MirroredJob  # noqa: E402
+from jobs.sync.models import TenantSyncState  # noqa: E402
+from jobs.tenants.models import Tenant  # noqa: E402
 
 # The newest 5 jobs of each tenant are running; older ones have finished.
 STATUSES = ["SUCCESS"] * 85 + ["FAILED"] * 12 + ["PRECHECK FAILED"] * 3

@@ -93,7 +93,7 @@ class Receiver:
 
 
 def _seen(job_id: str, status: str, at: datetime):
-    from jobs.sync.mirror import Seen
+    from jobs.mirror.record import Seen
 
     error = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2."
     finish = at if status != "TRANSFERRING" else None
@@ -103,7 +103,7 @@ def _seen(job_id: str, status: str, at: datetime):
 
 def _fail(tenant, job_ids: list[str], at: datetime) -> None:
     """The jobs seen running, then failed, by the sync's own mirror code."""
-    from jobs.sync import mirror
+    from jobs.mirror import record as mirror
 
     mirror.observe(tenant, [_seen(j, "TRANSFERRING", at) for j in job_ids], at,
                    events_since=at - timedelta(hours=2))  # fmt: skip
@@ -167,7 +167,7 @@ def delay(tenant, receiver: Receiver, tick_seconds: float | None, samples: int) 
     try:
         for i in range(samples):
             job_id = f"delay-{tag}-{i}"
-            from jobs.sync import mirror
+            from jobs.mirror import record as mirror
 
             at = datetime.now(UTC)
             mirror.observe(tenant, [_seen(job_id, "TRANSFERRING", at)], at,
@@ -193,9 +193,9 @@ def rows(deliveries: int = DELIVERIES, samples: int = DELAY_SAMPLES) -> list[tup
     from django.conf import settings
     from django.db import connection
 
-    from jobs.models import Tenant
     from jobs.notify import services
     from jobs.sync.loop import TICK_SECONDS
+    from jobs.tenants.models import Tenant
 
     allowed = settings.NOTIFY_ALLOW_PRIVATE_TARGETS
     settings.NOTIFY_ALLOW_PRIVATE_TARGETS = True  # the receiver is on loopback
@@ -217,7 +217,7 @@ def rows(deliveries: int = DELIVERIES, samples: int = DELAY_SAMPLES) -> list[tup
             raise RuntimeError(f"{receiver.bad} bad signatures, {receiver.duplicates} duplicates")
     finally:
         receiver.stop()
-        from jobs.models import AuditEvent
+        from jobs.tenants.models import AuditEvent
 
         AuditEvent.objects.filter(tenant=tenant).delete()
         tenant.delete()

@@ -116,7 +116,7 @@ import time
 from django.db import connection
 from django.test import Client
 from django.contrib.auth import get_user_model
-from jobs.models import Tenant
+from jobs.tenants.models import Tenant
 
 client = Client(HTTP_HOST="localhost")
 client.force_login(get_user_model().objects.get(username="demo"))

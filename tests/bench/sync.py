@@ -62,8 +62,8 @@ def simulator(*args: str) -> RemoteSimulator:
 
 
 def make_tenant(sim: RemoteSimulator, n: int):
-    from jobs.models import Tenant
     from jobs.simulator import SimulatorConfig
+    from jobs.tenants.models import Tenant
 
     config = SimulatorConfig()
     access_key, secret_key = next(iter(config.access_keys.items()))
@@ -78,8 +78,8 @@ def make_tenant(sim: RemoteSimulator, n: int):
 
 
 def first_full_sync() -> dict:
-    from jobs.models import MirroredJob
-    from jobs.sync import sync_tenant
+    from jobs.mirror.models import MirroredJob
+    from jobs.sync.tenant import sync_tenant
 
     sim = simulator("--bulk-jobs", "10000", "--live-jobs", "0")
     try:
@@ -106,7 +106,7 @@ def steady(tenants: int = 100, running: int = 5, seconds: int = STEADY_SECONDS) 
     from django.db.models import F, Sum
     from django.utils import timezone
 
-    from jobs.models import TenantSyncState
+    from jobs.sync.models import TenantSyncState
 
     sim = simulator("--bulk-jobs", "200", "--live-jobs", "0")
     workdir = Path(tempfile.mkdtemp(prefix="drs-bench-sync-"))

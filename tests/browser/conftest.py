@@ -149,7 +149,7 @@ def signed_in_page(page: Page, live_server, people) -> Callable[[str], Page]:
 def sync(simulator) -> Callable[..., None]:
     """sync(tenant, ...) → each tenant synced once now, as the background sync would (real HTTP
     to the simulator); asserts each run succeeded unless `ok=False`."""
-    from jobs.sync import sync_tenant
+    from jobs.sync.tenant import sync_tenant
 
     def run(*tenants, ok: bool = True) -> None:
         for tenant in tenants:

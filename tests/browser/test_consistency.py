@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from jobs.formatting import human_duration
+from jobs.job_page.formatting import human_duration
 
 DURATION = re.compile(r"^(\d+ h \d+ min|\d+ min \d+ s|\d+ s)$")
 

@@ -20,8 +20,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Download, Page, Response, expect
 
-from jobs import selectors
-from jobs.models import TenantSyncState
+from jobs.fleet import selectors
+from jobs.sync.models import TenantSyncState
 from tests.browser.conftest import wait_until
 
 BADGES = "#job-table tbody .badge"

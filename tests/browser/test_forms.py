@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from jobs.models import Membership, Tenant
+from jobs.tenants.models import Membership, Tenant
 from tests.conftest import PASSWORD
 
 PASSWORD_FIELDS = ("#id_iam_domain", "#id_iam_user", "#id_password")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from jobs.models import JobSnapshot
+from jobs.mirror.models import JobSnapshot
 
 
 class ProbeJobs:

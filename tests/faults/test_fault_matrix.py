@@ -21,10 +21,10 @@ from django.core.management.base import CommandError
 
 from jobs import drs
 from jobs.drs.errors import error_for_response
-from jobs.messages import explain
-from jobs.models import JobSnapshot
+from jobs.mirror.models import JobSnapshot
 from jobs.simulator import faults
-from jobs.sync import sync_tenant
+from jobs.sync.tenant import sync_tenant
+from jobs.upstream.messages import explain
 from tests.faults.support import ProbeJobs
 from tests.support import LIVE, TABLE
 

@@ -28,12 +28,14 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from jobs.accounts.models import UserPreference
 from jobs.drs.models import JOB_ID
-from jobs.middleware import TZ_SESSION
-from jobs.models import JobSnapshot, MirroredJob, TenantSyncState, UserPreference
+from jobs.lib.terminal import safe
+from jobs.mirror.models import JobSnapshot, MirroredJob
 from jobs.simulator import faults
-from jobs.sync import sync_tenant
-from jobs.terminal import safe
+from jobs.sync.models import TenantSyncState
+from jobs.sync.tenant import sync_tenant
+from jobs.web.middleware import TZ_SESSION
 from tests.faults.support import ProbeJobs
 from tests.support import LIVE, TABLE
 
@@ -482,9 +484,9 @@ def test_waiters_do_not_wait_for_a_trickling_holder(
     """While one request's fetch trickles, others for the same job show the last snapshot
     within WAIT_FOR_HOLDER_SECONDS instead of each holding a server thread until the deadline
     (found by `make soak`'s trickle run: /healthz waited 13 s)."""
-    from jobs import job_state
     from jobs.drs import UpstreamUnavailable
-    from jobs.single_flight import WaitedTooLong, single_flight
+    from jobs.job_page import state as job_state
+    from jobs.upstream.single_flight import WaitedTooLong, single_flight
 
     case = _case("trickle", request, login, people, tenant, simulator)
     job_id, _before = case.seen_job()

@@ -16,8 +16,8 @@ from django.core.management.base import CommandError
 
 from jobs.drs import JobFilters
 from jobs.drs.models import Job, JobSummary
-from jobs.serialize import SUMMARY_FIELDS, job_to_api, summary_to_api
-from jobs.tenant_client import client_for
+from jobs.fleet.serialize import SUMMARY_FIELDS, job_to_api, summary_to_api
+from jobs.upstream.client import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from jobs.drs.models import normalise_status
-from jobs.models import TenantSyncState
-from jobs.sync import sync_tenant
+from jobs.sync.models import TenantSyncState
+from jobs.sync.tenant import sync_tenant
 from tests.support import TABLE
 
 pytestmark = pytest.mark.django_db

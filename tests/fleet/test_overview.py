@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 
 from jobs.drs.models import normalise_status
-from jobs.models import Membership, MirroredJob, TenantSyncState
-from jobs.sync import sync_tenant
+from jobs.mirror.models import MirroredJob
+from jobs.sync.models import TenantSyncState
+from jobs.sync.tenant import sync_tenant
+from jobs.tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 FLEET = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "fleet"}

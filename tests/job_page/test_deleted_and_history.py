@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from jobs.models import MirroredJob
+from jobs.mirror.models import MirroredJob
 from tests.support import LIVE, text_of
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +39,8 @@ def test_a_job_never_seen_and_gone_is_not_found(login, tenant):
 
 def test_history_shows_when_drs_says_the_job_finished(login, tenant, simulator, settings):
     """The sync noticed the failure later than it happened: the timeline shows DRS's time."""
-    from jobs.models import JobStatusChange
-    from jobs.sync import sync_tenant
+    from jobs.mirror.models import JobStatusChange
+    from jobs.sync.tenant import sync_tenant
 
     settings.TIME_ZONE = "UTC"
     sync_tenant(tenant)

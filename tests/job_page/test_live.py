@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from jobs.models import JobSnapshot, JobStatusChange
+from jobs.mirror.models import JobSnapshot, JobStatusChange
 from tests.support import EXAMPLE_ID, LIVE
 
 

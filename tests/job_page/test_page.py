@@ -50,7 +50,7 @@ def test_seed_example_field_by_field(login, tenant, settings):
 
 
 def test_times_follow_the_users_zone(login, tenant, people):
-    from jobs.models import UserPreference
+    from jobs.accounts.models import UserPreference
 
     UserPreference.objects.create(user=people["viewer"], time_zone="Asia/Shanghai")
     client = login("viewer")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs import drs, presenter
+from jobs import drs
 from jobs.drs import Job
-from jobs.messages import explain
+from jobs.job_page import presenter
+from jobs.upstream.messages import explain
 from tests.support import EXAMPLE_ID, LIVE, text_of
 
 SEED = json.loads((Path(__file__).parent.parent / "data" / "seed_example.json").read_text())
@@ -125,7 +126,7 @@ def test_sizes_as_drs_gives_them_and_the_total_an_estimate():
     [(512, "512 B"), (720896, "704 KB"), (48_318_382_080, "45.0 GB"), (1024**4 * 3, "3.0 TB")],
 )
 def test_sizes_read_in_the_units_drs_writes(size, shown):
-    from jobs.formatting import file_size
+    from jobs.job_page.formatting import file_size
 
     assert file_size(size) == shown
 

@@ -107,7 +107,7 @@ def test_lookups_that_ask_drs_are_limited_per_person(login, tenant, simulator, s
 def test_a_finished_jobs_sections_are_built_once(login, tenant, monkeypatch):
     """A finished job's sections (files, options, …) come from the template cache after the
     first view: a job with thousands of files costs nothing more on the next."""
-    from jobs import presenter
+    from jobs.job_page import presenter
 
     built = []
     real = presenter.sections

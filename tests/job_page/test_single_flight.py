@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from jobs import drs
-from jobs.single_flight import Outcome, WaitedTooLong, release, single_flight
+from jobs.upstream.single_flight import Outcome, WaitedTooLong, release, single_flight
 
 
 def counting(value="v", delay=0.0, error: drs.DrsError | None = None):

@@ -122,7 +122,7 @@ def smtp(settings):
 
 @pytest.fixture
 def ntenant(transactional_db):
-    from jobs.models import Tenant
+    from jobs.tenants.models import Tenant
 
     tenant = Tenant(name="Acme", region="ap-southeast-3", project_id="p1", auth_method="aksk",
                     access_key="AKTEST")  # fmt: skip
@@ -150,7 +150,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def seen(job_id: str, status: str, name: str = "nightly restore", error_log: str = "", **kw):
-    from jobs.sync.mirror import Seen
+    from jobs.mirror.record import Seen
 
     finish = kw.pop("finish_time", T0 + timedelta(hours=1) if status != "TRANSFERRING" else None)
     return Seen(job_id, name, status, "sqlserver", error_log, "", T0, finish, "0", **kw)
@@ -158,7 +158,7 @@ def seen(job_id: str, status: str, name: str = "nightly restore", error_log: str
 
 def transition(tenant, job_id: str, status: str, **kw) -> None:
     """The job seen running, then in `status`, through the sync's own mirror code."""
-    from jobs.sync import mirror
+    from jobs.mirror import record as mirror
 
     mirror.observe(tenant, [seen(job_id, "TRANSFERRING", **kw)], T0, events_since=T0)
     mirror.observe(tenant, [seen(job_id, status, **kw)], T0 + timedelta(hours=1, seconds=5),
@@ -181,7 +181,7 @@ def drain(rounds: int = 30, threads: int = 4) -> None:
 @pytest.fixture
 def people_in(django_user_model):
     """people_in(tenant, "a", "b") → members a and b (viewers) with a@example.com, …"""
-    from jobs.models import Membership
+    from jobs.tenants.models import Membership
 
     def make(tenant, *names):
         users = []

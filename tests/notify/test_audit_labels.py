@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from jobs.models import AuditEvent, Membership
 from jobs.notify.models import Channel, Rule
+from jobs.tenants.models import AuditEvent, Membership
 from tests.notify.conftest import SECRET_URL_TOKEN
 
 LABELS = {

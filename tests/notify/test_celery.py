@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from jobs.models import JobEvent, MirroredJob
+from jobs.mirror.models import JobEvent, MirroredJob
 from jobs.notify import services
 from jobs.notify.models import Delivery
 from jobs.simulator import Simulator, SimulatorConfig
@@ -30,7 +30,7 @@ def sim():
 
 
 def test_a_failed_job_is_delivered_once_by_the_celery_beat_and_worker(sim, receiver, tmp_path):
-    from jobs.models import Tenant
+    from jobs.tenants.models import Tenant
 
     access_key, secret_key = next(iter(sim.config.access_keys.items()))
     tenant = Tenant(name="Celery", region="ap-southeast-3", project_id=sim.config.project_id,

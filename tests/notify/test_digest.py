@@ -12,11 +12,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
-from jobs.models import MirroredJob, Tenant
+from jobs.mirror.models import MirroredJob
 from jobs.notify.digest import render_digest
 from jobs.notify.models import Delivery, Subscription
 from jobs.notify.outbox import enqueue_digests, enqueue_periodic
 from jobs.notify.worker import Notifier
+from jobs.tenants.models import Tenant
 from tests.notify.conftest import drain
 
 ERROR_LOG = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2.\n"
@@ -181,7 +182,7 @@ def _counts(text: str, tenant_name: str) -> dict[str, int]:
 def test_the_digest_counts_each_visible_tenant_and_lists_failures_with_their_cause(
     ntenant, people_in
 ):
-    from jobs.models import Membership
+    from jobs.tenants.models import Membership
 
     beta, hidden = _tenant("Beta"), _tenant("Hidden Corp")
     user = _subscriber(people_in, ntenant, digest_at=time(9, 0))
@@ -225,7 +226,7 @@ def test_the_digest_counts_each_visible_tenant_and_lists_failures_with_their_cau
 
 def test_a_tenant_the_user_left_drops_out_of_the_digest_sent(ntenant, smtp, people_in):
     """The digest is rendered when it is sent: membership then decides what it shows."""
-    from jobs.models import Membership
+    from jobs.tenants.models import Membership
 
     other = _tenant("Other")
     user = _subscriber(people_in, ntenant, digest_at=time(9, 0), time_zone="UTC")

@@ -7,8 +7,8 @@ import re
 
 from django.test import Client
 
-from jobs.models import AuditEvent, Membership
 from jobs.notify.models import Delivery
+from jobs.tenants.models import AuditEvent, Membership
 
 from .conftest import drain, transition
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import requests
 
-from jobs.models import JobEvent
+from jobs.mirror.models import JobEvent
 from jobs.notify import services
 from jobs.notify.messages import for_event
 from jobs.notify.transport import send_to_channel

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import Membership
 from jobs.notify.models import Delivery, Subscription, Watch
+from jobs.tenants.models import Membership
 from tests.notify.conftest import drain, seen
 
 JOB = "0667845a-6291-4e2a-95b0-190c0abjb703"  # a job the simulator knows
@@ -33,7 +33,7 @@ def transition(tenant, job_id: str, status: str, seen_again: int = 0) -> None:
 
     from django.utils import timezone
 
-    from jobs.sync import mirror
+    from jobs.mirror import record as mirror
 
     now = timezone.now()
     finish = now + timedelta(seconds=1)

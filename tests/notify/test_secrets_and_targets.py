@@ -10,12 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from jobs.models import AuditEvent, Membership
 from jobs.notify import services
 from jobs.notify.messages import for_test
 from jobs.notify.models import Channel
 from jobs.notify.targets import TargetRefused, checked
 from jobs.notify.transport import SendError, send_to_channel
+from jobs.tenants.models import AuditEvent, Membership
 from tests.notify.conftest import SECRET_URL_TOKEN, drain, transition
 
 SLACK_TOKEN = "TIiajkdnlazkcOXrIdevi7FQ"

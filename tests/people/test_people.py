@@ -8,7 +8,8 @@ import re
 import pytest
 from django.test import Client
 
-from jobs.models import AuditEvent, Membership, UserPreference
+from jobs.accounts.models import UserPreference
+from jobs.tenants.models import AuditEvent, Membership
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db import connection
 
-from jobs import access
+from jobs.tenants import access
 
 SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (SUCCESS)
 PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:channel_id>",

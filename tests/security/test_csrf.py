@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from jobs.models import Membership
+from jobs.tenants.models import Membership
 from tests.conftest import PASSWORD, tenant_form
 from tests.security.support import SEED_ID, database_text, fill, routes
 

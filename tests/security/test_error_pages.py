@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client, RequestFactory
 
-from jobs.views import errors
+from jobs.web import errors
 from tests.security.test_headers import inline_code
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as profiles
 from hypothesis import strategies as st
 
-from jobs.middleware import TZ_COOKIE
-from jobs.models import Membership
+from jobs.tenants.models import Membership
+from jobs.web.middleware import TZ_COOKIE
 from tests.security.support import SEED_ID
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_edge_of_calendar_filters_are_form_errors(as_user, tenant, zone, day):
 def test_a_saved_edge_date_then_a_zone_change(as_user, people, tenant):
     """A filter remembered while it worked (0001-01-01 in UTC, saved by an older version), read
     back after the user moved east of UTC, where that midnight falls before year 1."""
-    from jobs.models import UserPreference
+    from jobs.accounts.models import UserPreference
 
     UserPreference.objects.update_or_create(
         user=people["viewer"], defaults={"list_filters": {tenant.slug: "created_from=0001-01-01"}}
@@ -191,7 +191,7 @@ def test_a_saved_edge_date_then_a_zone_change(as_user, people, tenant):
 
 
 def test_nul_in_usernames_never_reaches_the_database(as_user, people):
-    from jobs.models import AuditEvent
+    from jobs.tenants.models import AuditEvent
 
     client = as_user("anonymous")
     for _ in range(6):

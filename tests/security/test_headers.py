@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.test import Client
 
-from jobs.models import Membership
+from jobs.tenants.models import Membership
 from tests.security.support import SEED_ID, expand, routes
 from tests.support import LIVE, TABLE
 

@@ -1,11 +1,11 @@
-"""jobs.rate_limits: per user and action, atomic under parallel requests, a fresh minute resets."""
+"""jobs.upstream.rate_limits: per user and action, atomic under parallel requests, a fresh minute resets."""
 
 from __future__ import annotations
 
 import threading
 
-from jobs import rate_limits
-from jobs.rate_limits import allow
+from jobs.upstream import rate_limits
+from jobs.upstream.rate_limits import allow
 
 
 def test_limit_per_user_and_action():

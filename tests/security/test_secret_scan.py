@@ -27,9 +27,10 @@ from django.test import Client, override_settings
 
 from jobs.drs import DrsClient, PasswordCredentials
 from jobs.drs.auth import TOKENS
-from jobs.iam_tokens import SHARED_TOKENS
-from jobs.models import AuditEvent, Channel, Membership, Tenant
+from jobs.notify.models import Channel
 from jobs.simulator import SimulatorConfig
+from jobs.tenants.models import AuditEvent, Membership, Tenant
+from jobs.upstream.iam_tokens import SHARED_TOKENS
 from tests.conftest import tenant_form
 from tests.security.support import SEED_ID, database_text, expand, routes
 from tests.support import LIVE, TABLE

@@ -27,7 +27,7 @@ def _sync_settings(settings):
 @pytest.fixture
 def sim_tenant(sim, db):
     """make(name, endpoint=None) → a tenant of `sim` (or of another endpoint)."""
-    from jobs.models import Tenant
+    from jobs.tenants.models import Tenant
 
     def make(name: str = "Sync", endpoint: str | None = None) -> Tenant:
         access_key, secret_key = next(iter(sim.config.access_keys.items()))

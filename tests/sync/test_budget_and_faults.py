@@ -8,10 +8,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from jobs.models import MirroredJob, TenantSyncState
-from jobs.sync import sync_tenant
+from jobs.mirror.models import MirroredJob
 from jobs.sync.loop import Loop
-from jobs.sync.tenant import Run
+from jobs.sync.models import TenantSyncState
+from jobs.sync.tenant import Run, sync_tenant
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from jobs.models import JobEvent, MirroredJob
+from jobs.mirror.models import JobEvent, MirroredJob
 from tests.support import celery_worker_and_beat, wait_for
 
 pytestmark = [

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from jobs.drs import normalise_status
-from jobs.models import JobEvent, JobStatusChange, MirroredJob, TenantSyncState
-from jobs.sync import mirror as mirror_module
-from jobs.sync import sync_tenant
-from jobs.sync.tenant import Run
+from jobs.mirror import record as mirror_module
+from jobs.mirror.models import JobEvent, JobStatusChange, MirroredJob
+from jobs.sync.models import TenantSyncState
+from jobs.sync.tenant import Run, sync_tenant
 from tests.sync.conftest import delete_job, oldest_ids, rename_job
 
 pytestmark = pytest.mark.django_db

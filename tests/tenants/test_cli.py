@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from jobs.models import AuditEvent, Membership, Tenant
+from jobs.tenants.models import AuditEvent, Membership, Tenant
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

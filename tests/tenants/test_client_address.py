@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, RequestFactory
 
-from jobs.audit import client_ip
-from jobs.models import AuditEvent
+from jobs.tenants.audit import client_ip
+from jobs.tenants.models import AuditEvent
 from tests.conftest import PASSWORD
 
 PROXY = "10.0.0.5"

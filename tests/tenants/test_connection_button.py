@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import Tenant
+from jobs.tenants.models import Tenant
 from tests.conftest import tenant_form
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.management.base import CommandError
 
-from jobs.models import Tenant
+from jobs.tenants.models import Tenant
 from tests.tenants.test_cli import run
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_cli_refuses_bad_credentials(simulator, args, env):
 def test_a_tenant_saved_before_the_checks_gets_a_message_not_a_500(login, make_tenant):
     """A `€` pasted into an access key before input was validated: the job page says what is
     wrong with the stored credentials instead of failing inside the HTTP library."""
-    from jobs.models import Tenant
+    from jobs.tenants.models import Tenant
 
     tenant = make_tenant("Old keys", auth="aksk")
     Tenant.objects.filter(pk=tenant.pk).update(access_key="AK€XAMPLE")

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from jobs import tenant_client
-from jobs.tenant_client import EndpointRefused, client_for, endpoint_problem
+from jobs.upstream import client as tenant_client
+from jobs.upstream.client import EndpointRefused, client_for, endpoint_problem
 from tests.security.test_headers import ROOT, production_env
 
 PUBLIC = "159.138.0.10"

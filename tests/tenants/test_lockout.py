@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from jobs.models import AuditEvent
+from jobs.tenants.models import AuditEvent
 from tests.conftest import PASSWORD
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import AuditEvent, Membership, Tenant
+from jobs.tenants.models import AuditEvent, Membership, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_superuser_creates_and_deletes_a_tenant(login, people, tenant, simulator
 
 def test_audit_log_filters_and_scope(login, people, tenant, make_tenant):
     other = make_tenant("Other")
-    from jobs import audit
+    from jobs.tenants import audit
 
     audit.record("tenant_updated", actor=people["root"], tenant=tenant, fields=["name"])
     audit.record("tenant_updated", actor=people["root"], tenant=other, fields=["name"])

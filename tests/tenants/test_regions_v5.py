@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.messages import connection_message
-from jobs.single_flight import Outcome
+from jobs.upstream.messages import connection_message
+from jobs.upstream.single_flight import Outcome
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from jobs import crypto
-from jobs.models import AuditEvent, Tenant
+from jobs.tenants import crypto
+from jobs.tenants.models import AuditEvent, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_rotation(settings, make_tenant):
 
 
 def test_reprs_hide_secrets(tenants):
-    from jobs.tenant_client import client_for
+    from jobs.upstream.client import client_for
 
     for tenant in tenants:
         client = client_for(tenant)

@@ -8,8 +8,9 @@ import threading
 import pytest
 from django.core.cache import cache
 
-from jobs import iam_tokens, tenant_client
-from jobs.iam_tokens import SharedTokenCache
+from jobs.upstream import client as tenant_client
+from jobs.upstream import iam_tokens
+from jobs.upstream.iam_tokens import SharedTokenCache
 from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ import logging
 
 import pytest
 
-from jobs import terminal
 from jobs.drs import DrsError
-from jobs.models import Tenant
-from jobs.single_flight import Outcome
-from jobs.terminal import json_text, safe
+from jobs.lib import terminal
+from jobs.lib.terminal import json_text, safe
+from jobs.tenants.models import Tenant
+from jobs.upstream.single_flight import Outcome
 from tests.tenants.test_cli import run
 
 HOSTILE = [

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from jobs.models import Membership, Role, Tenant
 from jobs.notify import services
 from jobs.notify.models import Channel, Event, Rule
 from jobs.simulator import SimulatorConfig
+from jobs.tenants.models import Membership, Role, Tenant
 
 DEMO_PASSWORD = "drs-demo-2026"  # noqa: S105 (the printed demo login)
 # The AK/SK tenant reads another project of the simulator than the IAM token tenant: each demo

@@ -17,15 +17,16 @@ from typing import TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from jobs import drs, presenter
+from jobs import drs
 from jobs.drs.models import BackupFile, Job
-from jobs.formatting import file_size, human_duration
+from jobs.fleet.serialize import job_to_api, summary_to_api
 from jobs.hints import hints_for
-from jobs.messages import describe, reference
-from jobs.models import Tenant
-from jobs.serialize import job_to_api, summary_to_api
-from jobs.tenant_client import client_for
-from jobs.terminal import json_text, safe
+from jobs.job_page import presenter
+from jobs.job_page.formatting import file_size, human_duration
+from jobs.lib.terminal import json_text, safe
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import client_for
+from jobs.upstream.messages import describe, reference
 
 T = TypeVar("T")
 NOT_FOUND, UPSTREAM = 1, 2

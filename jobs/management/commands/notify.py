@@ -8,11 +8,11 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.models import Tenant
 from jobs.notify import services
 from jobs.notify.models import Channel, Delivery, Event, Language, Rule
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
+from jobs.tenants.models import Tenant
 
 EVENTS = {e.value.replace("_", "-"): e.value for e in Event}
 WHO = {"actor_name": "manage.py notify"}

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from jobs import audit, crypto
-from jobs.models import Tenant
+from jobs.tenants import audit, crypto
+from jobs.tenants.models import Tenant
 
 
 class Command(BaseCommand):

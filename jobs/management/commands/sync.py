@@ -8,9 +8,9 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.models import Tenant
-from jobs.sync import sync_tenant
 from jobs.sync.loop import Loop
+from jobs.sync.tenant import sync_tenant
+from jobs.tenants.models import Tenant
 
 
 class Command(BaseCommand):

@@ -8,14 +8,14 @@ import sys
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs import audit
 from jobs.drs import REGIONS
-from jobs.forms import TenantForm
+from jobs.lib.terminal import json_text, safe
 from jobs.management.commands.jobs import table
-from jobs.messages import connection_message
-from jobs.models import Membership, Role, Tenant
-from jobs.tenant_client import check_connection
-from jobs.terminal import json_text, safe
+from jobs.tenants import audit
+from jobs.tenants.forms import TenantForm
+from jobs.tenants.models import Membership, Role, Tenant
+from jobs.upstream.client import check_connection
+from jobs.upstream.messages import connection_message
 
 Action = audit.Action
 

@@ -18,8 +18,10 @@ from django.utils import timezone
 from jobs import drs
 from jobs.drs.models import SUCCESS, TERMINAL_STATUSES, TRANSFERRING
 from jobs.hints import Hint, hints_for
-from jobs.models import FAILED_STATUSES, MirroredJob, Tenant, TenantSyncState
+from jobs.mirror.models import FAILED_STATUSES, MirroredJob
+from jobs.sync.models import TenantSyncState
 from jobs.sync.progress import Typical
+from jobs.tenants.models import Tenant
 
 RECENT_DAYS = 14
 MAX_GROUPS = 50  # failure causes shown on the page, largest first; exports have them all
@@ -330,8 +332,8 @@ def find_job(
 def _ask_upstream(tenants: list[Tenant], job_id: str, failures: list) -> list[Found]:
     """Threads only call DRS; what they find is written to the mirror here, on this thread's
     database connection."""
-    from jobs.sync import record_detail
-    from jobs.tenant_client import client_for
+    from jobs.mirror.record import record_detail
+    from jobs.upstream.client import client_for
 
     timeout = settings.LOOKUP_TENANT_TIMEOUT
 

@@ -4,7 +4,7 @@ page needs inline styles our CSP blocks, and shows the URL patterns to anyone).
 dashboard/urls.py names them as handler404/403/500; ErrorPagesMiddleware shows them for
 Http404 and PermissionDenied raised by views and for unmatched URLs whatever DEBUG says (with
 DEBUG on, Django would skip the handlers). Unhandled errors with DEBUG on still get Django's
-debug page (filtered by jobs.error_reporting)."""
+debug page (filtered by jobs.web.error_reporting)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import requires_csrf_token
 
-log = logging.getLogger("jobs.access")
+log = logging.getLogger("jobs.tenants.access")
 
 
 @requires_csrf_token

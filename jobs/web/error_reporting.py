@@ -28,7 +28,7 @@ SECRET_NAMES = re.compile(
 # Frames of these modules hold request bodies, auth headers, tokens or plaintext secrets.
 SECRET_MODULES = (
     "jobs.drs",
-    "jobs.crypto",
+    "jobs.tenants.crypto",
     "requests",
     "urllib3",
     "http.client",

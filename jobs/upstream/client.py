@@ -12,8 +12,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from jobs import crypto, drs
-from jobs.credentials import stored_credentials_problem
+from jobs import drs
 from jobs.drs import (
     AccessKeyCredentials,
     ClientSettings,
@@ -21,9 +20,11 @@ from jobs.drs import (
     PasswordCredentials,
     endpoints_for,
 )
-from jobs.iam_tokens import SHARED_TOKENS
-from jobs.models import Tenant
-from jobs.single_flight import Outcome, attempt
+from jobs.tenants import crypto
+from jobs.tenants.credentials import stored_credentials_problem
+from jobs.tenants.models import Tenant
+from jobs.upstream.iam_tokens import SHARED_TOKENS
+from jobs.upstream.single_flight import Outcome, attempt
 
 CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 

@@ -14,9 +14,10 @@ from django.utils import timezone
 from jobs.drs import Job, JobSummary
 from jobs.drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS, is_terminal
 from jobs.hints import signature
-from jobs.models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob, Tenant
+from jobs.mirror.models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob
 from jobs.notify.outbox import enqueue_for_event
 from jobs.sync.progress import size_class
+from jobs.tenants.models import Tenant
 
 TERMINAL_EVENTS = {
     SUCCESS: JobEvent.Kind.SUCCEEDED,

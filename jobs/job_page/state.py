@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 
 from jobs import drs
 from jobs.drs import DrsError, Job, JobFilters, JobNotFound, JobPage
-from jobs.models import JobSnapshot, Tenant
-from jobs.single_flight import Outcome, cached, single_flight
-from jobs.sync import record_detail
-from jobs.sync.mirror import mark_deleted
-from jobs.tenant_client import client_for
-from jobs.terminal import json_text, safe
+from jobs.lib.terminal import json_text, safe
+from jobs.mirror.models import JobSnapshot
+from jobs.mirror.record import mark_deleted, record_detail
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import client_for
+from jobs.upstream.single_flight import Outcome, cached, single_flight
 
 log = logging.getLogger(__name__)
 TARGET_SECONDS = 60

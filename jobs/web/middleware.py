@@ -6,7 +6,7 @@ from urllib.parse import unquote
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from jobs.models import UserPreference
+from jobs.accounts.models import UserPreference
 
 TZ_COOKIE = "tz"  # set by static/js/app.js from the browser's time zone
 TZ_SESSION = "time_zone"  # the user's chosen zone, copied into the session: no query per request

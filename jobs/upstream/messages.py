@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from jobs import drs
-from jobs.models import Tenant
-from jobs.single_flight import Outcome, WaitedTooLong
-from jobs.tenant_client import CredentialsUnavailable, EndpointRefused
+from jobs.tenants.models import Tenant
+from jobs.upstream.client import CredentialsUnavailable, EndpointRefused
+from jobs.upstream.single_flight import Outcome, WaitedTooLong
 
 Sentence = Callable[[drs.DrsError, "Tenant | None"], str]
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from jobs.drs import Job, JobStatus
-from jobs.formatting import file_size, human_duration, yes_no
+from jobs.job_page.formatting import file_size, human_duration, yes_no
 
 TEXT, CODE, CODES, TIME, ELAPSED = "text", "code", "codes", "time", "elapsed"
 ENGINES = {"sqlserver": "SQL Server"}

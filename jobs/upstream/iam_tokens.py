@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from django.core.cache import cache
 
-from jobs import crypto
 from jobs.drs import TokenCache
+from jobs.tenants import crypto
 
 WAIT_STEP = 0.05
 LOCK_SECONDS = 30  # outlives one IAM call with its retries

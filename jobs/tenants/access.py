@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from jobs.models import Membership, Role, Tenant
+from jobs.tenants.models import Membership, Role, Tenant
 
 POLICY_ATTR = "access_policy"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from jobs.access import visible_tenants
-from jobs.models import Role
+from jobs.tenants.access import visible_tenants
+from jobs.tenants.models import Role
 
 
 def navigation(request) -> dict:

@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from jobs.models import AuditEvent, Tenant
+from jobs.tenants.models import AuditEvent, Tenant
 
 Action = AuditEvent.Action
 

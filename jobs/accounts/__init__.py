@@ -1,0 +1,1 @@
+"""People: sign-in with its lockout, the cached signed-in user, preferences."""

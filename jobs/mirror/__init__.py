@@ -1,0 +1,1 @@
+"""What we keep about each job: row, snapshot, history, events, and the one write path."""

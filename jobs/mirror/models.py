@@ -1,0 +1,186 @@
+"""The mirror: what we keep about each job (row, snapshot, status history, events)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jobs.drs.models import FAILED, PRECHECK_FAILED
+from jobs.tenants.models import Tenant
+
+# In a fixed order: the failures index's condition and the queries must spell it alike.
+FAILED_STATUSES = (str(FAILED), str(PRECHECK_FAILED))
+
+
+class JobSnapshot(models.Model):
+    """The last response we got for a job, kept so the page survives upstream failures."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="snapshots")
+    job_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    raw_json = models.TextField()
+    request_id = models.CharField(max_length=64, blank=True)
+    fetched_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("tenant", "job_id", name="one_snapshot_per_job")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.job_id} {self.status}"
+
+    @property
+    def history(self):
+        """The job's status history, kept on its mirror row."""
+        return JobStatusChange.objects.filter(job__tenant=self.tenant_id, job__job_id=self.job_id)
+
+
+class MirroredJob(models.Model):
+    """What we know of one job, kept fresh by the background sync (`jobs.sync`). Fleet pages
+    read these rows and never call DRS."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mirrored_jobs")
+    job_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    engine_type = models.CharField(max_length=40, blank=True)
+    error_log = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    create_time = models.DateTimeField(null=True, blank=True)
+    finish_time = models.DateTimeField(null=True, blank=True)
+    enterprise_project_id = models.CharField(max_length=64, blank=True)
+    # `jobs.hints.signature(error_log)`, written with the error log: failures group by it.
+    failure_signature = models.CharField(max_length=120, blank=True)
+    # From the detail response: the backup files' total, and its size class (powers of 4).
+    total_bytes = models.BigIntegerField(null=True, blank=True)
+    size_class = models.SmallIntegerField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()  # when DRS last showed it to us
+    synced_at = models.DateTimeField()  # when the row was last written
+    deleted_at = models.DateTimeField(null=True, blank=True)  # gone from DRS
+    stalled_at = models.DateTimeField(null=True, blank=True)  # flagged "longer than usual"
+    needs_detail = models.BooleanField(default=False)  # status changed: fetch the detail
+    snapshot = models.ForeignKey(
+        JobSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "job_id"], name="one_mirror_row_per_job")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-create_time"], name="mirror_tenant_created"),
+            models.Index(fields=["tenant", "status", "-create_time"], name="mirror_tenant_status"),
+            models.Index(fields=["status", "-create_time"], name="mirror_status_created"),
+            models.Index(fields=["job_id"], name="mirror_job_id"),
+            models.Index(
+                fields=["tenant", "size_class", "status"], name="mirror_tenant_size_class"
+            ),
+            models.Index(
+                fields=["tenant"],
+                name="mirror_needs_detail",
+                condition=models.Q(needs_detail=True),
+            ),
+            # The fleet pages: counts over recent jobs, running jobs, failures by cause.
+            models.Index(
+                fields=["tenant", "-create_time", "status"],
+                name="mirror_recent",
+                condition=models.Q(deleted_at=None),
+            ),
+            models.Index(
+                fields=["tenant", "create_time"],
+                name="mirror_unfinished",
+                condition=models.Q(deleted_at=None, finish_time=None),
+            ),
+            models.Index(
+                fields=["failure_signature", "-create_time", "tenant"],
+                name="mirror_failures",
+                condition=models.Q(deleted_at=None, status__in=FAILED_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.job_id} {self.status}"
+
+    @property
+    def is_terminal(self) -> bool:
+        from jobs.drs import is_terminal
+
+        return is_terminal(self.status) or self.finish_time is not None
+
+    @property
+    def is_failed(self) -> bool:
+        return "FAILED" in self.status
+
+    @property
+    def is_running(self) -> bool:
+        return not self.is_terminal and self.deleted_at is None
+
+    def duration(self, now: datetime | None = None) -> timedelta | None:
+        if self.create_time is None:
+            return None
+        end = self.finish_time or (None if self.is_terminal else (now or timezone.now()))
+        return None if end is None else max(end - self.create_time, timedelta(0))
+
+
+class JobStatusChange(models.Model):
+    """A status the job was seen in: when we saw it, and DRS's own finish time if it had one."""
+
+    job = models.ForeignKey(MirroredJob, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=40)
+    seen_at = models.DateTimeField()
+    finish_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["seen_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def happened_at(self) -> datetime:
+        """The upstream finish time when there is one: right even when nobody was watching."""
+        return self.finish_time or self.seen_at
+
+
+class JobEvent(models.Model):
+    """ "This job changed", for notifications: written with the change, claimed by a sender
+    with `filter(pk=…, processed_at=None).update(processed_at=now)`."""
+
+    class Kind(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        PRECHECK_FAILED = "precheck_failed", _("Pre-check failed")
+        STALLED = "stalled", _("Running longer than usual")
+        DELETED = "deleted", _("Deleted in DRS")
+        RENAMED = "renamed", _("Renamed")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="job_events")
+    job = models.ForeignKey(MirroredJob, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField()  # upstream time when known, else when we saw it
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "kind", "occurred_at"], name="one_event_per_change"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="events_waiting",
+                condition=models.Q(processed_at=None),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.job_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

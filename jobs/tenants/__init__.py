@@ -1,0 +1,1 @@
+"""Tenants and who may see them: roles, access, credentials, secrets, audit, services."""

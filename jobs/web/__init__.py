@@ -1,0 +1,1 @@
+"""What every page shares: middleware, template context, error pages, safe error reports."""
