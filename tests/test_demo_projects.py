@@ -13,7 +13,7 @@ from django.core.management import call_command
 from jobs.mirror.models import MirroredJob
 from jobs.notify.models import Channel, Rule
 from jobs.simulator import Simulator, cli
-from jobs.sync import sync_tenant
+from jobs.sync.tenant import sync_tenant
 from jobs.tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
