@@ -87,5 +87,5 @@ class TriageForm(forms.Form):
             (30, _("30 days")),
             (90, _("90 days")),
             (0, _("any time")),
-        ],  # fmt: skip
+        ],
     )
