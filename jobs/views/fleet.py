@@ -166,6 +166,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "totals": _totals(rows),
         "failing": [r for r in rows if r.fresh.failing],
         "running": selectors.running_jobs(tenants),
+        "finished": selectors.finished_recently(tenants),
         "days": days,
         "chart": _chart(days),
         "sort": sort,

@@ -310,8 +310,10 @@ def test_the_overview_follows_a_finished_job_without_a_reload(
     page.goto(f"{live_server.url}/")
     fleet = page.locator("#fleet")
     expect(fleet).to_have_attribute("data-poll-seconds", str(fast_refresh))
-    job = fleet.locator(f"a[href$='/{job_id}/']")
-    expect(job).not_to_have_count(0)  # among the jobs running now
+    job = fleet.locator(f"#running-now a[href$='/{job_id}/']")
+    expect(job).to_have_count(1)  # among the jobs running now
+    ended = fleet.locator(f"#finished-recently a[href$='/{job_id}/']")
+    expect(ended).to_have_count(0)
     row = page.locator(f"#tenant-{tenant.slug}")
     running = row.locator("a[href*='status=TRANSFERRING']")
     before = int(running.text_content())
@@ -324,6 +326,7 @@ def test_the_overview_follows_a_finished_job_without_a_reload(
     assert now.running < before
 
     expect(job).to_have_count(0, timeout=15_000)
+    expect(ended).to_have_count(1)  # it moved beside: finished in the last hour
     expect(running).to_have_text(str(now.running))
     assert total(page, RUNNING) == now.running
     expect(fleet).to_have_attribute("data-poll-seconds", str(fast_refresh))  # still refreshing
