@@ -7,8 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from jobs.mirror.models import JobEvent, MirroredJob
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import JobEvent, MirroredJob, TenantSyncState
 
 
 class MirrorCollector:

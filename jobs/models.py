@@ -2,9 +2,14 @@
 package (`jobs.tenants.models`, `jobs.mirror.models`, …), not from here."""
 
 from jobs.accounts.models import UserPreference
-from jobs.mirror.models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob
+from jobs.mirror.models import (
+    JobEvent,
+    JobSnapshot,
+    JobStatusChange,
+    MirroredJob,
+    TenantSyncState,
+)
 from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import AuditEvent, Membership, Tenant
 
 __all__ = [

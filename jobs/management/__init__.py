@@ -1,0 +1,1 @@
+"""The command line: `manage.py tenant`, `jobs`, `notify`, `sync`, `demo`, and how they print."""

@@ -1,2 +1,1 @@
-"""Notifications: channels (Apprise URLs, encrypted), rules, watches and personal subscriptions,
-and an outbox of deliveries written with each job event and sent by workers."""
+"""Notifications: channels, rules, watches, subscriptions, digests and the delivery outbox."""

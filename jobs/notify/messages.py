@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from jobs.hints import hints_for, without_header
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.notify.models import Event
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Tenant
 
 # Marked with gettext_noop so makemessages finds them; translated where a heading is chosen.

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.notify.models import (
     ENDED,
     FAILURES,
@@ -22,7 +22,6 @@ from jobs.notify.models import (
     Subscription,
     Watch,
 )
-from jobs.sync.models import TenantSyncState
 from jobs.tenants.models import Membership
 
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day

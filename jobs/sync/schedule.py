@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import TenantSyncState
 from jobs.tenants.models import Tenant
 
 

@@ -32,11 +32,10 @@ from jobs import drs
 from jobs.drs import DrsClient, JobFilters
 from jobs.drs.models import TERMINAL_STATUSES, TRANSFERRING
 from jobs.mirror import record as mirror
-from jobs.mirror.models import JobEvent, MirroredJob
+from jobs.mirror.models import JobEvent, MirroredJob, TenantSyncState
 from jobs.notify.outbox import enqueue_for_event
 from jobs.sync import schedule
 from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
-from jobs.sync.models import TenantSyncState
 from jobs.sync.progress import Typical
 from jobs.sync.walk import REPEATED, Walk
 from jobs.tenants.models import Tenant

@@ -1,0 +1,1 @@
+"""Template tags and filters: values in words, badges, the notification controls."""

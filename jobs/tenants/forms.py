@@ -10,7 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from jobs.drs import REGIONS, endpoints_for
 from jobs.tenants import credentials, crypto
 from jobs.tenants.models import AuditEvent, Role, Tenant
-from jobs.upstream.client import endpoint_problem
+from jobs.upstream.guard import endpoint_problem
 
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 

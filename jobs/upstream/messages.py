@@ -13,7 +13,8 @@ from django.utils.translation import ngettext
 
 from jobs import drs
 from jobs.tenants.models import Tenant
-from jobs.upstream.client import CredentialsUnavailable, EndpointRefused
+from jobs.upstream.client import CredentialsUnavailable
+from jobs.upstream.guard import EndpointRefused
 from jobs.upstream.single_flight import Outcome, WaitedTooLong
 
 Sentence = Callable[[drs.DrsError, "Tenant | None"], str]

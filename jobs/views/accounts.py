@@ -1,16 +1,12 @@
-"""Sign-in with a lockout after repeated failures, sign-out, password change."""
+"""Sign-in (with the lockout of `jobs.accounts.lockout`), sign-out, password change, preferences."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import unicodedata
 import zoneinfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -19,57 +15,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from jobs.accounts import lockout
 from jobs.accounts.models import UserPreference
 from jobs.people.language import remember_language
 from jobs.tenants import audit
 from jobs.tenants.access import public, signed_in
 from jobs.web.middleware import remember_zone
 
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 20
-LOCKOUT_SECONDS = 15 * 60
-
-
-def login_name(username: str) -> str:
-    """The username as authentication sees it (the form strips and NFKC-normalises, so
-    `ｖｉｅｗｅｒ` signs in as `viewer`), case-folded: one lockout for every spelling."""
-    return unicodedata.normalize("NFKC", username.strip()).casefold()[:150]
-
-
-def _keys(request) -> list[tuple[str, int]]:
-    username = login_name(request.POST.get("username", ""))
-    digest = hashlib.sha256(username.encode("utf-8", "replace")).hexdigest()  # any characters
-    ip = audit.client_ip(request) or "unknown"
-    return [(f"login-attempts:user:{digest}", MAX_FAILURES_PER_USER),
-            (f"login-attempts:ip:{ip}", MAX_FAILURES_PER_IP)]  # fmt: skip
-
-
-def _take_attempt(request) -> bool:
-    """Count this attempt before the (slow) password check, atomically: parallel guesses each
-    get their own number, so at most the limit are ever checked. False when locked out."""
-    allowed = True
-    for key, limit in _keys(request):
-        cache.add(key, 0, LOCKOUT_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, LOCKOUT_SECONDS)
-            count = 1
-        allowed = allowed and count <= limit
-    return allowed
-
-
-def _give_back_attempt(request) -> None:
-    """A successful sign-in does not count as a failure."""
-    for key, _limit in _keys(request):
-        with contextlib.suppress(ValueError):  # expired meanwhile
-            cache.decr(key)
-
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs) -> HttpResponse:
-        if not _take_attempt(request):
+        if not lockout.take_attempt(request):
             audit.record(
                 audit.Action.LOGIN_LOCKED,
                 request=request,
@@ -83,7 +40,7 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:
-        _give_back_attempt(self.request)
+        lockout.give_back_attempt(self.request)
         return super().form_valid(form)
 
     def form_invalid(self, form) -> HttpResponse:

@@ -17,8 +17,8 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from jobs import drs
 from jobs.drs import Job
-from jobs.fleet import selectors
 from jobs.fleet.export import csv_response
+from jobs.fleet.lookup import find_job
 from jobs.hints import hints_for
 from jobs.job_page import presenter
 from jobs.job_page.state import (
@@ -301,7 +301,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("job_detail", args=[tenant.slug, job_id]))
     if job_id:
         failures: list = []
-        found = selectors.find_job(tenants, job_id, failures, lambda: _allowed(request, "lookup"))
+        found = find_job(tenants, job_id, failures, lambda: _allowed(request, "lookup"))
         if found is None:
             return _too_many(request, text, tenants, slug)
         if len(found) == 1:

@@ -33,8 +33,10 @@ from django.utils import timezone  # noqa: E402
 
 from jobs.drs import DrsClient  # noqa: E402
 from jobs.hints import signature  # noqa: E402
-from jobs.mirror.models import MirroredJob  # noqa: E402
-from jobs.sync.models import TenantSyncState  # noqa: E402
+from jobs.mirror.models import (  # noqa: E402
+    MirroredJob,
+    TenantSyncState,
+)
 from jobs.tenants.models import Tenant  # noqa: E402
 
 # The newest 5 jobs of each tenant are running; older ones have finished.

@@ -106,7 +106,7 @@ def steady(tenants: int = 100, running: int = 5, seconds: int = STEADY_SECONDS) 
     from django.db.models import F, Sum
     from django.utils import timezone
 
-    from jobs.sync.models import TenantSyncState
+    from jobs.mirror.models import TenantSyncState
 
     sim = simulator("--bulk-jobs", "200", "--live-jobs", "0")
     workdir = Path(tempfile.mkdtemp(prefix="drs-bench-sync-"))

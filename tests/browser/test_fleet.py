@@ -21,7 +21,7 @@ from django.utils import timezone
 from playwright.sync_api import Download, Page, Response, expect
 
 from jobs.fleet import selectors
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import TenantSyncState
 from tests.browser.conftest import wait_until
 
 BADGES = "#job-table tbody .badge"

@@ -31,9 +31,8 @@ from django.core.management.base import CommandError
 from jobs.accounts.models import UserPreference
 from jobs.drs.models import JOB_ID
 from jobs.lib.terminal import safe
-from jobs.mirror.models import JobSnapshot, MirroredJob
+from jobs.mirror.models import JobSnapshot, MirroredJob, TenantSyncState
 from jobs.simulator import faults
-from jobs.sync.models import TenantSyncState
 from jobs.sync.tenant import sync_tenant
 from jobs.web.middleware import TZ_SESSION
 from tests.faults.support import ProbeJobs

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from jobs.drs.models import normalise_status
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import TenantSyncState
 from jobs.sync.tenant import sync_tenant
 from tests.support import TABLE
 

@@ -9,8 +9,7 @@ import pytest
 from django.utils import timezone
 
 from jobs.drs.models import normalise_status
-from jobs.mirror.models import MirroredJob
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.sync.tenant import sync_tenant
 from jobs.tenants.models import Membership
 

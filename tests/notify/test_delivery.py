@@ -187,8 +187,8 @@ def test_concurrent_workers_send_each_message_once(ntenant, webhook, receiver):
 
 
 def test_sync_failing_rule_fires_once_per_failure_period(ntenant, webhook, receiver):
+    from jobs.mirror.models import TenantSyncState
     from jobs.notify.outbox import enqueue_periodic
-    from jobs.sync.models import TenantSyncState
 
     channel = webhook()
     services.add_rule(ntenant, "sync_failing", channel, after_minutes=10, actor_name="t")

@@ -8,9 +8,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from jobs.mirror.models import MirroredJob
+from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.sync.loop import Loop
-from jobs.sync.models import TenantSyncState
 from jobs.sync.tenant import Run, sync_tenant
 
 

@@ -8,8 +8,7 @@ import pytest
 
 from jobs.drs import normalise_status
 from jobs.mirror import record as mirror_module
-from jobs.mirror.models import JobEvent, JobStatusChange, MirroredJob
-from jobs.sync.models import TenantSyncState
+from jobs.mirror.models import JobEvent, JobStatusChange, MirroredJob, TenantSyncState
 from jobs.sync.tenant import Run, sync_tenant
 from tests.sync.conftest import delete_job, oldest_ids, rename_job
 

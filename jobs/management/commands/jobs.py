@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -24,6 +23,7 @@ from jobs.hints import hints_for
 from jobs.job_page import presenter
 from jobs.job_page.formatting import file_size, human_duration
 from jobs.lib.terminal import json_text, safe
+from jobs.management.output import clean, facts, section, table, utc
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import client_for
 from jobs.upstream.messages import describe, reference
@@ -206,39 +206,3 @@ def file_row(file: BackupFile) -> tuple[str, str, str]:
     size = size or "—"
     modified = utc(file.last_modified) if file.last_modified else clean(file.last_modified_raw)
     return clean(file.name), size, modified or "—"
-
-
-def utc(value: datetime | None, suffix: str = "") -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + suffix if value else "—"
-
-
-def clean(text: str, multiline: bool = False) -> str:
-    """DRS text is untrusted: control, escape and bidi characters are shown, never sent."""
-    return safe(text.replace("\r\n", "\n"), keep="\n\t") if multiline else safe(text)
-
-
-def width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, columns: int) -> str:
-    return text + " " * (columns - width(text))
-
-
-def facts(pairs: Sequence[tuple[str, str]]) -> list[str]:
-    label = max(width(k) for k, _ in pairs) + 1
-    return [f"{pad(k + ':', label)} {v}" for k, v in pairs]
-
-
-def section(title: str) -> list[str]:
-    return ["", title, "-" * width(title)]
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    rows = list(rows)
-    widths = [max(width(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
-    return [
-        "  ".join(pad(str(c), w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (headers, *rows)
-    ]

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jobs.drs import REGIONS
 from jobs.lib.terminal import json_text, safe
-from jobs.management.commands.jobs import table
+from jobs.management.output import table
 from jobs.tenants import audit
 from jobs.tenants.forms import TenantForm
 from jobs.tenants.models import Membership, Role, Tenant

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from jobs.upstream import client as tenant_client
-from jobs.upstream.client import EndpointRefused, client_for, endpoint_problem
+from jobs.upstream import guard
+from jobs.upstream.client import client_for
+from jobs.upstream.guard import EndpointRefused, endpoint_problem
 from tests.security.test_headers import ROOT, production_env
 
 PUBLIC = "159.138.0.10"
@@ -21,7 +22,7 @@ PUBLIC = "159.138.0.10"
 def dns(monkeypatch):
     """Name resolution under the test's control: {host: [addresses]}; others are public."""
     answers: dict[str, list[str]] = {}
-    tenant_client._resolved.clear()
+    guard._resolved.clear()
 
     def getaddrinfo(host, port, *args, **kwargs):
         addresses = answers.get(host, [PUBLIC])
@@ -29,9 +30,9 @@ def dns(monkeypatch):
             raise socket.gaierror("no such name")
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
 
-    monkeypatch.setattr(tenant_client.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(guard.socket, "getaddrinfo", getaddrinfo)
     yield answers
-    tenant_client._resolved.clear()
+    guard._resolved.clear()
 
 
 @pytest.fixture
