@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "jobs.web.middleware.TimezoneMiddleware",
-    "jobs.people.language.AccountLanguageMiddleware",
+    "jobs.accounts.language.AccountLanguageMiddleware",
     "jobs.web.middleware.ContentSecurityPolicyMiddleware",
     "jobs.web.middleware.PrivatePagesMiddleware",
     "jobs.web.errors.ErrorPagesMiddleware",

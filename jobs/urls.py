@@ -1,8 +1,7 @@
 from django.urls import path, register_converter
 
 from jobs.notify import views as notify
-from jobs.people import views as people
-from jobs.views import accounts, fleet, health, job_page, operations, tenants
+from jobs.views import accounts, fleet, health, job_page, operations, people, tenants
 
 
 class JobIdConverter:
@@ -34,7 +33,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/preferences/", accounts.preferences, name="preferences"),
-    # People (jobs/people/): one's email address, Django's password reset, the people page.
+    # People (jobs/views/people.py): one's email address, Django's password reset, the people page.
     path("accounts/email/", people.account_email, name="account_email"),
     path(
         "accounts/email/confirm/<str:token>/",

@@ -16,8 +16,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from jobs.accounts import lockout
+from jobs.accounts.language import remember_language
 from jobs.accounts.models import UserPreference
-from jobs.people.language import remember_language
 from jobs.tenants import audit
 from jobs.tenants.access import public, signed_in
 from jobs.web.middleware import remember_zone

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jobs.accounts import people as services
+from jobs.accounts.forms import AuditedPasswordResetForm, EmailForm, InviteForm
 from jobs.accounts.models import UserPreference
-from jobs.people import services
-from jobs.people.forms import AuditedPasswordResetForm, EmailForm, InviteForm
 from jobs.tenants import audit
 from jobs.tenants.access import public, signed_in
 

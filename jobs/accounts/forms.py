@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
-from jobs.people.mail import absolute
+from jobs.accounts.mail import absolute
 from jobs.tenants import audit
 from jobs.tenants.models import Role, Tenant
 

@@ -12,13 +12,13 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from jobs.accounts import mail
 from jobs.accounts.models import UserPreference
-from jobs.people import mail
 from jobs.tenants import audit
 from jobs.tenants.models import AuditEvent, Membership, Role, Tenant
 
 Action = AuditEvent.Action
-CONFIRM_SALT = "jobs.people.email-confirmation"
+CONFIRM_SALT = "jobs.accounts.email-confirmation"
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # a confirmation link works for three days
 
 
