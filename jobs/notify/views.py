@@ -142,7 +142,13 @@ def watch_job(request: HttpRequest, tenant: Tenant, job_id: str) -> HttpResponse
         return redirect("job_detail", slug=tenant.slug, job_id=job_id)
     Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
     if not request.user.email:
-        messages.warning(request, _("Watching: add your email address (Account) to hear."))
+        messages.warning(
+            request,
+            _(
+                "Watching: add your email address under Preferences → Email address to hear "
+                "when it ends."
+            ),
+        )
     else:
         messages.success(request, _("You will get an email when this job ends."))
     return redirect("job_detail", slug=tenant.slug, job_id=job_id)

@@ -9,12 +9,14 @@ from jobs.notify.models import Delivery, Subscription, Watch
 from jobs.tenants.models import Membership
 from tests.notify.conftest import drain, seen
 
-JOB = "0667845a-6291-4e2a-95b0-190c0abjb703"  # a job the simulator knows
+JOB = "0667845a-6291-4e2a-95b0-190c0abjb7aa"  # a job the simulator runs (a finished one has
+# nothing left to watch)
 OTHER_JOB = "job-other-1"
 
 
 @pytest.fixture
-def acme(make_tenant, transactional_db):
+def acme(make_tenant, transactional_db, simulator):
+    simulator.add_live_job(3600, "SUCCESS", id=JOB, name="nightly restore")
     return make_tenant("Acme")
 
 
@@ -118,7 +120,7 @@ def test_a_watch_without_an_email_address_is_kept_and_says_so(client, acme, view
     viewer.email = ""
     viewer.save()
     page = client.get(_watch(client, acme)["Location"]).content.decode()
-    assert "add an email address to your account" in page
+    assert "add your email address under Preferences → Email address" in page
     transition(acme, JOB, "FAILED")
     drain()
     assert smtp.messages == []
@@ -182,3 +184,14 @@ def test_my_page_refuses_an_unknown_time_zone_and_shows_only_my_watches(
     sub = Subscription.objects.get(user=viewer)
     assert (str(sub.digest_at), sub.time_zone, sub.language) == ("07:30:00", "Europe/Paris",
                                                                   "zh-hans")  # fmt: skip
+
+
+def test_a_finished_job_says_so_and_cannot_be_watched(client, acme, viewer, smtp):
+    done = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example: SUCCESS in 2024
+    page = _job_page(client, acme, done)
+    assert 'id="watch-finished"' in page and "there is nothing left to watch" in page
+    assert "Watch this job" not in page and "Email when it ends" not in page
+    response = _watch(client, acme, done)  # an old form, or a crafted post
+    page = client.get(response["Location"]).content.decode()
+    assert "This job has already finished: there is nothing to watch." in page
+    assert not Watch.objects.exists()
