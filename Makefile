@@ -23,8 +23,9 @@ KEY_WARNING := DASHBOARD_CREDENTIAL_KEYS is not set
 run: export DRS_ALLOW_CUSTOM_ENDPOINTS ?= 1
 # Links in notifications point at this dashboard, on whatever PORT it runs.
 run: export DASHBOARD_BASE_URL ?= http://127.0.0.1:$(PORT)
-# The terminal shows notifications and problems, not one line per page request.
+# The terminal shows notifications and problems, not a line per page request or DRS call.
 run: export REQUEST_LOG_LEVEL ?= WARNING
+run: export DRS_CALL_LOG_LEVEL ?= WARNING
 run: export NOTIFY_ALLOW_PRIVATE_TARGETS = 1
 run: export PYTHONWARNINGS = ignore:$(KEY_WARNING)
 run: venv

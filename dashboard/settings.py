@@ -216,6 +216,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # runserver's line per request (`make run` sets WARNING: errors only).
         "django.server": {"level": env("REQUEST_LOG_LEVEL", "INFO")},
+        # A line per call to DRS (`make run` sets WARNING: its sync would print one a second).
+        "jobs.drs.client": {"level": env("DRS_CALL_LOG_LEVEL", "INFO")},
     },
 }
 

@@ -65,7 +65,7 @@ def test_make_run_points_links_at_its_own_port(tmp_path):
         pytest.skip("make is not installed")
     probe = tmp_path / "probe"
     probe.write_text(
-        '#!/bin/sh\necho "BASE=$DASHBOARD_BASE_URL LEVEL=$REQUEST_LOG_LEVEL"\nexit 3\n'
+        '#!/bin/sh\necho "BASE=$DASHBOARD_BASE_URL LEVEL=$REQUEST_LOG_LEVEL DRS=$DRS_CALL_LOG_LEVEL"\nexit 3\n'
     )
     probe.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_BASE_URL"}
@@ -73,4 +73,6 @@ def test_make_run_points_links_at_its_own_port(tmp_path):
         [make, "-s", "-o", ".venv/.installed", "run", "PORT=9137", f"PY={probe}"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert "BASE=http://127.0.0.1:9137 LEVEL=WARNING" in done.stdout, done.stdout + done.stderr
+    assert "BASE=http://127.0.0.1:9137 LEVEL=WARNING DRS=WARNING" in done.stdout, (
+        done.stdout + done.stderr
+    )
