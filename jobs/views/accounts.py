@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from jobs.accounts import lockout
 from jobs.accounts.language import remember_language
 from jobs.accounts.models import UserPreference
+from jobs.notify.models import Subscription
 from jobs.tenants import audit
 from jobs.tenants.access import public, signed_in
 from jobs.web.middleware import remember_zone
@@ -85,6 +86,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
             preference.save(update_fields=["time_zone", "language"])
             remember_zone(request, zone)
             remember_language(request, language)
+            # The subscription's copy, which schedules the digest and words the emails.
+            Subscription.objects.filter(user=request.user).update(
+                time_zone=zone or timezone.get_current_timezone_name(), language=language
+            )
             translation.activate(language)
             messages.success(request, _("Preferences saved."))
             response = redirect("preferences")
