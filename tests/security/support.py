@@ -13,6 +13,8 @@ SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (
 PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:channel_id>",
                 "<int:rule_id>")  # fmt: skip
 OTHER_IDS = ("<int:channel_id>", "<int:rule_id>")  # notification objects: 0 (none) is enough
+# People (jobs/views/people.py): no such person, and links whose token is not valid.
+FIXED = {"<int:user_id>": "0", "<str:token>": "not-a-token", "<uidb64>": "MQ", "<token>": "bad"}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -28,6 +30,8 @@ def fill(route: str, slug: str = "", job_id: str = "", member_id: int | str = ""
     )
     for placeholder in OTHER_IDS:
         url = url.replace(placeholder, "0")
+    for placeholder, value in FIXED.items():
+        url = url.replace(placeholder, value)
     assert "<" not in url, f"unknown placeholder in {route}: extend PLACEHOLDERS"
     return url
 
