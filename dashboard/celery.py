@@ -10,4 +10,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# A malformed broker message is logged and dropped; the worker lives (dashboard/celery_worker.py).
+app.conf.worker_consumer = "dashboard.celery_worker:TolerantConsumer"
 app.autodiscover_tasks()

@@ -8,6 +8,7 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from jobs.accounts import backends  # noqa: F401  (connect their signal receivers)
+        from jobs.notify import receivers  # noqa: F401
         from jobs.tenants import audit  # noqa: F401
 
         checks.register(check_access_policies, checks.Tags.security)

@@ -5,9 +5,10 @@ from jobs.views import accounts, fleet, health, job_page, operations, people, te
 
 
 class JobIdConverter:
-    """Job ids look like UUIDs but are not hex: never Django's <uuid:>."""
+    """Job ids look like UUIDs but are not hex: never Django's <uuid:>. At most 64 characters
+    (drs.models.JOB_ID, and the columns that store them): longer ones are a 404."""
 
-    regex = "[A-Za-z0-9-]+"
+    regex = "[A-Za-z0-9][A-Za-z0-9-]{0,63}"
 
     def to_python(self, value: str) -> str:
         return value

@@ -19,6 +19,7 @@ from jobs.drs.errors import (
     InvalidProjectId,
     JobNotFound,
     NoDrsRole,
+    OutboundRefused,
     ParameterError,
     PermissionDenied,
     RequestRejected,
@@ -29,7 +30,6 @@ from jobs.drs.errors import (
 from jobs.drs.models import Job, JobPage, JobSummary, is_terminal, normalise_status
 from jobs.drs.regions import REGIONS, Endpoints, UnknownRegion, endpoints_for
 from jobs.drs.status import JobStatus
-from jobs.drs.walk import JobWalk
 
 __all__ = [
     "REGIONS",
@@ -51,8 +51,8 @@ __all__ = [
     "JobPage",
     "JobStatus",
     "JobSummary",
-    "JobWalk",
     "NoDrsRole",
+    "OutboundRefused",
     "ParameterError",
     "PasswordCredentials",
     "PermissionDenied",

@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -31,7 +32,6 @@ from jobs.drs.deadline import DeadlineAdapter, limit
 from jobs.drs.models import JOB_ID, Job, JobPage
 from jobs.drs.signing import canonical_query
 from jobs.drs.status import JobStatus
-from jobs.drs.walk import DEFAULT_MAX_PAGES, JobWalk
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,9 @@ class ClientSettings:
     throttle_wait: float = 2.0  # 429: drs-api.md says wait 2 to 5 s
     max_body_bytes: int = 8 * 1024 * 1024
     proxies: dict[str, str] = field(default_factory=dict)
+    # A context manager factory entered around each HTTP exchange: the outbound guard that
+    # checks every connection (jobs/upstream/connect.py); None: unguarded (tests, scripts).
+    guard: Callable[[], AbstractContextManager] | None = None
 
 
 DEFAULT_SETTINGS = ClientSettings()
@@ -222,7 +225,8 @@ class Transport:
             min(self.settings.read_timeout, remaining),
         )
         started = time.monotonic()
-        with limit(deadline) as exchange:
+        guard = self.settings.guard() if self.settings.guard else nullcontext()
+        with guard, limit(deadline) as exchange:
             try:
                 with self.adapter.send(
                     _prepared(request, url),
@@ -236,6 +240,10 @@ class Transport:
                     body = self._read(raw, cap, ok, deadline)
                     exchange.close()  # before the connection goes back to the pool
             except requests.RequestException as exc:
+                if reason := _guard_refusal(exc):
+                    raise errors.OutboundRefused(
+                        f"The connection to {self.host} was refused before it was made: {reason}"
+                    ) from exc
                 if exchange.expired:
                     raise _deadline_passed(started) from exc
                 if isinstance(exc, requests.Timeout):
@@ -315,6 +323,25 @@ def _prepared(request: OutgoingRequest, url: str) -> requests.PreparedRequest:
     prepared.body = request.body or None
     prepared.hooks = {"response": []}
     return prepared
+
+
+def _guard_refusal(exc: BaseException) -> str:
+    """The outbound guard's reason (an exception carrying `guard_reason`) in the chain that
+    requests and urllib3 wrap around it, or ""."""
+    pending, seen = [exc], 0
+    while pending and seen < 30:
+        current = pending.pop()
+        seen += 1
+        reason = getattr(current, "guard_reason", "")
+        if reason:
+            return reason
+        pending += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        pending += [
+            e
+            for e in (getattr(current, "reason", None), current.__cause__, current.__context__)
+            if isinstance(e, BaseException)
+        ]
+    return ""
 
 
 def _connection_problem(exc: requests.RequestException) -> str:
@@ -451,26 +478,6 @@ class DrsClient:
             return JobPage(0, (), limit, offset, request_id=empty.request_id)
         data, _ = _json_object(response)
         return JobPage.parse(data, limit, offset, request_id=response.request_id)
-
-    def walk_jobs(
-        self,
-        filters: JobFilters | None = None,
-        *,
-        page_size: int = 100,
-        max_pages: int = DEFAULT_MAX_PAGES,
-        should_stop: Callable[[], bool] | None = None,
-        language: str | None = None,
-    ) -> JobWalk:
-        """Every matching job once, page by page; see JobWalk for when and why it ends."""
-        filters = filters or JobFilters()
-        filters.params()  # a bad filter fails here, before the first page is asked for
-
-        def fetch(limit: int, offset: int) -> JobPage:
-            return self.list_jobs(filters, limit=limit, offset=offset, language=language)
-
-        return JobWalk(fetch, page_size=page_size, max_pages=max_pages, should_stop=should_stop)
-
-    iter_jobs = walk_jobs  # the old name
 
     def _jobs_path(self) -> str:
         return f"/v5/{quote(self.project_id, safe='')}/backup-migration-jobs"

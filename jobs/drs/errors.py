@@ -90,6 +90,11 @@ class EmptyResult(RequestRejected):
     """422 DRS.M00002: no data. `list_jobs` answers it with an empty page."""
 
 
+class OutboundRefused(RequestRejected):
+    """The outbound guard refused the connection before a packet was sent: the endpoint's
+    address is internal (private, loopback, link-local, …) and custom endpoints are off."""
+
+
 class UpstreamUnavailable(DrsError):
     """Timeouts, refused or dropped connections, 5xx with any body."""
 

@@ -6,13 +6,41 @@ from dataclasses import dataclass
 
 # huaweicloudsdkdrs 3.1.219 DrsRegion, in the SDK's order.
 REGIONS: tuple[str, ...] = (
-    "eu-west-101", "cn-north-4", "cn-north-1", "cn-south-1", "cn-east-3", "cn-east-2",
-    "cn-north-2", "ap-southeast-3", "ap-southeast-1", "ap-southeast-2", "sa-brazil-1",
-    "la-south-2", "la-north-2", "na-mexico-1", "af-south-1", "cn-north-9", "cn-southwest-2",
-    "cn-south-2", "cn-south-4", "tr-west-1", "ap-southeast-4", "eu-west-0", "ru-moscow-1",
-    "ae-ad-1", "my-kualalumpur-1", "ru-northwest-2", "ap-southeast-5", "cn-east-5",
-    "cn-north-12", "cn-east-4", "cn-southwest-3", "cn-north-11", "af-north-1", "me-east-1",
-)  # fmt: skip
+    "eu-west-101",
+    "cn-north-4",
+    "cn-north-1",
+    "cn-south-1",
+    "cn-east-3",
+    "cn-east-2",
+    "cn-north-2",
+    "ap-southeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "sa-brazil-1",
+    "la-south-2",
+    "la-north-2",
+    "na-mexico-1",
+    "af-south-1",
+    "cn-north-9",
+    "cn-southwest-2",
+    "cn-south-2",
+    "cn-south-4",
+    "tr-west-1",
+    "ap-southeast-4",
+    "eu-west-0",
+    "ru-moscow-1",
+    "ae-ad-1",
+    "my-kualalumpur-1",
+    "ru-northwest-2",
+    "ap-southeast-5",
+    "cn-east-5",
+    "cn-north-12",
+    "cn-east-4",
+    "cn-southwest-3",
+    "cn-north-11",
+    "af-north-1",
+    "me-east-1",
+)
 
 # EU-Dublin lives on its own domain; the SDK's regional IAM host is the one we use.
 _DOMAIN_EXCEPTIONS = {"eu-west-101": "myhuaweicloud.eu"}

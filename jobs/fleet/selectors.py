@@ -274,11 +274,18 @@ class Group:
 
     @property
     def hints(self) -> list[Hint]:
-        return hints_for(self.jobs[0].error_log) if self.jobs else []
+        return hints_for(self.jobs[0].error_log[:EXCERPT_SCAN]) if self.jobs else []
 
     @property
     def example(self) -> str:
-        return self.jobs[0].error_log if self.jobs else ""
+        """An excerpt of the newest job's error log: at most EXCERPT_MAX characters (the job's
+        page links the whole log)."""
+        text = self.jobs[0].error_log if self.jobs else ""
+        return text if len(text) <= EXCERPT_MAX else text[: EXCERPT_MAX - 1] + "…"
+
+
+EXCERPT_MAX = 4000  # characters of upstream error text on the failures page, per group
+EXCERPT_SCAN = 64 * 1024  # characters of an error log the hints look at
 
 
 def failed(tenants: list[Tenant], since: datetime | None) -> QuerySet[MirroredJob]:

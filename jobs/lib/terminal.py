@@ -16,8 +16,10 @@ from typing import Any
 
 # C0 and C1 controls and DEL; format characters (bidi embeddings, overrides and isolates,
 # zero-width characters, BOM); line and paragraph separators.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
-                     r"\u2060-\u206f\ufeff\ufff9-\ufffb]")  # fmt: skip
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 
 def _escape(match: re.Match) -> str:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from jobs.drs.models import FAILED, PRECHECK_FAILED, SUCCESS
 from jobs.hints import hints_for
 from jobs.mirror.models import MirroredJob
-from jobs.notify.messages import absolute, first_error_line, when
+from jobs.notify.messages import absolute, clip, first_error_line, when
 from jobs.tenants.access import visible_tenants
 
 MAX_FAILURES = 20
@@ -27,10 +27,10 @@ def tenant_summary(tenant, since: datetime, zone: str) -> dict:
     for job in finished.filter(status__in=[FAILED, PRECHECK_FAILED]).order_by("-finish_time")[
         :MAX_FAILURES
     ]:
-        hints = hints_for(job.error_log) if job.error_log else []
+        hints = hints_for(job.error_log[: 64 * 1024]) if job.error_log else []
         failures.append(
             {
-                "name": job.name or job.job_id,
+                "name": clip(job.name or job.job_id),
                 "when": when(job.finish_time, zone),
                 "error": first_error_line(job.error_log),
                 "hint": str(hints[0].title) if hints else "",

@@ -3,7 +3,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jobs.notify.models import Channel, Event, Language, Subscription
+from jobs.notify.models import (
+    AFTER_MINUTES_MAX,
+    AFTER_MINUTES_MIN,
+    Channel,
+    Event,
+    Language,
+    Subscription,
+)
 from jobs.notify.targets import TargetRefused, checked
 
 
@@ -29,6 +36,8 @@ class ChannelForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise forms.ValidationError(_("A name cannot hold control characters."))
         if Channel.objects.filter(tenant=self.tenant, name=name).exists():
             raise forms.ValidationError(_("A channel of this name exists."))
         return name
@@ -46,7 +55,11 @@ class RuleForm(forms.Form):
     event = forms.ChoiceField(label=_("When"), choices=Event.choices)
     channel = forms.ModelChoiceField(label=_("Send to"), queryset=Channel.objects.none())
     after_minutes = forms.IntegerField(
-        label=_("Sync failing for more than (minutes)"), min_value=1, initial=30, required=False
+        label=_("Sync failing for more than (minutes)"),
+        min_value=AFTER_MINUTES_MIN,
+        max_value=AFTER_MINUTES_MAX,
+        initial=30,
+        required=False,
     )
 
     def __init__(self, *args, tenant=None, **kwargs) -> None:

@@ -1,7 +1,12 @@
-"""Apprise logs URLs and payloads at debug level; a channel URL holds its secret. This filter
-takes every secret-looking piece of the URLs being sent (registered around each send, for all
-threads: Apprise may send from threads of its own) out of
-each record of the `apprise` and urllib3 loggers, whatever level it is logged at."""
+"""Apprise logs URLs and payloads at debug level, and warns with tokens in the text; a channel
+URL holds its secret. This filter, on the `apprise` and urllib3 loggers, cleans each of their
+records, whatever level it is logged at:
+
+- every secret-looking piece of the URLs being parsed or sent (registered around each parse
+  and send, for all threads) is masked;
+- and, for what was never registered: any URL keeps only its scheme and host, and any long
+  token-like word (16+ letters and digits with both in it) is masked.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +31,26 @@ def pieces(url: str) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]{1,31}://)([^\s'\"<>]*)", re.IGNORECASE)
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}"
+)
+
+
+def _url_host_only(match: re.Match) -> str:
+    rest = match.group(2)
+    authority = re.split(r"[/?#\\]", rest, maxsplit=1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    tail = MASK if len(rest) > len(authority) or "@" in authority else ""
+    return f"{match.group(1)}{host}{'/' + tail if tail else ''}"
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, MASK)
-    return _USERINFO.sub(MASK + "@", text)
+    text = _USERINFO.sub(MASK + "@", text)
+    text = _URL.sub(_url_host_only, text)
+    return _TOKEN.sub(MASK, text)
 
 
 class SecretFilter(logging.Filter):
@@ -61,7 +82,10 @@ def masking(url: str):
                     del _active[piece]
 
 
-LOGGERS = ("apprise", "urllib3.connectionpool")  # urllib3 logs each request's path at DEBUG
+# urllib3 logs each request's path at DEBUG, and the failed URL when it retries. A logger's
+# filters do not see its children's records: each logger that can print a URL is named.
+LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
+           "urllib3.util.retry", "smtplib")  # fmt: skip
 
 
 def install() -> None:

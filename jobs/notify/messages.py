@@ -43,10 +43,21 @@ def absolute(path: str) -> str:
     return settings.DASHBOARD_BASE_URL.rstrip("/") + path
 
 
+UPSTREAM_TEXT_MAX = 500  # characters of any one upstream value in a message (name, error, …)
+
+
+def clip(text: str | None, limit: int = UPSTREAM_TEXT_MAX) -> str:
+    """Upstream text as a message carries it: at most `limit` characters, "…" when cut."""
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def first_error_line(error_log: str) -> str:
     """The error message itself: the first line that is not a "Msg N, Level L, State S" header
-    (nor the SQL Server error log's "Error: N, Severity: L" one)."""
-    return next((text for line in error_log.splitlines() if (text := without_header(line))), "")
+    (nor the SQL Server error log's "Error: N, Severity: L" one), clipped: DRS error logs can
+    hold megabytes on one line. Only the first 64 KiB are looked at."""
+    head = (error_log or "")[: 64 * 1024]
+    return clip(next((text for line in head.splitlines() if (text := without_header(line))), ""))
 
 
 def when(value: datetime | None, zone: str = "UTC") -> str:
@@ -66,26 +77,26 @@ def for_event(event: JobEvent, language: str, zone: str = "UTC") -> Notice:
         link = absolute(reverse("job_detail", args=[tenant.slug, job.job_id]))
         facts = [
             (_("Tenant"), tenant.name),
-            (_("Status"), job.status),
+            (_("Status"), clip(job.status, 64)),
             (_("When"), when(event.occurred_at, zone)),
         ]
         error = hint = ""
         if event.kind in (JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED):
             error = first_error_line(job.error_log)
-            hints = hints_for(job.error_log) if job.error_log else []
+            hints = hints_for(job.error_log[: 64 * 1024]) if job.error_log else []
             hint = str(hints[0].title) if hints else ""
             facts += [(_("Error"), error)] if error else []
             facts += [(_("Likely cause"), hint)] if hint else []
         return Notice(
             event=event.kind,
             heading=_(HEADINGS.get(event.kind, event.get_kind_display())),
-            subject=job.name or job.job_id,
+            subject=clip(job.name or job.job_id),
             facts=facts,
             link=link,
             data={
                 "event": event.kind,
                 "tenant": {"slug": tenant.slug, "name": tenant.name},
-                "job": {"id": job.job_id, "name": job.name, "status": job.status},
+                "job": {"id": job.job_id, "name": clip(job.name), "status": clip(job.status, 64)},
                 "occurred_at": event.occurred_at.isoformat(),
                 "error": error,
                 "hint": hint,
@@ -96,7 +107,7 @@ def for_event(event: JobEvent, language: str, zone: str = "UTC") -> Notice:
 
 def for_sync_failing(tenant: Tenant, language: str, failing_since: str) -> Notice:
     state = TenantSyncState.objects.filter(tenant=tenant).first()
-    error = state.error if state else ""
+    error = clip(state.error) if state else ""
     since = datetime.fromisoformat(failing_since)
     with translation.override(language):
         link = absolute(reverse("tenant_detail", args=[tenant.slug]))

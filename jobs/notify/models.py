@@ -76,6 +76,19 @@ class Channel(models.Model):
         self.signing_secret_encrypted = crypto.encrypt(value) if value else ""
 
 
+AFTER_MINUTES_MIN = 1
+AFTER_MINUTES_MAX = 30 * 24 * 60  # 30 days: forms, the CLI and the dispatcher hold to this
+
+
+def clamp_after_minutes(value) -> int:
+    """A stored value outside the range (written before it was checked) still makes a valid
+    wait for the dispatcher."""
+    try:
+        return min(max(int(value), AFTER_MINUTES_MIN), AFTER_MINUTES_MAX)
+    except (TypeError, ValueError, OverflowError):
+        return AFTER_MINUTES_MAX
+
+
 class Rule(models.Model):
     """A tenant's events of one kind go to one channel."""
 

@@ -5,6 +5,7 @@ this runs."""
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from datetime import datetime, timedelta
 
@@ -21,9 +22,11 @@ from jobs.notify.models import (
     Rule,
     Subscription,
     Watch,
+    clamp_after_minutes,
 )
 from jobs.tenants.models import Membership
 
+log = logging.getLogger(__name__)
 DIGEST_WINDOW = timedelta(hours=1)  # a digest missed by more than this waits for the next day
 
 
@@ -81,7 +84,10 @@ def enqueue_sync_failing(now: datetime) -> int:
     )
     for rule in rules:
         since = failing.get(rule.tenant_id)
-        if since is None or now - since < timedelta(minutes=rule.after_minutes):
+        # Clamped: a value stored out of range (before forms checked it) must not raise here,
+        # or one tenant's rule would stop every tenant's messages.
+        wait = timedelta(minutes=clamp_after_minutes(rule.after_minutes))
+        if since is None or now - since < wait:
             continue
         rows.append(
             Delivery(
@@ -139,5 +145,13 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def enqueue_periodic(now: datetime | None = None) -> int:
+    """Each part on its own: one that fails is logged, the other still runs, and the caller
+    goes on to deliver what is due."""
     now = now or timezone.now()
-    return enqueue_sync_failing(now) + enqueue_digests(now)
+    made = 0
+    for part in (enqueue_sync_failing, enqueue_digests):
+        try:
+            made += part(now)
+        except Exception:
+            log.exception("Notifications: %s failed; deliveries go on", part.__name__)
+    return made

@@ -6,7 +6,7 @@ import secrets
 
 from django.db import transaction
 
-from jobs.notify.models import Channel, Rule
+from jobs.notify.models import AFTER_MINUTES_MAX, AFTER_MINUTES_MIN, Channel, Rule
 from jobs.notify.targets import checked
 from jobs.tenants import audit
 from jobs.tenants.models import AuditEvent
@@ -21,7 +21,8 @@ CHANNEL_TESTED = Action.NOTIFY_CHANNEL_TESTED
 
 def add_channel(tenant, name: str, url: str, language: str = "en", **who) -> tuple[Channel, str]:
     """The channel and its webhook signing secret (shown once; "" for other kinds).
-    Raises TargetRefused for a URL we do not send to."""
+    Raises TargetRefused for a URL we do not send to, Refused for a bad name."""
+    name = check_name(name)
     target = checked(url)
     channel = Channel(tenant=tenant, name=name, kind=target.kind, language=language)
     channel.url = url
@@ -40,7 +41,30 @@ def remove_channel(channel: Channel, **who) -> None:
         channel.delete()
 
 
+class Refused(ValueError):
+    """A channel's name or a rule's values are out of range; the message says which."""
+
+
+RuleRefused = Refused
+NAME_MAX = 100
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise Refused(f"a channel name has 1 to {NAME_MAX} characters, none of them control ones")
+    return name
+
+
 def add_rule(tenant, event: str, channel: Channel, after_minutes: int = 30, **who) -> Rule:
+    if not isinstance(after_minutes, int) or not (
+        AFTER_MINUTES_MIN <= after_minutes <= AFTER_MINUTES_MAX
+    ):
+        raise RuleRefused(
+            f"after-minutes must be a whole number from {AFTER_MINUTES_MIN} to {AFTER_MINUTES_MAX}"
+        )
+    if channel.tenant_id != tenant.pk:
+        raise RuleRefused("the channel belongs to another tenant")
     with transaction.atomic():
         rule, _ = Rule.objects.update_or_create(
             tenant=tenant, channel=channel, event=event,

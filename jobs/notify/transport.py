@@ -2,13 +2,14 @@
 
 - Webhooks (json://, jsons://) we post ourselves with `requests`: signed (`X-DRS-Signature`),
   no redirects, bounded response size.
-- Email, Slack, Teams workflows, DingTalk, Feishu/Lark and WeCom go through Apprise, with its
-  socket timeouts set from NOTIFY_TIMEOUT, redirects switched off for the sending thread and its
-  log records masked.
-- Every send runs in its own thread and is given NOTIFY_TIMEOUT of wall-clock time: a send past
-  that is reported as timed out (and retried) even though its thread may still finish, so a
-  receiver that answers very late can see a message twice. Webhook receivers dedupe on
-  `X-DRS-Delivery`; that is the at-least-once part at the wire.
+- Email, Slack, Teams workflows, DingTalk, Feishu/Lark and WeCom go through Apprise (in the
+  send's own thread, not Apprise's pool), with its socket timeouts set from NOTIFY_TIMEOUT and
+  its log records masked.
+- Every send runs in its own thread under the outbound guard (jobs/upstream/connect.py): each
+  connection is checked where it is made, no redirect is followed, and at NOTIFY_TIMEOUT its
+  sockets are shut down, so the thread ends with the deadline. A send cut off that way is
+  reported as timed out (and retried), so a receiver that got the message just before can see
+  it twice. Webhook receivers dedupe on `X-DRS-Delivery`; that is the at-least-once part.
 - Personal email (watches, failures, digests) goes through Django's mail settings: the server's
   own outbound mail, not a target a tenant admin aims.
 """
@@ -31,10 +32,10 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from jobs.notify import logmask, render, targets
 from jobs.notify.messages import Notice
 from jobs.notify.models import Channel
+from jobs.upstream import connect
 
 log = logging.getLogger(__name__)
 RESPONSE_LIMIT = 64 * 1024
-_local = threading.local()
 logmask.install()
 
 
@@ -46,39 +47,35 @@ class SendError(Exception):
         self.permanent = permanent
 
 
-def _no_redirects_here(original):
-    def get_redirect_target(session, response):
-        return None if getattr(_local, "no_redirects", False) else original(session, response)
-
-    return get_redirect_target
-
-
-if not getattr(requests.Session, "_drs_notify_guard", False):
-    requests.Session.get_redirect_target = _no_redirects_here(requests.Session.get_redirect_target)
-    requests.Session._drs_notify_guard = True
-
-
-def bounded(fn, *args, secret_url: str = "") -> None:
-    """Run `fn` in its own thread; give it NOTIFY_TIMEOUT seconds of wall-clock time. Log
-    records of that thread lose every piece of `secret_url`."""
+def bounded(fn, *args, secret_url: str = "", allow_private: bool | None = None) -> None:
+    """Run `fn` in its own thread under the outbound guard, for NOTIFY_TIMEOUT seconds of wall
+    clock: every connection it makes (webhook, Apprise plugin, SMTP, anything a plugin
+    fetches) is checked where it is made, redirects are not followed, and at the deadline its
+    sockets are shut down, so the thread ends then too. Log records lose every piece of
+    `secret_url`. `allow_private`: None reads NOTIFY_ALLOW_PRIVATE_TARGETS."""
+    timeout = settings.NOTIFY_TIMEOUT
+    if allow_private is None:
+        allow_private = settings.NOTIFY_ALLOW_PRIVATE_TARGETS
+    policy = connect.Policy(allow_private=allow_private, deadline=time.monotonic() + timeout)
     future: Future = Future()
 
     def run() -> None:
-        _local.no_redirects = True
         try:
-            with logmask.masking(secret_url):
+            with logmask.masking(secret_url), connect.guarded(policy):
                 future.set_result(fn(*args))
         except BaseException as exc:  # handed to the caller
             future.set_exception(exc)
 
     threading.Thread(target=run, daemon=True, name="notify-send").start()
     try:
-        future.result(timeout=settings.NOTIFY_TIMEOUT)
+        future.result(timeout=timeout + 0.5)  # the guard ends the exchange at `timeout`
     except TimeoutError as exc:
-        raise SendError(f"timed out after {settings.NOTIFY_TIMEOUT:g} s") from exc
+        raise SendError(f"timed out after {timeout:g} s") from exc
     except SendError:
         raise
     except Exception as exc:  # its text may hold the URL: only the type is kept
+        if reason := connect.refusal(exc):
+            raise SendError(f"refused: {reason}", permanent=True) from exc
         raise SendError(f"could not send ({type(exc).__name__})") from exc
 
 
@@ -136,9 +133,12 @@ def _post_webhook(url: str, secret: str, notice: Notice, delivery_key: str) -> N
                 read += len(chunk)
                 if read > RESPONSE_LIMIT:
                     break
-    except requests.Timeout as exc:
-        raise SendError("timed out: the receiver did not answer in time") from exc
     except requests.RequestException as exc:
+        if reason := connect.refusal(exc):
+            raise SendError(f"refused: {reason}", permanent=True) from exc
+        guard = connect.current()
+        if isinstance(exc, requests.Timeout) or (guard and guard.expired):
+            raise SendError("timed out: the receiver did not answer in time") from exc
         raise SendError(f"could not connect ({type(exc).__name__})") from exc
     if 300 <= response.status_code < 400:
         raise SendError(f"HTTP {response.status_code}: redirects are not followed", permanent=True)
@@ -164,18 +164,33 @@ def apprise_message(kind: str, notice: Notice) -> tuple[str, str, apprise.Notify
     return render.title(notice, title_format), render.body(notice, fmt), apprise_format
 
 
+def sending_asset() -> apprise.AppriseAsset:
+    """Apprise's own switches as a second layer under the URL allow-list and the guard: no
+    templates, no redirects, its secure logging on, and the send in the calling thread (so it
+    runs under that thread's guard, deadline and masking)."""
+    return apprise.AppriseAsset(
+        async_mode=False, allow_templates=False, secure_logging=True, http_redirects=False
+    )
+
+
 def _apprise(url: str, kind: str, notice: Notice) -> None:
     title, body, body_format = apprise_message(kind, notice)
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    asset = sending_asset()
+    plugin = apprise.Apprise.instantiate(url, asset=asset, suppress_exceptions=True)
     if plugin is None:
         raise SendError("the channel URL is not valid", permanent=True)
     plugin.socket_connect_timeout = min(settings.NOTIFY_TIMEOUT, 5.0)
     plugin.socket_read_timeout = settings.NOTIFY_TIMEOUT
-    plugin.redirects = False  # honoured by some plugins; the thread's guard covers the rest
+    plugin.redirects = False  # honoured by some plugins; the guard covers the rest
     plugin.notify_format = body_format  # the format we rendered: no conversion by Apprise
-    sender = apprise.Apprise()
+    sender = apprise.Apprise(asset=asset)
     sender.add(plugin)
     if not sender.notify(title=title, body=body, body_format=body_format):
+        guard = connect.current()
+        if guard and guard.refused:
+            raise SendError(f"refused: {guard.refused[0]}", permanent=True)
+        if guard and guard.expired:
+            raise SendError(f"timed out after {settings.NOTIFY_TIMEOUT:g} s")
         raise SendError(f"the {kind} service did not accept the message (see the server log)")
 
 
@@ -195,4 +210,5 @@ def send_email(address: str, subject: str, text: str, html: str, delivery_key: s
         connection=get_connection(timeout=settings.NOTIFY_TIMEOUT),
     )
     message.attach_alternative(html, "text/html")
-    bounded(message.send)
+    # The server's own mail relay (EMAIL_HOST), not a target a tenant aims: it may be internal.
+    bounded(message.send, allow_private=True)

@@ -20,8 +20,8 @@ from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
 from jobs.notify.models import Channel, Delivery, Language, Rule, Subscription, Watch
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
-from jobs.tenants.access import signed_in, tenant_role, visible_tenants
-from jobs.tenants.models import Membership, Role, Tenant
+from jobs.tenants.access import administered_tenants, signed_in, tenant_role
+from jobs.tenants.models import Role, Tenant
 
 LOG_PAGE_SIZE = 100
 
@@ -57,7 +57,7 @@ def channel_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         channel, secret = services.add_channel(
             tenant, data["name"], data["url"], data["language"], request=request
         )
-    except TargetRefused as exc:
+    except (TargetRefused, services.Refused) as exc:
         form.add_error("url", str(exc))
         return _settings_page(request, tenant, channel_form=form, status=400)
     messages.success(request, _("Channel %(name)s added.") % {"name": channel.name})
@@ -191,13 +191,7 @@ def my_notifications(request: HttpRequest) -> HttpResponse:
         subscription.save()
         messages.success(request, _("Saved."))
         return redirect("notify_mine")
-    admin_of = (
-        visible_tenants(request.user)
-        if request.user.is_superuser
-        else Tenant.objects.filter(
-            pk__in=Membership.objects.filter(user=request.user, role=Role.ADMIN).values("tenant")
-        )
-    )
+    admin_of = administered_tenants(request.user)
     watches = Watch.objects.filter(user=request.user).select_related("tenant")
     context = {"form": form, "admin_of": admin_of, "watches": watches}
     return render(request, "notify/mine.html", context)

@@ -24,7 +24,9 @@ from jobs.notify import messages, render
 from jobs.notify.digest import render_digest
 from jobs.notify.models import Delivery, Subscription
 from jobs.notify.outbox import enqueue_periodic
+from jobs.notify.receivers import NOT_A_MEMBER
 from jobs.notify.transport import SendError, send_email, send_to_channel
+from jobs.tenants.models import Membership
 
 log = logging.getLogger(__name__)
 State = Delivery.State
@@ -46,14 +48,43 @@ def _due(now: datetime) -> Q:
     )
 
 
+CANDIDATES_PER_SLOT = 8
+
+
+def fair_order(rows: list[tuple[int, int | None, int | None]]) -> list[int]:
+    """Round robin over tenants (personal email, with no tenant, counts as one), and within a
+    tenant over its channels, each in due order: a tenant with a thousand messages to a
+    channel that hangs takes one slot in turn, not every slot. `rows`: (pk, tenant, channel)
+    in due order."""
+    tenants: dict[int | None, dict[int | None, list[int]]] = {}
+    for pk, tenant, channel in rows:
+        tenants.setdefault(tenant, {}).setdefault(channel, []).append(pk)
+    per_tenant = [_round_robin(list(channels.values())) for channels in tenants.values()]
+    return _round_robin(per_tenant)
+
+
+def _round_robin(queues: list[list[int]]) -> list[int]:
+    out: list[int] = []
+    depth = max((len(q) for q in queues), default=0)
+    for i in range(depth):
+        out += [q[i] for q in queues if i < len(q)]
+    return out
+
+
 def claim_due(limit: int, now: datetime | None = None) -> list[tuple[int, str]]:
-    """Claim up to `limit` due deliveries: [(id, claim token)]."""
+    """Claim up to `limit` due deliveries, fairly across tenants: [(id, claim token)]."""
     now = now or timezone.now()
-    candidates = (
-        Delivery.objects.filter(_due(now)).order_by("next_try_at").values_list("pk", flat=True)
-    )
+    due = Delivery.objects.filter(_due(now))
+    rows = []
+    tenants = due.order_by().values_list("tenant_id", flat=True).distinct()
+    for tenant_id in sorted(set(tenants), key=str):
+        rows += (
+            due.filter(tenant_id=tenant_id)
+            .order_by("next_try_at", "pk")
+            .values_list("pk", "tenant_id", "channel_id")[: limit * CANDIDATES_PER_SLOT]
+        )
     claimed = []
-    for pk in list(candidates[: limit * 2]):
+    for pk in fair_order(rows):
         token = secrets.token_hex(8)
         won = Delivery.objects.filter(_due(now), pk=pk).update(
             state=State.SENDING,
@@ -107,6 +138,8 @@ def send(delivery: Delivery) -> None:
                         delivery.key)  # fmt: skip
         return
     user = delivery.user
+    if delivery.tenant_id is not None and not _still_member(user, delivery.tenant_id):
+        raise SendError(NOT_A_MEMBER, permanent=True)
     sub = Subscription.objects.filter(user=user).first()
     account = UserPreference.objects.filter(user=user).first()  # language, zone on the account
     language = sub.language if sub else (account and account.language) or settings.LANGUAGE_CODE
@@ -119,6 +152,10 @@ def send(delivery: Delivery) -> None:
         subject = render.title(notice)
         text, html = render.body(notice, "text"), render.body(notice, "html")
     send_email(user.email, subject, text, html, delivery.key)
+
+
+def _still_member(user, tenant_id: int) -> bool:
+    return user.is_superuser or Membership.objects.filter(user=user, tenant_id=tenant_id).exists()
 
 
 def notice_for(delivery: Delivery, language: str) -> messages.Notice:
@@ -206,7 +243,7 @@ class Notifier:
     def tick(self) -> int:
         if time.monotonic() - self.last_periodic >= self.PERIODIC_SECONDS:
             self.last_periodic = time.monotonic()
-            enqueue_periodic()
+            enqueue_periodic()  # logs its own failures: delivery goes on
         self.in_flight = {f for f in self.in_flight if not f.done()}
         free = self.threads - len(self.in_flight)
         if free <= 0:

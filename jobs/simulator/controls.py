@@ -11,17 +11,36 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from jobs.simulator.faults import Fault, FaultSet
 from jobs.simulator.replies import Reply, Request, json_reply
-
-if TYPE_CHECKING:
-    from jobs.simulator.server import Simulator
 
 PREFIX = "/_sim/"
 
 
-def handle(simulator: Simulator, request: Request) -> Reply:
+class Steerable(Protocol):
+    """What the controls steer: the simulator (`jobs.simulator.server.Simulator`) passes itself,
+    so this module needs nothing from the server's."""
+
+    faults: FaultSet
+
+    def state(self) -> dict[str, Any]: ...
+
+    def set_fault(
+        self, kind: str, target: str = "*", count: int | None = None, **params: Any
+    ) -> Fault: ...
+
+    def add_live_job(
+        self, duration_seconds: float, outcome: str = "SUCCESS", **fields: Any
+    ) -> str: ...
+
+    def expire_tokens(self) -> int: ...
+
+    def reset_counters(self) -> None: ...
+
+
+def handle(simulator: Steerable, request: Request) -> Reply:
     try:
         payload = json.loads(request.body) if request.body.strip() else {}
         if not isinstance(payload, dict):
@@ -33,7 +52,7 @@ def handle(simulator: Simulator, request: Request) -> Reply:
         return json_reply(400, {"error": str(exc)})
 
 
-def _action(simulator: Simulator, method: str, path: str, payload: dict[str, Any]) -> Reply:
+def _action(simulator: Steerable, method: str, path: str, payload: dict[str, Any]) -> Reply:
     action = (method, path)
     if action == ("GET", "/_sim/state"):
         return json_reply(200, simulator.state())

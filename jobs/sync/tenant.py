@@ -53,6 +53,7 @@ class SyncResult:
     skipped: bool = False
     full: bool = False
     complete: bool = False
+    incomplete: bool = False  # a walk stopped at SYNC_MAX_PAGES: not "ok", jobs are missing
     calls: int = 0
     seen: int = 0
     details: int = 0
@@ -133,13 +134,23 @@ class Run:
             self.walk_newest()
             self.refresh_running()
             self.fetch_details()
-            self.result.ok = True
+            self.result.ok = not self.result.incomplete
+            notes = []
+            if self.result.incomplete:
+                notes.append(
+                    _(
+                        "Incomplete: the job list was longer than %(pages)d pages, the most "
+                        "one run reads; jobs beyond them are not mirrored."
+                    )
+                    % {"pages": settings.SYNC_MAX_PAGES}
+                )
             if self.skipped:
-                self.result.note = ngettext(
+                notes.append(ngettext(
                     "%(count)d list item without a usable job id was skipped.",
                     "%(count)d list items without a usable job id were skipped.",
                     self.skipped,
-                ) % {"count": self.skipped}
+                ) % {"count": self.skipped})  # fmt: skip
+            self.result.note = " ".join(notes)
         except BudgetSpent:
             self.result.note = _("Call budget spent; the sync continues on its next run.")
         except drs.DrsError as exc:
@@ -148,7 +159,7 @@ class Run:
         finally:
             self.result.calls = self.meter.calls
             self._finish(clock, error)
-        if self.result.ok:
+        if self.result.ok or self.result.incomplete:
             flag_stalls(self.tenant, timezone.now())
         return self.result
 
@@ -166,6 +177,8 @@ class Run:
         """After a walk: count what it skipped; a list that repeats pages fails the run (what
         was read before stays), so every page and export says the mirror is incomplete."""
         self.skipped += walk.skipped
+        if walk.incomplete_reason and walk.incomplete_reason != REPEATED:
+            self.result.incomplete = True  # the page cap
         if walk.incomplete_reason == REPEATED:
             raise drs.BadUpstreamResponse(
                 f"DRS repeated a page of the job list; the walk stopped, incomplete, after "

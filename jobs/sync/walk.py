@@ -1,8 +1,9 @@
-"""Walking the job list page by page (drs-api.md §7), small enough to swap for the client's own.
+"""Walking the job list page by page (drs-api.md §7): the one walker, which the sync uses.
 
-Offsets advance by the number of jobs received; a short page is not the end (the server may cap
-`limit`); the walk ends on an empty page or once `offset` reaches `count`. A page cap and a page
-holding only ids already seen end the walk as incomplete, so a misbehaving upstream cannot loop.
+Offsets advance by the number of items received (unusable ones included); a short page is not
+the end (the server may cap `limit`); the walk ends on an empty page or once `offset` reaches
+the `count` DRS reported (without one, on an empty page). A page cap and a page holding only
+ids already seen end the walk as incomplete, so a misbehaving upstream cannot loop.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Walk:
     max_pages: int
     complete: bool = False
     incomplete_reason: str = ""
-    count: int = 0
+    count: int | None = None  # the total DRS last reported, None if it never did
     skipped: int = 0  # list items that were not objects or had no usable id
     seen: set[str] = field(default_factory=set)
 
@@ -32,7 +33,8 @@ class Walk:
         offset = 0
         for _ in range(self.max_pages):
             page = self.fetch(self.limit, offset)
-            self.count = page.count
+            if page.count_reported:
+                self.count = page.count
             self.skipped += page.skipped
             if not page.received:
                 self.complete = True
@@ -45,7 +47,7 @@ class Walk:
                 self.seen.update(job.id for job in fresh)
                 yield fresh
             offset += page.received
-            if offset >= page.count:
+            if page.count_reported and offset >= page.count:
                 self.complete = True
                 return
         self.incomplete_reason = f"stopped after {self.max_pages} pages"

@@ -1,5 +1,8 @@
-"""Access policies. Every view declares one; `check_policies` fails for a URL whose view does not.
+"""Access policies, and which tenants a person may see or administers.
 
+Every view declares a policy (`public`, `signed_in`, `superuser`, `tenant_role`);
+`views_without_policy` lists the URLs whose view does not, and the system check `jobs.E001`
+(`jobs/apps.py`) fails on them.
 Outsiders get 404 for a tenant (they cannot tell it exists); members below the required role 403.
 """
 
@@ -77,9 +80,18 @@ def tenant_for(user, slug: str) -> tuple[Tenant, Role]:
 
 
 def visible_tenants(user) -> QuerySet[Tenant]:
+    """The tenants this person may see: every one for a superuser, else those they belong to."""
     if user.is_superuser:
         return Tenant.objects.all()
     return Tenant.objects.filter(memberships__user=user)
+
+
+def administered_tenants(user) -> QuerySet[Tenant]:
+    """The tenants this person administers: every one for a superuser, else those where they
+    are an admin."""
+    if user.is_superuser:
+        return Tenant.objects.all()
+    return Tenant.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)
 
 
 def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:

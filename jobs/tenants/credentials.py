@@ -47,9 +47,11 @@ def validate_secret_key(value: str) -> None:
         )
     if value and not PRINTABLE_ASCII.fullmatch(value):
         raise ValidationError(
-            _("A secret access key has only letters, digits and ASCII punctuation, no spaces; "
-              "check what was pasted.")
-        )  # fmt: skip
+            _(
+                "A secret access key has only letters, digits and ASCII punctuation, no spaces; "
+                "check what was pasted."
+            )
+        )
 
 
 def validate_password(value: str) -> None:
@@ -74,8 +76,11 @@ def validate_name(value: str) -> None:
 def stored_credentials_problem(tenant, secret: str) -> str | None:
     """For tenants saved before these checks: why their credentials (`secret` being the
     decrypted password or secret key) cannot be sent, or None."""
-    checks = [(validate_access_key, tenant.access_key), (validate_name, tenant.iam_domain),
-              (validate_name, tenant.iam_user)]  # fmt: skip
+    checks = [
+        (validate_access_key, tenant.access_key),
+        (validate_name, tenant.iam_domain),
+        (validate_name, tenant.iam_user),
+    ]
     check_secret = validate_secret_key if tenant.auth_method == "aksk" else validate_password
     checks.append((check_secret, secret))
     for check, value in checks:

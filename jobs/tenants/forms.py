@@ -9,8 +9,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from jobs.drs import REGIONS, endpoints_for
 from jobs.tenants import credentials, crypto
+from jobs.tenants.endpoints import endpoint_problem
 from jobs.tenants.models import AuditEvent, Role, Tenant
-from jobs.upstream.guard import endpoint_problem
 
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 
@@ -38,30 +38,46 @@ class TenantForm(forms.ModelForm):
     # Length caps are checked by the validators (whose messages never echo the value); the
     # widgets' maxlength keeps browsers from sending more.
     password = forms.CharField(
-        label=_("IAM password"), required=False, strip=False,
+        label=_("IAM password"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"maxlength": credentials.PASSWORD_MAX}),
         validators=[credentials.validate_password],
-    )  # fmt: skip
+    )
     secret_key = forms.CharField(
-        label=_("Secret access key"), required=False,
+        label=_("Secret access key"),
+        required=False,
         widget=forms.PasswordInput(attrs={"maxlength": credentials.SECRET_KEY_MAX}),
         validators=[credentials.validate_secret_key],
-    )  # fmt: skip
+    )
     drs_endpoint = forms.URLField(
-        label=_("DRS endpoint override"), required=False, assume_scheme="https",
+        label=_("DRS endpoint override"),
+        required=False,
+        assume_scheme="https",
         help_text=_("Leave empty to use the region's endpoint."),
-    )  # fmt: skip
+    )
     iam_endpoint = forms.URLField(
-        label=_("IAM endpoint override"), required=False, assume_scheme="https",
+        label=_("IAM endpoint override"),
+        required=False,
+        assume_scheme="https",
         help_text=_("Leave empty to use the region's endpoint."),
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Tenant
         fields = [
-            "name", "region", "project_id", "auth_method", "iam_domain", "iam_user",
-            "access_key", "language", "enterprise_project_id", "drs_endpoint", "iam_endpoint",
-        ]  # fmt: skip
+            "name",
+            "region",
+            "project_id",
+            "auth_method",
+            "iam_domain",
+            "iam_user",
+            "access_key",
+            "language",
+            "enterprise_project_id",
+            "drs_endpoint",
+            "iam_endpoint",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -98,8 +114,16 @@ class TenantForm(forms.ModelForm):
 
     # Changing where or as whom we connect needs the secret typed again: a stored secret is never
     # sent to an endpoint or identity it was not entered for.
-    SECRET_BOUND = ("drs_endpoint", "iam_endpoint", "auth_method", "iam_domain", "iam_user",
-                    "access_key", "project_id", "region")  # fmt: skip
+    SECRET_BOUND = (
+        "drs_endpoint",
+        "iam_endpoint",
+        "auth_method",
+        "iam_domain",
+        "iam_user",
+        "access_key",
+        "project_id",
+        "region",
+    )
 
     @sensitive_variables()
     def clean(self) -> dict:

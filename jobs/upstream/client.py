@@ -17,8 +17,9 @@ from jobs.drs import (
 )
 from jobs.tenants import crypto
 from jobs.tenants.credentials import stored_credentials_problem
+from jobs.tenants.endpoints import EndpointRefused, endpoint_problem
 from jobs.tenants.models import Tenant
-from jobs.upstream.guard import EndpointRefused, endpoint_problem
+from jobs.upstream import connect
 from jobs.upstream.iam_tokens import SHARED_TOKENS
 from jobs.upstream.single_flight import Outcome, attempt
 
@@ -32,18 +33,27 @@ def drs_language() -> str:
     return "zh-cn" if (get_language() or "").startswith("zh") else "en-us"
 
 
+def outbound_guard():
+    """Entered around each DRS and IAM exchange: every connection is checked where it is made
+    (`endpoint_problem` reads a name; this checks the address actually connected to)."""
+    return connect.guarded(connect.Policy(allow_private=settings.DRS_ALLOW_CUSTOM_ENDPOINTS))
+
+
 def client_settings(deadline: float | None = None) -> ClientSettings:
     return ClientSettings(
         connect_timeout=settings.DRS_CONNECT_TIMEOUT,
         read_timeout=settings.DRS_READ_TIMEOUT,
         deadline=min(settings.DRS_DEADLINE, deadline or settings.DRS_DEADLINE),
+        guard=outbound_guard,
     )
 
 
 def client_for(
     tenant: Tenant, language: str | None = None, deadline: float | None = None
 ) -> DrsClient:
-    """Raises only DrsError subclasses, so callers handle one kind of failure."""
+    """The tenant's client, once its endpoints pass the guard and its stored credentials can
+    be sent (the secret is decrypted once, here). Raises only DrsError subclasses
+    (`EndpointRefused`, `CredentialsUnavailable`), so callers handle one kind of failure."""
     for url in (tenant.drs_endpoint, tenant.iam_endpoint):
         problem = endpoint_problem(url)
         if problem:
@@ -90,5 +100,7 @@ def _build_client(
 
 
 def check_connection(tenant: Tenant) -> Outcome[int]:
-    """Fetch a token or sign a one-job list call: the number of jobs the project holds."""
+    """A one-job list call with the tenant's credentials (AK/SK-signed, or with an IAM token,
+    logging in when none is shared yet): the outcome's value is the number of jobs the project
+    holds, its error why the connection failed."""
     return attempt(lambda: client_for(tenant).list_jobs(limit=1).count)

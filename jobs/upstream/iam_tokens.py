@@ -1,5 +1,6 @@
 """One IAM token per tenant for every worker process: shared through the cache, encrypted with
-the credential keys, fetched by one process while the others wait for it.
+the credential keys, fetched by one process (under a `CacheLock`, which only its holder
+releases) while the others wait for it.
 
 The in-process `TokenCache` stays in front, so a warm worker never reads the cache for a token.
 """
@@ -15,9 +16,9 @@ from datetime import UTC, datetime
 from django.core.cache import cache
 
 from jobs.drs import TokenCache
+from jobs.lib.locks import CacheLock
 from jobs.tenants import crypto
 
-WAIT_STEP = 0.05
 LOCK_SECONDS = 30  # outlives one IAM call with its retries
 MARGIN_SECONDS = 3600  # as the client: hand out no token that expires within the hour
 
@@ -39,10 +40,11 @@ def _name(key: str) -> str:
 def _shared(key: str, fetch: Callable[[], tuple[str, datetime | None]]):
     name = _name(key)
     deadline = time.monotonic() + LOCK_SECONDS
+    lock = CacheLock(f"{name}:lock", seconds=LOCK_SECONDS)
     while time.monotonic() < deadline:
         if found := _read(name):
             return found
-        if cache.add(f"{name}:lock", 1, timeout=LOCK_SECONDS):
+        if lock.acquire():
             try:
                 if found := _read(name):
                     return found
@@ -50,9 +52,8 @@ def _shared(key: str, fetch: Callable[[], tuple[str, datetime | None]]):
                 _write(name, token, expires_at)
                 return token, expires_at
             finally:
-                cache.delete(f"{name}:lock")
-        while cache.get(f"{name}:lock") is not None and time.monotonic() < deadline:
-            time.sleep(WAIT_STEP)
+                lock.release()  # not if it timed out and another process holds it now
+        lock.wait(deadline)
     return fetch()
 
 

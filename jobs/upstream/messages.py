@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from jobs import drs
+from jobs.tenants.endpoints import EndpointRefused
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import CredentialsUnavailable
-from jobs.upstream.guard import EndpointRefused
 from jobs.upstream.single_flight import Outcome, WaitedTooLong
 
 Sentence = Callable[[drs.DrsError, "Tenant | None"], str]
@@ -45,6 +45,14 @@ def _unavailable(error: drs.DrsError, tenant: Tenant | None) -> str:
 # Most specific first: the first class the error is an instance of gives the sentence.
 TABLE: list[tuple[type[drs.DrsError], Sentence]] = [
     (EndpointRefused, lambda e, t: str(e.error_msg)),
+    (
+        drs.OutboundRefused,
+        lambda e, t: _(
+            "The connection was refused before it was made: the endpoint's address is internal "
+            "(private, loopback, link-local or reserved). Custom endpoints on internal "
+            "addresses need DRS_ALLOW_CUSTOM_ENDPOINTS=1."
+        ),
+    ),
     (CredentialsUnavailable, lambda e, t: str(e.error_msg)),
     (WaitedTooLong, lambda e, t: _("Timed out waiting for another refresh of the same data.")),
     (drs.JobNotFound, lambda e, t: _("DRS has no job with this id in this tenant's project.")),

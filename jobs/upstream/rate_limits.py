@@ -1,9 +1,10 @@
 """Per-user limits on actions that reach upstream (forced refreshes, lookups, exports).
 
-A fixed one-minute window counted in the shared cache with `add` + `incr`, which are atomic on
-Redis and in the local-memory cache: parallel requests each get their own number, so no more
-than `per_minute` pass in a window, across processes too with Redis. (At a window's edge up to
-twice the limit can pass within a few seconds; fine for keeping one person from hammering DRS.)
+Counted per clock minute in the shared cache with a `jobs.lib.counters.WindowedCounter`, whose
+takes are atomic on Redis and in the local-memory cache: parallel requests each get their own
+take, so no more than `per_minute` pass in a minute, across processes too with Redis. (At a
+minute's edge up to twice the limit can pass within a few seconds; fine for keeping one person
+from hammering DRS, and it lets `retry_after` name the second the next minute starts.)
 
     if not rate_limits.allow(request.user.pk, "force-refresh", per_minute=6):
         return HttpResponse(..., status=429)
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from jobs.lib.counters import WindowedCounter
 
 WINDOW_SECONDS = 60
 
@@ -23,14 +24,10 @@ def allow(user_id: int | str, action: str, per_minute: int) -> bool:
     if per_minute <= 0:
         return False
     window = int(time.time() // WINDOW_SECONDS)
-    key = f"rate:{action}:{user_id}:{window}"
-    cache.add(key, 0, WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.add(key, 1, WINDOW_SECONDS * 2)
-        count = 1
-    return count <= per_minute
+    counter = WindowedCounter(
+        f"rate:{action}:{user_id}:{window}", limit=per_minute, seconds=WINDOW_SECONDS
+    )
+    return counter.take() is not None
 
 
 def retry_after() -> int:

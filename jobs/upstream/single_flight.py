@@ -2,12 +2,12 @@
 
 The first caller takes a cache lock and computes; the others wait for its result instead of
 calling upstream too. A DRS failure is an outcome like a value: it is shared for the interval,
-so a broken upstream is not hammered. Works on any Django cache with an atomic `add`.
+so a broken upstream is not hammered. The lock is a `jobs.lib.locks.CacheLock`: works on any
+Django cache with an atomic `add`, and a holder that outlived it never releases its successor.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +18,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from jobs.drs import DrsError, UpstreamUnavailable
+from jobs.lib.locks import CacheLock
 
 T = TypeVar("T")
-WAIT_STEP = 0.05
 
 
 class WaitedTooLong(UpstreamUnavailable):
@@ -68,15 +68,15 @@ def single_flight(
     `wait_seconds`, when shorter) with `WaitedTooLong`: a holder stuck on a trickling upstream
     then keeps one thread busy, not one per waiting request.
     `force` skips the shared outcome, at most once per `ttl`: a refresh button cannot flood."""
-    result_key, lock_key = f"{key}:result", f"{key}:lock"
+    result_key = f"{key}:result"
     ttl = max(ttl, 1)
     force = force and cache.add(f"{key}:forced", 1, timeout=ttl)
     if not force and (outcome := cache.get(result_key)) is not None:
         return outcome
     deadline = time.monotonic() + min(lock_seconds, wait_seconds or lock_seconds)
-    token = secrets.randbits(62)  # an int: Django's Redis cache stores ints as they are
+    lock = CacheLock(f"{key}:lock", seconds=lock_seconds)
     while time.monotonic() < deadline:
-        if cache.add(lock_key, token, timeout=max(int(lock_seconds), 1)):
+        if lock.acquire():
             try:
                 if not force and (outcome := cache.get(result_key)) is not None:
                     return outcome  # the previous holder finished just before we locked
@@ -84,22 +84,8 @@ def single_flight(
                 cache.set(result_key, outcome, timeout=ttl)
                 return outcome
             finally:
-                release(lock_key, token)
-        while cache.get(lock_key) is not None and time.monotonic() < deadline:
-            time.sleep(WAIT_STEP)
+                lock.release()
+        lock.wait(deadline)
         if (outcome := cache.get(result_key)) is not None:
             return outcome
     return Outcome(None, WaitedTooLong("another request held the refresh too long"), timezone.now())
-
-
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
-
-
-def release(lock_key: str, token: int) -> None:
-    """Delete the lock if it is still ours: atomically on Redis, where other processes race."""
-    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if get_client is not None:
-        key = cache.make_and_validate_key(lock_key)
-        get_client(key, write=True).eval(_RELEASE, 1, key, str(token))
-    elif cache.get(lock_key) == token:
-        cache.delete(lock_key)

@@ -200,15 +200,25 @@ def _chart(days) -> list[dict]:
     for n, day in enumerate(days):
         y = CHART_HEIGHT
         segments = []
-        for kind, value in (("success", day.success), ("failed", day.failed),
-                            ("running", day.running)):  # fmt: skip
+        for kind, value in (
+            ("success", day.success),
+            ("failed", day.failed),
+            ("running", day.running),
+        ):
             height = value / peak * (CHART_HEIGHT - 16)
             y -= height
             if value:
                 segments.append({"kind": kind, "y": round(y, 1), "height": round(height, 1)})
-        bars.append({"day": day, "x": round(n * slot + 2, 1), "width": round(slot - 4, 1),
-                     "segments": segments, "label_x": round(n * slot + slot / 2, 1),
-                     "top": round(y - 3, 1)})  # fmt: skip
+        bars.append(
+            {
+                "day": day,
+                "x": round(n * slot + 2, 1),
+                "width": round(slot - 4, 1),
+                "segments": segments,
+                "label_x": round(n * slot + slot / 2, 1),
+                "top": round(y - 3, 1),
+            }
+        )
     return bars
 
 

@@ -90,9 +90,16 @@ def _live_update(request, tenant, state: JobState, poll_errors: int, asked: int)
     if not changed:
         zone, error = timezone.get_current_timezone_name(), type(state.error).__name__
         key = ":".join(
-            ("fragment", shared_key(tenant, state.job_id, drs_language()), zone, error,
-             str(state.fetched_at.timestamp()), str(poll_errors), str(asked))
-        )  # fmt: skip
+            (
+                "fragment",
+                shared_key(tenant, state.job_id, drs_language()),
+                zone,
+                error,
+                str(state.fetched_at.timestamp()),
+                str(poll_errors),
+                str(asked),
+            )
+        )
         if (html := cache.get(key)) is not None:
             return html
     context = _context(tenant, state, poll_errors, asked)
@@ -116,8 +123,11 @@ def _poll_seconds(job) -> int:
 def _missing(job) -> list[str]:
     """What DRS left out of its answer that the page shows. Without a status nobody can tell
     whether the job still runs: the page says so and does not poll for ever."""
-    wanted = ((_("status"), job.status_raw), (_("name"), job.base_info.name),
-              (_("created time"), job.create_time))  # fmt: skip
+    wanted = (
+        (_("status"), job.status_raw),
+        (_("name"), job.base_info.name),
+        (_("created time"), job.create_time),
+    )
     return [label for label, value in wanted if not value]
 
 
@@ -329,6 +339,12 @@ def lookup(request: HttpRequest) -> HttpResponse:
             "No job id found in that text. A DRS job id looks like "
             "0667845a-6291-4e2a-95b0-190c0abjb703."
         )
-    context = {"tenants": tenants, "selected": slug, "q": text, "problem": problem,
-               "found": found, "job_id": job_id}  # fmt: skip
+    context = {
+        "tenants": tenants,
+        "selected": slug,
+        "q": text,
+        "problem": problem,
+        "found": found,
+        "job_id": job_id,
+    }
     return render(request, "jobs/lookup.html", context, status=status)

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from jobs.metrics import MirrorCollector
 from jobs.sync.budget import permits_in_use
 from jobs.tenants.access import public, superuser
+from jobs.tenants.audit import client_ip
 from jobs.tenants.models import Tenant
 
 
@@ -36,8 +37,10 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 @public
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """With METRICS_TOKEN set: `Authorization: Bearer <token>`; without: loopback only. Anyone
-    else gets a 404, as for a page that does not exist."""
+    """With METRICS_TOKEN set: `Authorization: Bearer <token>`; without: a client on loopback
+    only, the client being the address the proxy settings read (audit.client_ip: behind
+    DASHBOARD_TRUSTED_PROXIES it is the one our outermost proxy saw, not the proxy's own
+    loopback address). Anyone else gets a 404, as for a page that does not exist."""
     if not _may_scrape(request):
         raise Http404
     registry = CollectorRegistry(auto_describe=False)
@@ -50,7 +53,13 @@ def _may_scrape(request: HttpRequest) -> bool:
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), token.encode())
+    # Both: the client as the proxies report it, and the peer itself (an X-Forwarded-For
+    # saying 127.0.0.1 on a request that came straight from elsewhere proves nothing).
+    return _loopback(client_ip(request)) and _loopback(request.META.get("REMOTE_ADDR"))
+
+
+def _loopback(address: str | None) -> bool:
     try:
-        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+        return ipaddress.ip_address((address or "").strip()).is_loopback
     except ValueError:
         return False

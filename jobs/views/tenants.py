@@ -11,15 +11,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs.tenants import audit
-from jobs.tenants.access import signed_in, superuser, tenant_role, visible_tenants
+from jobs.tenants import audit, services
+from jobs.tenants.access import (
+    administered_tenants,
+    signed_in,
+    superuser,
+    tenant_role,
+    visible_tenants,
+)
 from jobs.tenants.forms import AuditFilterForm, MemberForm, RoleForm, TenantForm
 from jobs.tenants.models import AuditEvent, Membership, Role, Tenant
 from jobs.upstream.client import check_connection
 from jobs.upstream.messages import connection_message
 
 Action = AuditEvent.Action
-CREDENTIAL_FIELDS = {"auth_method", "iam_domain", "iam_user", "access_key"}
 AUDIT_PAGE_SIZE = 100
 
 
@@ -40,9 +45,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 def tenant_create(request: HttpRequest) -> HttpResponse:
     form = TenantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        tenant = form.save()
-        audit.record(Action.TENANT_CREATED, request=request, tenant=tenant, slug=tenant.slug)
-        _record_credentials(request, tenant, form)
+        tenant = services.tenant_create(form=form, request=request)
         messages.success(request, _("Tenant %(name)s created.") % {"name": tenant.name})
         return redirect("tenant_detail", slug=tenant.slug)
     return render(
@@ -62,11 +65,7 @@ def tenant_detail(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def tenant_edit(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = TenantForm(request.POST or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
-        tenant = form.save()
-        changed = sorted(set(form.changed_data) - {"password", "secret_key"})
-        if changed:
-            audit.record(Action.TENANT_UPDATED, request=request, tenant=tenant, fields=changed)
-        _record_credentials(request, tenant, form)
+        tenant = services.tenant_update(form=form, request=request)
         messages.success(request, _("Tenant %(name)s saved.") % {"name": tenant.name})
         return redirect("tenant_detail", slug=tenant.slug)
     return render(
@@ -77,12 +76,6 @@ def tenant_edit(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def _status(form) -> int:
     """Every form that comes back with errors answers 400."""
     return 400 if form.is_bound and form.errors else 200
-
-
-def _record_credentials(request, tenant: Tenant, form: TenantForm) -> None:
-    changed = sorted(set(form.changed_secrets) | (CREDENTIAL_FIELDS & set(form.changed_data)))
-    if changed:
-        audit.record(Action.CREDENTIALS_CHANGED, request=request, tenant=tenant, fields=changed)
 
 
 @tenant_role(Role.ADMIN)
@@ -124,8 +117,7 @@ def _connection_result(request, form: TenantForm, tenant: Tenant | None) -> Http
 @require_POST
 def tenant_delete(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
-    audit.record(Action.TENANT_DELETED, request=request, tenant=tenant, slug=tenant.slug)
-    tenant.delete()
+    services.tenant_delete(tenant=tenant, request=request)
     messages.success(request, _("Tenant %(name)s deleted.") % {"name": tenant.name})
     return redirect("tenant_list")
 
@@ -135,14 +127,12 @@ def tenant_delete(request: HttpRequest, slug: str) -> HttpResponse:
 def tenant_members(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = MemberForm(request.POST or None, tenant=tenant)
     if request.method == "POST" and form.is_valid():
-        user, role = form.cleaned_data["username"], form.cleaned_data["role"]
-        _, created = Membership.objects.get_or_create(
-            user=user, tenant=tenant, defaults={"role": role}
+        services.membership_grant(
+            tenant=tenant,
+            user=form.cleaned_data["username"],
+            role=form.cleaned_data["role"],
+            request=request,
         )
-        if created:  # else someone added them a moment ago: their role stays
-            audit.record(
-                Action.MEMBER_ADDED, request=request, tenant=tenant, member=user.username, role=role
-            )
         return redirect("tenant_members", slug=tenant.slug)
     members = tenant.memberships.select_related("user")
     return render(
@@ -160,19 +150,15 @@ def tenant_member(request: HttpRequest, tenant: Tenant, member_id: int) -> HttpR
     if membership.user_id == request.user.pk and not request.user.is_superuser:
         messages.error(request, _("You cannot change your own membership."))
         return redirect("tenant_members", slug=tenant.slug)
-    username = membership.user.username
     if "remove" in request.POST:
-        membership.delete()
-        audit.record(Action.MEMBER_REMOVED, request=request, tenant=tenant, member=username)
+        services.membership_remove(membership=membership, request=request)
         return redirect("tenant_members", slug=tenant.slug)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a valid role."))
         return redirect("tenant_members", slug=tenant.slug)
-    membership.role = form.cleaned_data["role"]
-    membership.save(update_fields=["role"])
-    audit.record(
-        Action.MEMBER_CHANGED, request=request, tenant=tenant, member=username, role=membership.role
+    services.membership_role_change(
+        membership=membership, role=form.cleaned_data["role"], request=request
     )
     return redirect("tenant_members", slug=tenant.slug)
 
@@ -181,13 +167,10 @@ def tenant_member(request: HttpRequest, tenant: Tenant, member_id: int) -> HttpR
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     """Superusers see every event; tenant admins see their tenants' events."""
+    tenants = administered_tenants(request.user)
     if request.user.is_superuser:
-        tenants = Tenant.objects.all()
         events = AuditEvent.objects.all()
     else:
-        tenants = Tenant.objects.filter(
-            memberships__user=request.user, memberships__role=Role.ADMIN
-        )
         if not tenants.exists():
             raise Http404
         events = AuditEvent.objects.filter(tenant__in=tenants)

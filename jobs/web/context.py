@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from jobs.tenants.access import visible_tenants
-from jobs.tenants.models import Role
+from jobs.tenants.access import administered_tenants, visible_tenants
 
 
 def navigation(request) -> dict:
@@ -16,7 +15,7 @@ def navigation(request) -> dict:
     user = request.user
 
     def audit_allowed() -> bool:
-        return user.is_superuser or user.memberships.filter(role=Role.ADMIN).exists()
+        return user.is_superuser or administered_tenants(user).exists()
 
     return {
         "lookup_tenants": visible_tenants(user),

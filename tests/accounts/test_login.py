@@ -53,7 +53,11 @@ def test_password_change_is_audited(client, people):
     client.force_login(people["viewer"])
     response = client.post(
         "/accounts/password_change/",
-        {"old_password": PASSWORD, "new_password1": "n3w-Passphrase-42", "new_password2": "n3w-Passphrase-42"},
-    )  # fmt: skip
+        {
+            "old_password": PASSWORD,
+            "new_password1": "n3w-Passphrase-42",
+            "new_password2": "n3w-Passphrase-42",
+        },
+    )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="password_changed", actor_name="viewer").exists()

@@ -41,9 +41,11 @@ from jobs.tenants.models import Tenant  # noqa: E402
 
 # The newest 5 jobs of each tenant are running; older ones have finished.
 STATUSES = ["SUCCESS"] * 85 + ["FAILED"] * 12 + ["PRECHECK FAILED"] * 3
-LOGS = ["Msg 3201, Level 16\nCannot open backup device 'x.bak'. Operating system error 2.",
-        "Msg 4305, Level 16\nThe log in this backup set begins at LSN 1, which is too recent.",
-        "Msg 3257, Level 16\nThere is insufficient free space on disk volume 'D:\\'."]  # fmt: skip
+LOGS = [
+    "Msg 3201, Level 16\nCannot open backup device 'x.bak'. Operating system error 2.",
+    "Msg 4305, Level 16\nThe log in this backup set begins at LSN 1, which is too recent.",
+    "Msg 3257, Level 16\nThere is insufficient free space on disk volume 'D:\\'.",
+]
 
 
 def seed(tenants: int, jobs: int) -> None:
@@ -54,10 +56,15 @@ def seed(tenants: int, jobs: int) -> None:
     signatures = {log: signature(log) for log in LOGS}
     for n in range(tenants):
         tenant = Tenant.objects.create(
-            name=f"Bench {n:03d}", slug=f"bench-{n:03d}", region="ap-southeast-3",
-            project_id=f"bench{n:03d}", auth_method="aksk", access_key="AK",
-            drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9",
-        )  # fmt: skip
+            name=f"Bench {n:03d}",
+            slug=f"bench-{n:03d}",
+            region="ap-southeast-3",
+            project_id=f"bench{n:03d}",
+            auth_method="aksk",
+            access_key="AK",
+            drs_endpoint="http://127.0.0.1:9",
+            iam_endpoint="http://127.0.0.1:9",
+        )
         TenantSyncState.objects.create(
             tenant=tenant, last_success_at=now, running_jobs=5, jobs_total=jobs
         )
@@ -67,14 +74,24 @@ def seed(tenants: int, jobs: int) -> None:
             status = rng.choice(STATUSES) if i >= 5 else "TRANSFERRING"
             done = status != "TRANSFERRING"
             log = rng.choice(LOGS) if "FAILED" in status else ""
-            rows.append(MirroredJob(
-                tenant=tenant, job_id=f"{n:08x}-{i:04x}-0000-0000-bench{i:07d}", name=f"job-{i}",
-                status=status, engine_type="sqlserver", create_time=created,
-                finish_time=created + timedelta(minutes=rng.randint(5, 90)) if done else None,
-                error_log=log, failure_signature=signatures.get(log, ""),
-                total_bytes=rng.randint(10**8, 10**11), size_class=rng.randint(13, 18),
-                first_seen_at=now, last_seen_at=now, synced_at=now,
-            ))  # fmt: skip
+            rows.append(
+                MirroredJob(
+                    tenant=tenant,
+                    job_id=f"{n:08x}-{i:04x}-0000-0000-bench{i:07d}",
+                    name=f"job-{i}",
+                    status=status,
+                    engine_type="sqlserver",
+                    create_time=created,
+                    finish_time=created + timedelta(minutes=rng.randint(5, 90)) if done else None,
+                    error_log=log,
+                    failure_signature=signatures.get(log, ""),
+                    total_bytes=rng.randint(10**8, 10**11),
+                    size_class=rng.randint(13, 18),
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    synced_at=now,
+                )
+            )
         MirroredJob.objects.bulk_create(rows, batch_size=2000)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

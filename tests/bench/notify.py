@@ -97,19 +97,36 @@ def _seen(job_id: str, status: str, at: datetime):
 
     error = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2."
     finish = at if status != "TRANSFERRING" else None
-    return Seen(job_id, f"nightly restore {job_id}", status, "sqlserver",
-                error if status == "FAILED" else "", "", at - timedelta(hours=1), finish, "0")  # fmt: skip
+    return Seen(
+        job_id,
+        f"nightly restore {job_id}",
+        status,
+        "sqlserver",
+        error if status == "FAILED" else "",
+        "",
+        at - timedelta(hours=1),
+        finish,
+        "0",
+    )
 
 
 def _fail(tenant, job_ids: list[str], at: datetime) -> None:
     """The jobs seen running, then failed, by the sync's own mirror code."""
     from jobs.mirror import record as mirror
 
-    mirror.observe(tenant, [_seen(j, "TRANSFERRING", at) for j in job_ids], at,
-                   events_since=at - timedelta(hours=2))  # fmt: skip
+    mirror.observe(
+        tenant,
+        [_seen(j, "TRANSFERRING", at) for j in job_ids],
+        at,
+        events_since=at - timedelta(hours=2),
+    )
     later = at + timedelta(seconds=5)
-    mirror.observe(tenant, [_seen(j, "FAILED", later) for j in job_ids], later,
-                   events_since=at - timedelta(hours=2))  # fmt: skip
+    mirror.observe(
+        tenant,
+        [_seen(j, "FAILED", later) for j in job_ids],
+        later,
+        events_since=at - timedelta(hours=2),
+    )
 
 
 def _percentile(samples: list[float], share: float) -> float:
@@ -170,12 +187,20 @@ def delay(tenant, receiver: Receiver, tick_seconds: float | None, samples: int) 
             from jobs.mirror import record as mirror
 
             at = datetime.now(UTC)
-            mirror.observe(tenant, [_seen(job_id, "TRANSFERRING", at)], at,
-                           events_since=at - timedelta(hours=2))  # fmt: skip
+            mirror.observe(
+                tenant,
+                [_seen(job_id, "TRANSFERRING", at)],
+                at,
+                events_since=at - timedelta(hours=2),
+            )
             started = time.perf_counter()
             later = at + timedelta(seconds=1)
-            mirror.observe(tenant, [_seen(job_id, "FAILED", later)], later,
-                           events_since=at - timedelta(hours=2))  # fmt: skip
+            mirror.observe(
+                tenant,
+                [_seen(job_id, "FAILED", later)],
+                later,
+                events_since=at - timedelta(hours=2),
+            )
             if tick_seconds is None:
                 notifier.tick()
             out.append((receiver.wait_for(job_id) - started) * 1000)
@@ -200,9 +225,15 @@ def rows(deliveries: int = DELIVERIES, samples: int = DELAY_SAMPLES) -> list[tup
     allowed = settings.NOTIFY_ALLOW_PRIVATE_TARGETS
     settings.NOTIFY_ALLOW_PRIVATE_TARGETS = True  # the receiver is on loopback
     receiver = Receiver()
-    tenant = Tenant(name=f"Bench notify {os.getpid()}", region="ap-southeast-3",
-                    project_id="bench", auth_method="aksk", access_key="AKBENCH",
-                    drs_endpoint="http://127.0.0.1:9", iam_endpoint="http://127.0.0.1:9")  # fmt: skip
+    tenant = Tenant(
+        name=f"Bench notify {os.getpid()}",
+        region="ap-southeast-3",
+        project_id="bench",
+        auth_method="aksk",
+        access_key="AKBENCH",
+        drs_endpoint="http://127.0.0.1:9",
+        iam_endpoint="http://127.0.0.1:9",
+    )
     tenant.secret_key = "bench"
     tenant.save()
     try:
@@ -224,17 +255,27 @@ def rows(deliveries: int = DELIVERIES, samples: int = DELAY_SAMPLES) -> list[tup
         settings.NOTIFY_ALLOW_PRIVATE_TARGETS = allowed
     vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     return [
-        (f"Notifications: webhook deliveries per second through the outbox, 1 thread "
-         f"({deliveries} rows, {vendor})", f"{per_second[1]:.0f}/s"),
-        (f"Notifications: webhook deliveries per second through the outbox, 4 threads "
-         f"({deliveries} rows, {vendor})", f"{per_second[4]:.0f}/s"),
-        (f"Notifications: transition seen by the sync → message received, `sync --loop` "
-         f"notifier ({TICK_SECONDS:g} s tick, {len(loop)} samples)",
-         f"p50 {statistics.median(loop):.0f} ms, p95 {_percentile(loop, 0.95):.0f} ms"),
-        (f"Notifications: the same without waiting for the tick (outbox write, claim, render, "
-         f"sign, POST; {len(now)} samples)",
-         f"p50 {statistics.median(now):.1f} ms, p95 {_percentile(now, 0.95):.1f} ms"),
-    ]  # fmt: skip
+        (
+            f"Notifications: webhook deliveries per second through the outbox, 1 thread "
+            f"({deliveries} rows, {vendor})",
+            f"{per_second[1]:.0f}/s",
+        ),
+        (
+            f"Notifications: webhook deliveries per second through the outbox, 4 threads "
+            f"({deliveries} rows, {vendor})",
+            f"{per_second[4]:.0f}/s",
+        ),
+        (
+            f"Notifications: transition seen by the sync → message received, `sync --loop` "
+            f"notifier ({TICK_SECONDS:g} s tick, {len(loop)} samples)",
+            f"p50 {statistics.median(loop):.0f} ms, p95 {_percentile(loop, 0.95):.0f} ms",
+        ),
+        (
+            f"Notifications: the same without waiting for the tick (outbox write, claim, render, "
+            f"sign, POST; {len(now)} samples)",
+            f"p50 {statistics.median(now):.1f} ms, p95 {_percentile(now, 0.95):.1f} ms",
+        ),
+    ]
 
 
 def main() -> None:

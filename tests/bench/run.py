@@ -67,10 +67,13 @@ def add_big_job(url: str, files: int = BIG_JOB_FILES) -> str:
     import urllib.request
 
     file_info = [
-        {"file_name": f"Sales_LOG_{n:04d}.trn", "file_size": "12.4MB",
-         "file_last_modify": str(1706511360000 + n * 60_000)}
+        {
+            "file_name": f"Sales_LOG_{n:04d}.trn",
+            "file_size": "12.4MB",
+            "file_last_modify": str(1706511360000 + n * 60_000),
+        }
         for n in range(files)
-    ]  # fmt: skip
+    ]
     body = {"duration_seconds": 0, "backup_info": {"file_info": file_info}}
     request = urllib.request.Request(
         url + "/_sim/jobs", method="POST", data=json.dumps(body).encode()
@@ -137,16 +140,24 @@ def client_vs_sdk(simulator, config) -> list[tuple[str, str]]:
         ours_cpu, sdk_cpu, bare_cpu = cpu["ours"], cpu["sdk"], cpu["bare"]
         goal = "0.55" if job_id == SEED_ID else "0.5"
         rows += [
-            (f"Warm `get_job`, {label} (ours, AK/SK; simulator in its own process)",
-             describe(ours_ms)),
+            (
+                f"Warm `get_job`, {label} (ours, AK/SK; simulator in its own process)",
+                describe(ours_ms),
+            ),
             (f"Warm `show_replication_job`, {label} (official SDK 3.1.219)", describe(sdk_ms)),
-            (f"Wall ratio ours / SDK, {label} (p50)",
-             f"{statistics.median(ours_ms) / statistics.median(sdk_ms):.2f}"),
-            (f"CPU per call, {label}: ours / SDK / bare `requests` GET + `.json()`",
-             f"{ours_cpu:.3f} / {sdk_cpu:.3f} / {bare_cpu:.3f} ms"),
-            (f"CPU ratio ours / SDK, {label} (goal ≤ {goal}); bare GET / SDK",
-             f"{ours_cpu / sdk_cpu:.2f}; {bare_cpu / sdk_cpu:.2f}"),
-        ]  # fmt: skip
+            (
+                f"Wall ratio ours / SDK, {label} (p50)",
+                f"{statistics.median(ours_ms) / statistics.median(sdk_ms):.2f}",
+            ),
+            (
+                f"CPU per call, {label}: ours / SDK / bare `requests` GET + `.json()`",
+                f"{ours_cpu:.3f} / {sdk_cpu:.3f} / {bare_cpu:.3f} ms",
+            ),
+            (
+                f"CPU ratio ours / SDK, {label} (goal ≤ {goal}); bare GET / SDK",
+                f"{ours_cpu / sdk_cpu:.2f}; {bare_cpu / sdk_cpu:.2f}",
+            ),
+        ]
     return rows
 
 
@@ -172,9 +183,12 @@ def pages(simulator) -> list[tuple[str, str]]:
     for label, fn in [
         ("Job page, terminal job from its snapshot (no upstream call)", lambda: client.get(page)),
         ("Job page, forced refresh (upstream call)", lambda: miss(page)),
-        ("Fragment, running job, cache hit", lambda: client.get(fragment, {"seen": "TRANSFERRING"}, **htmx)),
+        (
+            "Fragment, running job, cache hit",
+            lambda: client.get(fragment, {"seen": "TRANSFERRING"}, **htmx),
+        ),
         ("Fragment, running job, cache miss (upstream call)", lambda: miss(fragment, **htmx)),
-    ]:  # fmt: skip
+    ]:
         rows.append((label, describe(timed(fn, max(RUNS // 3, 50)))))
     return rows
 

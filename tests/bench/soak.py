@@ -146,17 +146,25 @@ def trickle_run(stack: Stack, targets: list[tuple[str, dict]]) -> tuple[list, in
     trickled, calls = share[0] if share else (0, 0)
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
     rows = [
-        ("Watchers (demo-aksk) / duration", f"{WATCHERS} every {POLL_SECONDS:g} s / "
-                                            f"{elapsed:.0f} s"),
-        ("Upstream calls / trickled", f"{calls} / {trickled} "
-                                      f"({trickled / calls if calls else 0:.0%})"),
+        (
+            "Watchers (demo-aksk) / duration",
+            f"{WATCHERS} every {POLL_SECONDS:g} s / {elapsed:.0f} s",
+        ),
+        (
+            "Upstream calls / trickled",
+            f"{calls} / {trickled} ({trickled / calls if calls else 0:.0%})",
+        ),
         ("Watcher requests", f"{tally.requests}; errors {tally.errors}; {statuses or '—'}"),
         ("Watcher latency", _latency(tally)),
-    ]  # fmt: skip
+    ]
     errors = tally.errors
     for path, stats in result.get("stats", {}).items():
-        rows.append((f"Probe {path}", f"{stats.requests} requests, {stats.errors} errors; "
-                                      f"{_latency(stats)}"))  # fmt: skip
+        rows.append(
+            (
+                f"Probe {path}",
+                f"{stats.requests} requests, {stats.errors} errors; {_latency(stats)}",
+            )
+        )
         errors += stats.errors
     if tally.failure_messages:
         rows.append(("First watcher errors", "; ".join(tally.failure_messages[:3])))
@@ -229,17 +237,22 @@ def main() -> int:
         ("Errors (5xx or connection error; goal 0)", str(tally.errors)),
         ("Statuses", statuses or "—"),
         ("Connection errors / timeouts", failures or "0"),
-        ("Latency", f"p50 {percentile(tally.latencies_ms, 0.5):.1f} ms, "
-                    f"p99 {percentile(tally.latencies_ms, 0.99):.1f} ms, "
-                    f"max {max(tally.latencies_ms, default=0):.0f} ms"),
+        (
+            "Latency",
+            f"p50 {percentile(tally.latencies_ms, 0.5):.1f} ms, "
+            f"p99 {percentile(tally.latencies_ms, 0.99):.1f} ms, "
+            f"max {max(tally.latencies_ms, default=0):.0f} ms",
+        ),
         ("Upstream calls", f"{sum(by_path.values())}: {detail} job details, {listing} lists"),
-        ("Upstream job calls per job per interval",
-         f"{detail / (JOBS * intervals):.2f} (faults add the client's retries)"),
+        (
+            "Upstream job calls per job per interval",
+            f"{detail / (JOBS * intervals):.2f} (faults add the client's retries)",
+        ),
         ("Faults injected", "; ".join(injected) or "none"),
         ("Faults not used up", str(len(left))),
         ("Peak RSS per worker (VmHWM)", memory.describe(workers)),
         ("Server tracebacks, worker timeouts/crashes logged", str(tracebacks)),
-    ]  # fmt: skip
+    ]
     print("| Measure | Result |\n|---|---|")
     for label, value in rows:
         print(f"| {label} | {value} |")
@@ -258,8 +271,9 @@ def main() -> int:
     if first:
         print(f"\nFrom the server log:\n{first}")
     if tally.errors or trickle_errors:
-        print(f"\nFAILED: {tally.errors} errors, {trickle_errors} in the trickle run",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"\nFAILED: {tally.errors} errors, {trickle_errors} in the trickle run", file=sys.stderr
+        )
         return 1
     return 0
 

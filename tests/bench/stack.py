@@ -75,11 +75,22 @@ class RemoteSimulator:
     ) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "jobs.simulator", "--port", str(port), "--quiet",
-             "--bulk-jobs", str(bulk_jobs), "--live-jobs", str(live_jobs),
-             *([] if seed_faults else ["--no-seed-faults"])],
-            cwd=ROOT, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                PYTHON,
+                "-m",
+                "jobs.simulator",
+                "--port",
+                str(port),
+                "--quiet",
+                "--bulk-jobs",
+                str(bulk_jobs),
+                "--live-jobs",
+                str(live_jobs),
+                *([] if seed_faults else ["--no-seed-faults"]),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(200):
             try:
                 self.calls()
@@ -231,8 +242,11 @@ class Stack:
         self.log = self.log_path.open("wb")
         self.gunicorn = subprocess.Popen(
             [GUNICORN, "-c", "dashboard/gunicorn.conf.py", *GUNICORN_ARGS, "dashboard.wsgi"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.gunicorn.poll() is not None:
@@ -256,9 +270,13 @@ class Stack:
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-            text=True, timeout=300,
-        )  # fmt: skip
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout

@@ -46,10 +46,20 @@ def simulator(*args: str) -> RemoteSimulator:
     port = free_port()
     sim.url = f"http://127.0.0.1:{port}"
     sim.process = subprocess.Popen(
-        [PYTHON, "-m", "jobs.simulator", "--port", str(port), "--quiet", "--no-seed-faults",
-         "--no-keep-running", *args],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            PYTHON,
+            "-m",
+            "jobs.simulator",
+            "--port",
+            str(port),
+            "--quiet",
+            "--no-seed-faults",
+            "--no-keep-running",
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(1200):  # seeding 10,000 jobs takes a few seconds
         with contextlib.suppress(OSError):
             sim.calls()
@@ -68,10 +78,15 @@ def make_tenant(sim: RemoteSimulator, n: int):
     config = SimulatorConfig()
     access_key, secret_key = next(iter(config.access_keys.items()))
     tenant = Tenant(
-        name=f"Sync {n:03d}", slug=f"sync-{n:03d}", region="ap-southeast-3",
-        project_id=config.project_id, drs_endpoint=sim.url, iam_endpoint=sim.url,
-        auth_method="aksk", access_key=access_key,
-    )  # fmt: skip
+        name=f"Sync {n:03d}",
+        slug=f"sync-{n:03d}",
+        region="ap-southeast-3",
+        project_id=config.project_id,
+        drs_endpoint=sim.url,
+        iam_endpoint=sim.url,
+        auth_method="aksk",
+        access_key=access_key,
+    )
     tenant.secret_key = secret_key
     tenant.save()
     return tenant
@@ -92,11 +107,15 @@ def first_full_sync() -> dict:
     finally:
         sim.stop()
     return {
-        "ok": result.ok, "complete": result.complete, "seconds": round(seconds, 2),
-        "calls": result.calls, "upstream_calls": upstream["calls"], "details": result.details,
+        "ok": result.ok,
+        "complete": result.complete,
+        "seconds": round(seconds, 2),
+        "calls": result.calls,
+        "upstream_calls": upstream["calls"],
+        "details": result.details,
         "rows": MirroredJob.objects.filter(tenant=tenant).count(),
         "note": result.note or result.error,
-    }  # fmt: skip
+    }
 
 
 def steady(tenants: int = 100, running: int = 5, seconds: int = STEADY_SECONDS) -> dict:
@@ -144,8 +163,10 @@ def steady(tenants: int = 100, running: int = 5, seconds: int = STEADY_SECONDS) 
         started = time.monotonic()
         while time.monotonic() - started < seconds:
             now = timezone.now()
-            lags += [(now - at).total_seconds() for at in states.values_list(
-                "last_success_at", flat=True)]  # fmt: skip
+            lags += [
+                (now - at).total_seconds()
+                for at in states.values_list("last_success_at", flat=True)
+            ]
             time.sleep(1)
         minutes = (time.monotonic() - started) / 60
         upstream = sim.calls()
@@ -157,12 +178,18 @@ def steady(tenants: int = 100, running: int = 5, seconds: int = STEADY_SECONDS) 
         sim.stop()
     lags.sort()
     return {
-        "tenants": tenants, "running": running, "seconds": seconds,
-        "interval": settings.SYNC_RUNNING_SECONDS, "concurrency": int(concurrency),
-        "calls_per_minute": round(upstream / minutes), "sync_calls": calls_after - calls_before,
-        "lag_p50": round(statistics.median(lags), 1), "lag_p95": round(lags[int(len(lags) * .95)], 1),
-        "lag_max": round(lags[-1], 1), "failing": failing,
-    }  # fmt: skip
+        "tenants": tenants,
+        "running": running,
+        "seconds": seconds,
+        "interval": settings.SYNC_RUNNING_SECONDS,
+        "concurrency": int(concurrency),
+        "calls_per_minute": round(upstream / minutes),
+        "sync_calls": calls_after - calls_before,
+        "lag_p50": round(statistics.median(lags), 1),
+        "lag_p95": round(lags[int(len(lags) * 0.95)], 1),
+        "lag_max": round(lags[-1], 1),
+        "failing": failing,
+    }
 
 
 # -- make bench ------------------------------------------------------------------------------
@@ -192,8 +219,9 @@ def production_env(database_url: str) -> dict[str, str]:
 
 
 def _run(env: dict, *args: str, timeout: int = 1800) -> dict:
-    done = subprocess.run([PYTHON, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    done = subprocess.run(
+        [PYTHON, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -234,8 +262,9 @@ def _reachable() -> str:
     from psycopg import conninfo
 
     try:
-        psycopg.connect(conninfo.make_conninfo(POSTGRES_URL, dbname="postgres",
-                                               connect_timeout=3)).close()  # fmt: skip
+        psycopg.connect(
+            conninfo.make_conninfo(POSTGRES_URL, dbname="postgres", connect_timeout=3)
+        ).close()
     except Exception as error:
         return f"PostgreSQL is not reachable at {POSTGRES_URL} ({str(error).splitlines()[0]})"
     try:
@@ -258,40 +287,50 @@ def rows() -> list[tuple[str, str]]:
     out = []
     try:
         env = production_env(_mirror_database())
-        subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT,
-                       env=env, check=True)  # fmt: skip
+        subprocess.run(
+            [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         pages = _run(env, "-m", "tests.bench.mirror")
-        out.append((
-            f"{labels[0]}: median server time of 5 (test client, DEBUG off); goal overview "
-            "≤ 150 ms, list ≤ 50 ms, 0 upstream calls",
-            f"overview {pages['overview_ms']:.0f} ms, failures (7 days) "
-            f"{pages['failures_ms']:.0f} ms, tenant list {pages['list_ms']:.0f} ms, "
-            f"list FAILED page 9 {pages['list_failed_page_9_ms']:.0f} ms; "
-            f"{pages['upstream_calls']} upstream calls",
-        ))  # fmt: skip
+        out.append(
+            (
+                f"{labels[0]}: median server time of 5 (test client, DEBUG off); goal overview "
+                "≤ 150 ms, list ≤ 50 ms, 0 upstream calls",
+                f"overview {pages['overview_ms']:.0f} ms, failures (7 days) "
+                f"{pages['failures_ms']:.0f} ms, tenant list {pages['list_ms']:.0f} ms, "
+                f"list FAILED page 9 {pages['list_failed_page_9_ms']:.0f} ms; "
+                f"{pages['upstream_calls']} upstream calls",
+            )
+        )
     except (RuntimeError, subprocess.SubprocessError) as error:
         out.append((labels[0], f"not run: {str(error).splitlines()[0]}"))
     try:
         first = _in_new_database("first")
-        out.append((
-            f"{labels[1]}: one `sync_tenant(full=True)`, simulator in its own process",
-            f"{first['seconds']:.1f} s, {first['calls']} upstream calls "
-            f"({first['details']} details), {first['rows']} rows"
-            + ("" if first["ok"] and first["complete"] else f"; incomplete: {first['note']}"),
-        ))  # fmt: skip
+        out.append(
+            (
+                f"{labels[1]}: one `sync_tenant(full=True)`, simulator in its own process",
+                f"{first['seconds']:.1f} s, {first['calls']} upstream calls "
+                f"({first['details']} details), {first['rows']} rows"
+                + ("" if first["ok"] and first["complete"] else f"; incomplete: {first['note']}"),
+            )
+        )
     except (RuntimeError, subprocess.SubprocessError) as error:
         out.append((labels[1], f"not run: {str(error).splitlines()[0]}"))
     try:
         s = _in_new_database("steady")
-        out.append((
-            f"{labels[2]}: {s['seconds']} s window after a {WARMUP_SECONDS} s warm-up, worker "
-            f"concurrency {s['concurrency']}, one simulator project shared by all tenants; "
-            f"goal lag p95 ≤ {2 * s['interval']} s",
-            f"{s['calls_per_minute']} upstream calls per minute "
-            f"({s['calls_per_minute'] / s['tenants']:.1f} per tenant); sync lag p50 "
-            f"{s['lag_p50']:.1f} s, p95 {s['lag_p95']:.1f} s, max {s['lag_max']:.1f} s; "
-            f"{s['failing']} tenants failing",
-        ))  # fmt: skip
+        out.append(
+            (
+                f"{labels[2]}: {s['seconds']} s window after a {WARMUP_SECONDS} s warm-up, worker "
+                f"concurrency {s['concurrency']}, one simulator project shared by all tenants; "
+                f"goal lag p95 ≤ {2 * s['interval']} s",
+                f"{s['calls_per_minute']} upstream calls per minute "
+                f"({s['calls_per_minute'] / s['tenants']:.1f} per tenant); sync lag p50 "
+                f"{s['lag_p50']:.1f} s, p95 {s['lag_p95']:.1f} s, max {s['lag_max']:.1f} s; "
+                f"{s['failing']} tenants failing",
+            )
+        )
     except (RuntimeError, subprocess.SubprocessError) as error:
         out.append((labels[2], f"not run: {str(error).splitlines()[0]}"))
     return out

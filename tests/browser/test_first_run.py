@@ -36,9 +36,21 @@ def make_run(tmp_path):
     log = tmp_path / "make-run.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [make, "-s", "-o", ".venv/.installed", "run", f"PORT={port}", f"SIMULATOR_PORT={sim_port}"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                make,
+                "-s",
+                "-o",
+                ".venv/.installed",
+                "run",
+                f"PORT={port}",
+                f"SIMULATOR_PORT={sim_port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 90
         while "Stop with Ctrl-C." not in log.read_text():

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from jobs.drs.models import BackupFile
 
 FILES = [
-    {"file_name": f"Sales_LOG_{n:04d}.trn", "file_size": "1KB",
-     "file_last_modify": str(1706511360000 + n * 60_000)}
+    {
+        "file_name": f"Sales_LOG_{n:04d}.trn",
+        "file_size": "1KB",
+        "file_last_modify": str(1706511360000 + n * 60_000),
+    }
     for n in range(400)
-]  # fmt: skip
+]
 
 
 def test_files_are_parsed_on_first_use_only(drs_client, simulator, monkeypatch):

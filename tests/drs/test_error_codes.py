@@ -56,16 +56,27 @@ def body(code: str, msg: str = "message") -> str:
 
 @pytest.mark.parametrize(
     ("status", "code", "cls"),
-    [(404, "APIG.0101", ApiNotServed), (404, "APIGW.0101", ApiNotServed),
-     (404, "DRS.10000011", RequestRejected), (404, "", RequestRejected),
-     (404, "DRS.M00101", NoDrsRole), (403, "DRS.M00261", InvalidProjectId),
-     (400, "DRS.M00007", ParameterError), (400, "DRS.M00200", ParameterError),
-     (400, "DRS.M00201", ParameterError), (400, "DRS.M00202", ParameterError),
-     (400, "DRS.M00105", RestrictedUser), (422, "DRS.M00004", UpstreamUnavailable),
-     (422, "DRS.M00002", EmptyResult), (400, "DRS.10000010", JobNotFound),
-     (429, "APIGW.0308", Throttled), (401, "APIGW.0303", AuthenticationFailed),
-     (403, "DRS.M00102", PermissionDenied), (400, "DRS.10000001", RequestRejected)],
-)  # fmt: skip
+    [
+        (404, "APIG.0101", ApiNotServed),
+        (404, "APIGW.0101", ApiNotServed),
+        (404, "DRS.10000011", RequestRejected),
+        (404, "", RequestRejected),
+        (404, "DRS.M00101", NoDrsRole),
+        (403, "DRS.M00261", InvalidProjectId),
+        (400, "DRS.M00007", ParameterError),
+        (400, "DRS.M00200", ParameterError),
+        (400, "DRS.M00201", ParameterError),
+        (400, "DRS.M00202", ParameterError),
+        (400, "DRS.M00105", RestrictedUser),
+        (422, "DRS.M00004", UpstreamUnavailable),
+        (422, "DRS.M00002", EmptyResult),
+        (400, "DRS.10000010", JobNotFound),
+        (429, "APIGW.0308", Throttled),
+        (401, "APIGW.0303", AuthenticationFailed),
+        (403, "DRS.M00102", PermissionDenied),
+        (400, "DRS.10000001", RequestRejected),
+    ],
+)
 def test_code_to_class(status, code, cls):
     error = error_for_response(status, body(code), "r-1")
     assert type(error) is cls

@@ -172,9 +172,11 @@ def test_odd_and_unknown_status_bodies_parse(token_client, simulator):
 def test_unknown_api_path_is_rejected(token_client):
     with pytest.raises(RequestRejected) as caught:
         token_client.transport.send(
-            "GET", "/v5/nothing-here", headers={"Content-Type": "application/json"},
+            "GET",
+            "/v5/nothing-here",
+            headers={"Content-Type": "application/json"},
             auth=token_client.auth,
-        )  # fmt: skip
+        )
     assert caught.value.status == 404
     assert caught.value.error_code == "APIG.0101"
     assert type(caught.value) is ApiNotServed

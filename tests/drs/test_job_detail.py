@@ -100,10 +100,17 @@ def test_full_optional_fields():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("SUCCESS", "SUCCESS"), ("success", "SUCCESS"), ("Failed", "FAILED"),
-     ("transferring", "TRANSFERRING"), ("PRECHECK FAILED", "PRECHECK FAILED"),
-     ("PAUSED", "PAUSED"), (None, ""), (3, "3")],
-)  # fmt: skip
+    [
+        ("SUCCESS", "SUCCESS"),
+        ("success", "SUCCESS"),
+        ("Failed", "FAILED"),
+        ("transferring", "TRANSFERRING"),
+        ("PRECHECK FAILED", "PRECHECK FAILED"),
+        ("PAUSED", "PAUSED"),
+        (None, ""),
+        (3, "3"),
+    ],
+)
 def test_status_normalised(raw, expected):
     job = Job.parse({"status": raw})
     assert job.status == expected
@@ -119,9 +126,18 @@ def test_running_job_duration_is_elapsed_time():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("704KB", 720896), ("12.4GB", round(12.4 * 1024**3)), ("1 MB", 1048576), ("17", 17),
-     ("3.5 TiB", round(3.5 * 1024**4)), ("", None), ("big", None), ("-1KB", None), (None, None)],
-)  # fmt: skip
+    [
+        ("704KB", 720896),
+        ("12.4GB", round(12.4 * 1024**3)),
+        ("1 MB", 1048576),
+        ("17", 17),
+        ("3.5 TiB", round(3.5 * 1024**4)),
+        ("", None),
+        ("big", None),
+        ("-1KB", None),
+        (None, None),
+    ],
+)
 def test_file_size(text, expected):
     assert parse_size(text) == expected
 

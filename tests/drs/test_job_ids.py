@@ -21,9 +21,22 @@ def test_accepted(job_id):
 
 @pytest.mark.parametrize(
     "job_id",
-    ["", "../admin", "a/b", "id?x=1", "id#frag", "%2e%2e", " " + SEED_ID, SEED_ID + "\n",
-     "-leading", "a" * 65, "名字", "id;drop", None],
-)  # fmt: skip
+    [
+        "",
+        "../admin",
+        "a/b",
+        "id?x=1",
+        "id#frag",
+        "%2e%2e",
+        " " + SEED_ID,
+        SEED_ID + "\n",
+        "-leading",
+        "a" * 65,
+        "名字",
+        "id;drop",
+        None,
+    ],
+)
 def test_refused(job_id):
     with pytest.raises(InvalidJobId):
         validate_job_id(job_id)

@@ -17,11 +17,37 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
-FIELDS = ["id", "status", "create_time", "finish_time", "backup_info", "base_info",
-          "target_db_info", "options", "new_db_names", "instance_name", "error_log"]  # fmt: skip
-NESTED = ["file_source", "bucket_name", "file_info", "file_name", "file_size", "file_last_modify",
-          "name", "tags", "key", "value", "is_cover", "recovery_mode", "db_names",
-          "reset_db_name_map", "target_instance_id", "consistency_check_mode"]  # fmt: skip
+FIELDS = [
+    "id",
+    "status",
+    "create_time",
+    "finish_time",
+    "backup_info",
+    "base_info",
+    "target_db_info",
+    "options",
+    "new_db_names",
+    "instance_name",
+    "error_log",
+]
+NESTED = [
+    "file_source",
+    "bucket_name",
+    "file_info",
+    "file_name",
+    "file_size",
+    "file_last_modify",
+    "name",
+    "tags",
+    "key",
+    "value",
+    "is_cover",
+    "recovery_mode",
+    "db_names",
+    "reset_db_name_map",
+    "target_instance_id",
+    "consistency_check_mode",
+]
 shaped = st.recursive(
     scalars,
     lambda children: (

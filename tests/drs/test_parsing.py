@@ -20,18 +20,36 @@ FAR_ZONES = (timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)))
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", "full"), ("2", "incre"), (1, "full"), (2, "incre"), (" 2 ", "incre"),
-     ("FULL", "full"), ("incre", "incre"), ("3", "3"), (None, "")],
-)  # fmt: skip
+    [
+        ("1", "full"),
+        ("2", "incre"),
+        (1, "full"),
+        (2, "incre"),
+        (" 2 ", "incre"),
+        ("FULL", "full"),
+        ("incre", "incre"),
+        ("3", "3"),
+        (None, ""),
+    ],
+)
 def test_recovery_mode_codes(raw, expected):
     assert Job.parse({"options": {"recovery_mode": raw}}).options.recovery_mode == expected
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["2024-01-29T06:56:00Z", "2024-01-29T07:56:00+01:00", "2024-01-29T06:56:00",
-     "1706511360", 1706511360, 1706511360.0, "1706511360000", 1706511360000, " 1706511360000 "],
-)  # fmt: skip
+    [
+        "2024-01-29T06:56:00Z",
+        "2024-01-29T07:56:00+01:00",
+        "2024-01-29T06:56:00",
+        "1706511360",
+        1706511360,
+        1706511360.0,
+        "1706511360000",
+        1706511360000,
+        " 1706511360000 ",
+    ],
+)
 def test_times_in_every_documented_shape(raw):
     job = Job.parse(
         {
@@ -46,10 +64,28 @@ def test_times_in_every_documented_shape(raw):
 
 @pytest.mark.parametrize(
     "raw",
-    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01", "9999-12-31",
-     "2250-01-01T00:00:00Z", "1969-12-31T23:00:00Z", 0, "0", -5, 10**20, "9" * 20, 10**400,
-     float("inf"), float("nan"), True, "", "soon", [], {}],
-)  # fmt: skip
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01",
+        "9999-12-31",
+        "2250-01-01T00:00:00Z",
+        "1969-12-31T23:00:00Z",
+        0,
+        "0",
+        -5,
+        10**20,
+        "9" * 20,
+        10**400,
+        float("inf"),
+        float("nan"),
+        True,
+        "",
+        "soon",
+        [],
+        {},
+    ],
+)
 def test_times_outside_the_calendar_are_none(raw):
     assert parse_time(raw) is None
 
@@ -81,17 +117,34 @@ def test_db_names_as_csv_or_list():
 
 @pytest.mark.parametrize(
     ("raw", "count", "reported"),
-    [(12, 12, True), ("12", 12, True), (" 7 ", 7, True), ("-1", 1, False), ("x", 1, False),
-     (True, 1, False), ("9" * 5000, 1, False), (None, 1, False)],
-)  # fmt: skip
+    [
+        (12, 12, True),
+        ("12", 12, True),
+        (" 7 ", 7, True),
+        ("-1", 1, False),
+        ("x", 1, False),
+        (True, 1, False),
+        ("9" * 5000, 1, False),
+        (None, 1, False),
+    ],
+)
 def test_count_as_digit_string(raw, count, reported):
     page = JobPage.parse({"count": raw, "jobs": [{"id": "a-1"}]}, limit=10, offset=0)
     assert (page.count, page.count_reported) == (count, reported)
 
 
 def test_items_without_a_usable_id_are_skipped_and_counted():
-    junk = ["junk", 3, None, {"name": "no id"}, {"id": ""}, {"id": "bad id!"},
-            {"id": "a" * 65}, {"id": 12}, {"id": "-leading-hyphen"}]  # fmt: skip
+    junk = [
+        "junk",
+        3,
+        None,
+        {"name": "no id"},
+        {"id": ""},
+        {"id": "bad id!"},
+        {"id": "a" * 65},
+        {"id": 12},
+        {"id": "-leading-hyphen"},
+    ]
     page = JobPage.parse(
         {"count": 11, "jobs": [{"id": SEED_ID}, *junk, {"id": "a" * 64}]}, limit=20, offset=0
     )

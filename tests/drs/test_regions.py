@@ -23,9 +23,15 @@ def test_unknown_region():
 
 @pytest.mark.parametrize(
     "region",
-    ["cn-south-4", "ru-northwest-2", "ap-southeast-5", "cn-southwest-3", "cn-north-11",
-     "af-north-1"],
-)  # fmt: skip
+    [
+        "cn-south-4",
+        "ru-northwest-2",
+        "ap-southeast-5",
+        "cn-southwest-3",
+        "cn-north-11",
+        "af-north-1",
+    ],
+)
 def test_regions_without_regional_iam_use_the_global_one(region):
     endpoints = endpoints_for(region)
     assert endpoints.iam == "https://iam.myhuaweicloud.com"

@@ -23,10 +23,18 @@ from jobs.drs.models import (
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("precheck_failed", "PRECHECK FAILED"), (" Precheck \t failed ", "PRECHECK FAILED"),
-     ("PRECHECK_FAILED", "PRECHECK FAILED"), ("success", "SUCCESS"), ("Transferring", "TRANSFERRING"),
-     ("Paused", "Paused"), ("  odd  value ", "  odd  value "), (None, ""), (7, "7")],
-)  # fmt: skip
+    [
+        ("precheck_failed", "PRECHECK FAILED"),
+        (" Precheck \t failed ", "PRECHECK FAILED"),
+        ("PRECHECK_FAILED", "PRECHECK FAILED"),
+        ("success", "SUCCESS"),
+        ("Transferring", "TRANSFERRING"),
+        ("Paused", "Paused"),
+        ("  odd  value ", "  odd  value "),
+        (None, ""),
+        (7, "7"),
+    ],
+)
 def test_normalised(raw, expected):
     status = JobStatus(raw)
     assert status == expected
@@ -35,11 +43,16 @@ def test_normalised(raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "known", "failed", "terminal", "running"),
-    [("TRANSFERRING", True, False, False, True), ("success", True, False, True, False),
-     ("failed", True, True, True, False), ("precheck_failed", True, True, True, False),
-     ("ROLLBACK_FAILED", False, True, True, False), ("PAUSED", False, False, False, False),
-     ("", False, False, False, False)],
-)  # fmt: skip
+    [
+        ("TRANSFERRING", True, False, False, True),
+        ("success", True, False, True, False),
+        ("failed", True, True, True, False),
+        ("precheck_failed", True, True, True, False),
+        ("ROLLBACK_FAILED", False, True, True, False),
+        ("PAUSED", False, False, False, False),
+        ("", False, False, False, False),
+    ],
+)
 def test_properties(raw, known, failed, terminal, running):
     status = JobStatus(raw)
     assert (status.is_known, status.is_failed, status.is_terminal, status.is_running) == (

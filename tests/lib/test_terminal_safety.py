@@ -78,12 +78,20 @@ def test_tenant_cli_output_is_escaped(simulator, make_tenant, monkeypatch):
 
 def test_log_lines_escape_control_characters():
     """The console handler configured in settings carries the filter."""
-    handler = next(h for h in logging.getLogger().handlers if any(
-        isinstance(f, terminal.ControlCharacterFilter) for f in h.filters))  # fmt: skip
+    handler = next(
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, terminal.ControlCharacterFilter) for f in h.filters)
+    )
     record = logging.LogRecord(
-        "jobs.drs.client", logging.INFO, __file__, 1,
-        "DRS %s → %s, request id %s", ("GET", 200, "abc\n2026-01-01 INFO forged\x1b[2J"), None,
-    )  # fmt: skip
+        "jobs.drs.client",
+        logging.INFO,
+        __file__,
+        1,
+        "DRS %s → %s, request id %s",
+        ("GET", 200, "abc\n2026-01-01 INFO forged\x1b[2J"),
+        None,
+    )
     assert handler.filter(record)
     line = handler.format(record)
     assert "\n" not in line and "\x1b" not in line

@@ -33,12 +33,49 @@ profiles.register_profile("fuzz-long", parent=profiles.get_profile("fuzz"), max_
 FUZZ = profiles.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "fuzz"))
 
 EDGES = [
-    "", " ", "0", "-1", "1", "00", "0001-01-01", "9999-12-31", "1-1-1", "2026-02-30",
-    "\x00", "a\x00b", "٣", "１２", "9" * 30, "1e309", "NaN", "-0", "%00", "../../etc/passwd",
-    "<script>alert(1)</script>", "\u202eabc", "💥", "true", "[]", "{}", "null", "a" * 5000,
-    "FAILED", "SUCCESS", "created_at", "asc", "desc", "csv", "json", "zh-hans", "UTC",
-    "Pacific/Kiritimati", "admin", "viewer", "root", SEED_ID,
-]  # fmt: skip
+    "",
+    " ",
+    "0",
+    "-1",
+    "1",
+    "00",
+    "0001-01-01",
+    "9999-12-31",
+    "1-1-1",
+    "2026-02-30",
+    "\x00",
+    "a\x00b",
+    "٣",
+    "１２",
+    "9" * 30,
+    "1e309",
+    "NaN",
+    "-0",
+    "%00",
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "\u202eabc",
+    "💥",
+    "true",
+    "[]",
+    "{}",
+    "null",
+    "a" * 5000,
+    "FAILED",
+    "SUCCESS",
+    "created_at",
+    "asc",
+    "desc",
+    "csv",
+    "json",
+    "zh-hans",
+    "UTC",
+    "Pacific/Kiritimati",
+    "admin",
+    "viewer",
+    "root",
+    SEED_ID,
+]
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 VALUE = st.one_of(st.sampled_from(EDGES), TEXT)
 ZONES = st.sampled_from(
@@ -72,8 +109,21 @@ def as_user(people):
 
 # -- query parameters of every GET page ------------------------------------------------------
 
-LIST = ("status", "name", "created_from", "completed_from", "instance", "tags", "sort", "dir",
-        "size", "page", "format", "reset", "refresh")  # fmt: skip
+LIST = (
+    "status",
+    "name",
+    "created_from",
+    "completed_from",
+    "instance",
+    "tags",
+    "sort",
+    "dir",
+    "size",
+    "page",
+    "format",
+    "reset",
+    "refresh",
+)
 
 
 @FUZZ
@@ -117,16 +167,33 @@ def test_plain_pages(as_user, tenant, query):
     check(as_user("anonymous").get("/accounts/login/", query))
     check(as_user("anonymous").get("/healthz", query))
     client = as_user("admin")
-    for url in ("/tenants/", f"/tenants/{tenant.slug}/", f"/tenants/{tenant.slug}/members/",
-                "/accounts/preferences/", "/accounts/password_change/"):  # fmt: skip
+    for url in (
+        "/tenants/",
+        f"/tenants/{tenant.slug}/",
+        f"/tenants/{tenant.slug}/members/",
+        "/accounts/preferences/",
+        "/accounts/password_change/",
+    ):
         check(client.get(url, query))
 
 
 # -- form fields of every form ----------------------------------------------------------------
 
-TENANT_FIELDS = ("name", "region", "project_id", "auth_method", "iam_domain", "iam_user",
-                 "access_key", "language", "enterprise_project_id", "drs_endpoint",
-                 "iam_endpoint", "password", "secret_key")  # fmt: skip
+TENANT_FIELDS = (
+    "name",
+    "region",
+    "project_id",
+    "auth_method",
+    "iam_domain",
+    "iam_user",
+    "access_key",
+    "language",
+    "enterprise_project_id",
+    "drs_endpoint",
+    "iam_endpoint",
+    "password",
+    "secret_key",
+)
 
 
 @FUZZ

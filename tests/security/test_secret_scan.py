@@ -234,8 +234,11 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
     # A notification channel whose URL holds a secret: added through the form, listed, tested
     # (the target refuses the connection), and its delivery log read.
     with override_settings(NOTIFY_ALLOW_PRIVATE_TARGETS=True, NOTIFY_TIMEOUT=1):
-        hook = {"name": "scan", "url": f"json://127.0.0.1:9/h?token={CHANNEL_SECRET}",
-                "language": "en"}  # fmt: skip
+        hook = {
+            "name": "scan",
+            "url": f"json://127.0.0.1:9/h?token={CHANNEL_SECRET}",
+            "language": "en",
+        }
         seen.post(root, "demo", "/tenants/demo-aksk/notifications/channels/", hook)
         seen.get(root, "demo", "/tenants/demo-aksk/notifications/")
         channel = Channel.objects.get(name="scan")
@@ -295,8 +298,9 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
         for label, needle in needles.items()
         if needle in text
     ]
-    leaks += [f"a token-shaped string in {where}" for where, text in haystacks
-              if TOKEN_SHAPE.search(text)]  # fmt: skip
+    leaks += [
+        f"a token-shaped string in {where}" for where, text in haystacks if TOKEN_SHAPE.search(text)
+    ]
     assert leaks == []
 
     # The scan saw what it should have (no vacuous pass).

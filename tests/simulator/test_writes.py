@@ -68,9 +68,16 @@ def test_put_one_field_keeps_the_other(sim, http) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"[]", b"{}", b'{"name": "ab"}', b'{"name": "has space"}', b'{"name": 5}',
-     b'{"description": 7}'],
-)  # fmt: skip
+    [
+        b"{not json",
+        b"[]",
+        b"{}",
+        b'{"name": "ab"}',
+        b'{"name": "has space"}',
+        b'{"name": 5}',
+        b'{"description": 7}',
+    ],
+)
 def test_put_invalid_bodies(sim, http, body) -> None:
     response = http.put(url(sim, EXAMPLE_JOB_ID), data=body, timeout=5)
     assert response.status_code == 400

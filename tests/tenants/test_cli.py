@@ -39,12 +39,25 @@ def run(*args, stdin: str = "", env: dict | None = None) -> str:
 def test_password_tenant_round_trip(simulator, simulator_config, django_user_model):
     domain, user, password = simulator_config.iam_users[0]
     output = run(
-        "add", "--name", "Acme Prod", "--region", "ap-southeast-3",
-        "--project-id", simulator_config.project_id, "--auth", "password",
-        "--domain", domain, "--user", user,
-        "--drs-endpoint", simulator.url, "--iam-endpoint", simulator.url,
+        "add",
+        "--name",
+        "Acme Prod",
+        "--region",
+        "ap-southeast-3",
+        "--project-id",
+        simulator_config.project_id,
+        "--auth",
+        "password",
+        "--domain",
+        domain,
+        "--user",
+        user,
+        "--drs-endpoint",
+        simulator.url,
+        "--iam-endpoint",
+        simulator.url,
         env={"DRS_PASSWORD": password},
-    )  # fmt: skip
+    )
     slug = output.strip().splitlines()[-1]
     tenant = Tenant.objects.get(slug=slug)
     assert tenant.password == password
@@ -66,10 +79,21 @@ def test_password_tenant_round_trip(simulator, simulator_config, django_user_mod
 def test_aksk_secret_from_stdin(simulator, simulator_config):
     access_key, secret_key = next(iter(simulator_config.access_keys.items()))
     output = run(
-        "add", "--name", "Keys", "--region", "ap-southeast-3",
-        "--project-id", simulator_config.project_id, "--auth", "aksk", "--ak", access_key,
-        "--drs-endpoint", simulator.url, stdin=secret_key + "\n",
-    )  # fmt: skip
+        "add",
+        "--name",
+        "Keys",
+        "--region",
+        "ap-southeast-3",
+        "--project-id",
+        simulator_config.project_id,
+        "--auth",
+        "aksk",
+        "--ak",
+        access_key,
+        "--drs-endpoint",
+        simulator.url,
+        stdin=secret_key + "\n",
+    )
     slug = output.strip().splitlines()[-1]
     assert Tenant.objects.get(slug=slug).secret_key == secret_key
     assert "Connected" in run("test", slug)
@@ -83,8 +107,18 @@ def test_failing_connection_exits_non_zero(simulator, make_tenant):
 
 def test_invalid_input_is_explained(simulator):
     with pytest.raises(CommandError, match="access_key"):
-        run("add", "--name", "X", "--region", "ap-southeast-3", "--project-id", "p",
-            "--auth", "aksk", stdin="sk\n")  # fmt: skip
+        run(
+            "add",
+            "--name",
+            "X",
+            "--region",
+            "ap-southeast-3",
+            "--project-id",
+            "p",
+            "--auth",
+            "aksk",
+            stdin="sk\n",
+        )
 
 
 def test_exit_status_from_a_real_process(simulator, tmp_path):
@@ -98,11 +132,29 @@ def test_exit_status_from_a_real_process(simulator, tmp_path):
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     added = subprocess.run(
-        [*manage, "tenant", "add", "--name", "Script", "--region", "ap-southeast-3",
-         "--project-id", "054ba152d480d55b2f5dc0069e7ddef0", "--auth", "aksk",
-         "--ak", "DEMOAKSIMULATOR00001", "--drs-endpoint", simulator.url],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            *manage,
+            "tenant",
+            "add",
+            "--name",
+            "Script",
+            "--region",
+            "ap-southeast-3",
+            "--project-id",
+            "054ba152d480d55b2f5dc0069e7ddef0",
+            "--auth",
+            "aksk",
+            "--ak",
+            "DEMOAKSIMULATOR00001",
+            "--drs-endpoint",
+            simulator.url,
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     slug = added.stdout.strip().splitlines()[-1]
     assert slug == "script"
     tested = subprocess.run(

@@ -46,9 +46,13 @@ def test_wrong_project(client, tenant, people):
 
 def test_unreachable_endpoint(client, tenant, people):
     html = connection_result(
-        client, tenant, people, drs_endpoint="http://127.0.0.1:9",
-        iam_endpoint="http://127.0.0.1:9", password=tenant.password,
-    )  # fmt: skip
+        client,
+        tenant,
+        people,
+        drs_endpoint="http://127.0.0.1:9",
+        iam_endpoint="http://127.0.0.1:9",
+        password=tenant.password,
+    )
     assert "Could not reach" in html
 
 

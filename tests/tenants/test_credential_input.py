@@ -22,8 +22,15 @@ BAD = {
 
 
 def form(auth: str, url: str, **changes) -> dict:
-    data = {"name": "Checked", "region": "ap-southeast-3", "project_id": "p1",
-            "auth_method": auth, "language": "en-us", "drs_endpoint": url, "iam_endpoint": url}  # fmt: skip
+    data = {
+        "name": "Checked",
+        "region": "ap-southeast-3",
+        "project_id": "p1",
+        "auth_method": auth,
+        "language": "en-us",
+        "drs_endpoint": url,
+        "iam_endpoint": url,
+    }
     if auth == "aksk":
         data |= {"access_key": "AKEXAMPLE0123456789", "secret_key": "Sk0123456789abcdef+/="}
     else:
@@ -62,8 +69,19 @@ def test_good_credentials_are_accepted(login, simulator, auth):
     ],
 )
 def test_cli_refuses_bad_credentials(simulator, args, env):
-    common = ["add", "--name", "CLI", "--region", "ap-southeast-3", "--project-id", "p1",
-              "--drs-endpoint", simulator.url, "--iam-endpoint", simulator.url]  # fmt: skip
+    common = [
+        "add",
+        "--name",
+        "CLI",
+        "--region",
+        "ap-southeast-3",
+        "--project-id",
+        "p1",
+        "--drs-endpoint",
+        simulator.url,
+        "--iam-endpoint",
+        simulator.url,
+    ]
     with pytest.raises(CommandError, match="Tenant not created") as error:
         run(*common, *args, env=env)
     assert "p" * 200 not in str(error.value) and "\u200b" not in str(error.value)

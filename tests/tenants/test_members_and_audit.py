@@ -52,10 +52,16 @@ def test_superuser_creates_and_deletes_a_tenant(login, people, tenant, simulator
     client = login("root")
     response = client.post(
         "/tenants/new/",
-        {"name": "Beta Corp", "region": "cn-south-2", "project_id": simulator_config.project_id,
-         "auth_method": "aksk", "access_key": "AKBETA", "secret_key": "sk-beta-secret",
-         "language": "zh-cn"},
-    )  # fmt: skip
+        {
+            "name": "Beta Corp",
+            "region": "cn-south-2",
+            "project_id": simulator_config.project_id,
+            "auth_method": "aksk",
+            "access_key": "AKBETA",
+            "secret_key": "sk-beta-secret",
+            "language": "zh-cn",
+        },
+    )
     assert response.status_code == 302
     beta = Tenant.objects.get(name="Beta Corp")
     assert response["Location"] == f"/tenants/{beta.slug}/"

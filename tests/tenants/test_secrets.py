@@ -105,9 +105,16 @@ def test_edit_form_is_write_only(login, people, tenant, caplog):
     event = AuditEvent.objects.get(action="credentials_changed")
     assert event.detail == {"fields": ["password"]}
 
-    pages = [client.get(url).content.decode() for url in (
-        f"/tenants/{tenant.slug}/", f"/tenants/{tenant.slug}/edit/", "/tenants/", "/audit/", "/"
-    )]  # fmt: skip
+    pages = [
+        client.get(url).content.decode()
+        for url in (
+            f"/tenants/{tenant.slug}/",
+            f"/tenants/{tenant.slug}/edit/",
+            "/tenants/",
+            "/audit/",
+            "/",
+        )
+    ]
     logged = "\n".join(record.getMessage() for record in caplog.records)
     audit = repr(list(AuditEvent.objects.values()))
     for text in [*pages, logged, audit, response["Location"]]:

@@ -4,10 +4,12 @@ cache, encrypted, and a refused token is dropped there too."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.core.cache import cache
 
+from jobs.lib.locks import CacheLock
 from jobs.upstream import client as tenant_client
 from jobs.upstream import iam_tokens
 from jobs.upstream.iam_tokens import SharedTokenCache
@@ -101,3 +103,22 @@ def test_nothing_is_shared_when_the_keys_cannot_open_it(tenant, simulator, worke
     name = _token_keys()[0]
     cache.set(name, "not a fernet token", 60)
     assert iam_tokens._read(name) is None
+
+
+def test_a_late_login_does_not_release_the_next_workers_lock(monkeypatch):
+    """Worker A's IAM login outlives the lock; worker B takes the lock; A's late release must
+    leave B's lock in place, or a third worker would log in beside B."""
+    monkeypatch.setattr(iam_tokens, "LOCK_SECONDS", 1)
+    name = iam_tokens._name("tenant-a")
+    b_lock = []
+
+    def slow_login():
+        time.sleep(1.2)  # A's lock has expired meanwhile
+        worker_b = CacheLock(f"{name}:lock", seconds=30)
+        assert worker_b.acquire()
+        b_lock.append(worker_b)
+        return "token-from-a", None
+
+    assert iam_tokens._shared("tenant-a", slow_login) == ("token-from-a", None)
+    assert cache.get(f"{name}:lock") == b_lock[0].token  # B's lock survived A's release
+    assert b_lock[0].release()

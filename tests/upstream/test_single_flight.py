@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from jobs import drs
-from jobs.upstream.single_flight import Outcome, WaitedTooLong, release, single_flight
+from jobs.upstream.single_flight import Outcome, WaitedTooLong, single_flight
 
 
 def counting(value="v", delay=0.0, error: drs.DrsError | None = None):
@@ -24,14 +24,6 @@ def counting(value="v", delay=0.0, error: drs.DrsError | None = None):
         return value
 
     return compute, calls
-
-
-def test_release_only_deletes_our_own_lock():
-    cache.set("probe:lock", 1234, timeout=30)
-    release("probe:lock", 999)
-    assert cache.get("probe:lock") == 1234  # someone else's lock stays
-    release("probe:lock", 1234)
-    assert cache.get("probe:lock") is None
 
 
 def test_value_is_shared_for_the_interval():

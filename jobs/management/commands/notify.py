@@ -3,19 +3,41 @@ holds its secret: read from NOTIFY_URL or stdin, never from argv."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.notify import services
-from jobs.notify.models import Channel, Delivery, Event, Language, Rule
+from jobs.notify.models import (
+    AFTER_MINUTES_MAX,
+    AFTER_MINUTES_MIN,
+    Channel,
+    Delivery,
+    Event,
+    Language,
+    Rule,
+)
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
 from jobs.tenants.models import Tenant
 
 EVENTS = {e.value.replace("_", "-"): e.value for e in Event}
 WHO = {"actor_name": "manage.py notify"}
+
+
+def after_minutes(text: str) -> int:
+    """argparse type: a clear usage error, never a traceback."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+    if not AFTER_MINUTES_MIN <= value <= AFTER_MINUTES_MAX:
+        raise argparse.ArgumentTypeError(
+            f"must be from {AFTER_MINUTES_MIN} to {AFTER_MINUTES_MAX} minutes"
+        )
+    return value
 
 
 class Command(BaseCommand):
@@ -32,7 +54,9 @@ class Command(BaseCommand):
         rule.add_argument("slug")
         rule.add_argument("--event", required=True, choices=sorted(EVENTS))
         rule.add_argument("--channel", required=True)
-        rule.add_argument("--after-minutes", type=int, default=30, help="for sync-failing")
+        span = f"{AFTER_MINUTES_MIN} to {AFTER_MINUTES_MAX}"
+        rule.add_argument("--after-minutes", type=after_minutes, default=30,
+                          help=f"for sync-failing: {span}")  # fmt: skip
         test = sub.add_parser("test", help="Send a test message; exit 0 only when delivered.")
         test.add_argument("slug")
         test.add_argument("name")
@@ -51,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError(f"A channel named {name!r} exists.")
         try:
             channel, secret = services.add_channel(tenant, name, url, language, **WHO)
-        except TargetRefused as exc:
+        except (TargetRefused, services.Refused) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Added {channel.kind} channel {channel.name!r}.")
         if secret:
@@ -67,7 +91,10 @@ class Command(BaseCommand):
 
     def _rule_add(self, tenant, *, event, channel, after_minutes, **options):
         target = self._channel(tenant, channel)
-        services.add_rule(tenant, EVENTS[event], target, after_minutes, **WHO)
+        try:
+            services.add_rule(tenant, EVENTS[event], target, after_minutes, **WHO)
+        except services.Refused as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"{event} → {target.name}")
 
     def _test(self, tenant, *, name, **options):

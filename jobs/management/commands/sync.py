@@ -37,8 +37,12 @@ class Command(BaseCommand):
         failed = False
         for tenant in tenants:
             result = sync_tenant(tenant, full=True if full else None)
+            outcome = (
+                "ok" if result.ok else "incomplete" if result.incomplete
+                else "skipped" if result.skipped else "FAILED"
+            )  # fmt: skip
             self.stdout.write(
-                f"{tenant.slug}: {'ok' if result.ok else 'skipped' if result.skipped else 'FAILED'}"
+                f"{tenant.slug}: {outcome}"
                 f" · {result.seen} seen, {result.details} details, {result.deleted} deleted,"
                 f" {result.calls} calls{' (full walk)' if result.full else ''}"
                 f"{' · ' + result.note if result.note else ''}"

@@ -11,13 +11,14 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs.drs import REGIONS
 from jobs.lib.terminal import json_text, safe
 from jobs.management.output import table
-from jobs.tenants import audit
+from jobs.tenants import audit, services
 from jobs.tenants.forms import TenantForm
-from jobs.tenants.models import Membership, Role, Tenant
+from jobs.tenants.models import Role, Tenant
 from jobs.upstream.client import check_connection
 from jobs.upstream.messages import connection_message
 
 Action = audit.Action
+ACTOR = "manage.py"  # the audit log's actor for what the CLI does
 
 
 class Command(BaseCommand):
@@ -79,8 +80,7 @@ class Command(BaseCommand):
                 f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
             )
             raise CommandError(safe(f"Tenant not created: {problems}"))
-        tenant = form.save()
-        audit.record(Action.TENANT_CREATED, actor_name="manage.py", tenant=tenant, slug=tenant.slug)
+        tenant = services.tenant_create(form=form, actor_name=ACTOR)
         self.stdout.write(
             safe(f"Created tenant {tenant.name} ({tenant.get_auth_method_display()})")
         )
@@ -110,7 +110,7 @@ class Command(BaseCommand):
         tenant = self._tenant(slug)
         outcome = check_connection(tenant)
         ok, message = outcome.ok, connection_message(outcome, tenant)
-        audit.record(Action.CONNECTION_TESTED, actor_name="manage.py", tenant=tenant, ok=ok)
+        audit.record(Action.CONNECTION_TESTED, actor_name=ACTOR, tenant=tenant, ok=ok)
         if not ok:  # exit 2, as `jobs` does when DRS or the credentials failed
             raise CommandError(safe(message), returncode=2)
         self.stdout.write(safe(message))
@@ -120,22 +120,16 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(safe(f"No user {username!r}"))
-        _, created = Membership.objects.update_or_create(
-            user=user, tenant=tenant, defaults={"role": role}
+        membership, created = services.membership_grant(
+            tenant=tenant, user=user, role=role, actor_name=ACTOR
         )
-        audit.record(
-            Action.MEMBER_ADDED if created else Action.MEMBER_CHANGED,
-            actor_name="manage.py",
-            tenant=tenant,
-            member=username,
-            role=role,
-        )
+        if not created:
+            services.membership_role_change(membership=membership, role=role, actor_name=ACTOR)
         self.stdout.write(safe(f"{username} is {role} of {tenant.slug}"))
 
     def _remove(self, *, slug, **options):
         tenant = self._tenant(slug)
-        audit.record(Action.TENANT_DELETED, actor_name="manage.py", tenant=tenant, slug=slug)
-        tenant.delete()
+        services.tenant_delete(tenant=tenant, actor_name=ACTOR)
         self.stdout.write(safe(f"Removed {slug}"))
 
     def _tenant(self, slug: str) -> Tenant:

@@ -1,8 +1,8 @@
-"""The endpoint guard: which custom DRS/IAM endpoints a tenant may point us at."""
+"""Which DRS/IAM endpoints a tenant may be pointed at, checked where they are typed (form, CLI)
+and again when its client is built."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import time
@@ -12,12 +12,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from jobs import drs
+from jobs.lib.addresses import is_public
 
 CLOUD_DOMAINS = ("myhuaweicloud.com", "myhuaweicloud.eu", "huaweicloud.com")
 
 
 class EndpointRefused(drs.RequestRejected):
-    """A custom endpoint outside the cloud's domains while custom endpoints are off."""
+    """A tenant endpoint `endpoint_problem` refuses; the message says why."""
 
 
 SERVICE_HOST = re.compile(
@@ -75,10 +76,5 @@ def _resolve(host: str) -> list[str]:
 
 
 def _internal(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    """The outbound guard's own rule (NAT64 and 6to4 forms judged by the IPv4 they embed)."""
+    return not is_public(address)

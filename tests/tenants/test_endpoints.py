@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from jobs.upstream import guard
+from jobs.tenants import endpoints as guard
+from jobs.tenants.endpoints import EndpointRefused, endpoint_problem
 from jobs.upstream.client import client_for
-from jobs.upstream.guard import EndpointRefused, endpoint_problem
 from tests.security.test_headers import ROOT, production_env
 
 PUBLIC = "159.138.0.10"
@@ -43,35 +43,62 @@ def guarded(settings, dns):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://drs.ap-southeast-3.myhuaweicloud.com", "https://169.254.169.254/latest",
-     "https://127.0.0.1:8001", "https://localhost", "https://evil.example.com",
-     "https://myhuaweicloud.com.evil.example", "https://user:pw@drs.ap-southeast-3.myhuaweicloud.com",
-     # only the exact service host shapes
-     "https://drs.myhuaweicloud.com", "https://drs.internal.ap-southeast-3.myhuaweicloud.com",
-     "https://iam-admin.myhuaweicloud.com", "https://drs.evil.myhuaweicloud.com",
-     "https://obs.ap-southeast-3.myhuaweicloud.com", "https://myhuaweicloud.com",
-     "https://iam.x.y.myhuaweicloud.com", "https://drs.ap-southeast-3.myhuaweicloud.com:8443",
-     "https://drs.ap-southeast-3.myhuaweicloud.com.", "https://iam.huaweicloud.com.evil.example"],
-)  # fmt: skip
+    [
+        "http://drs.ap-southeast-3.myhuaweicloud.com",
+        "https://169.254.169.254/latest",
+        "https://127.0.0.1:8001",
+        "https://localhost",
+        "https://evil.example.com",
+        "https://myhuaweicloud.com.evil.example",
+        "https://user:pw@drs.ap-southeast-3.myhuaweicloud.com",
+        # only the exact service host shapes
+        "https://drs.myhuaweicloud.com",
+        "https://drs.internal.ap-southeast-3.myhuaweicloud.com",
+        "https://iam-admin.myhuaweicloud.com",
+        "https://drs.evil.myhuaweicloud.com",
+        "https://obs.ap-southeast-3.myhuaweicloud.com",
+        "https://myhuaweicloud.com",
+        "https://iam.x.y.myhuaweicloud.com",
+        "https://drs.ap-southeast-3.myhuaweicloud.com:8443",
+        "https://drs.ap-southeast-3.myhuaweicloud.com.",
+        "https://iam.huaweicloud.com.evil.example",
+    ],
+)
 def test_refused_when_custom_endpoints_are_off(guarded, url):
     assert endpoint_problem(url)
 
 
 @pytest.mark.parametrize(
     "url",
-    ["https://drs.ap-southeast-3.myhuaweicloud.com", "https://drs.eu-west-101.myhuaweicloud.eu",
-     "https://iam.myhuaweicloud.com", "https://iam.cn-north-4.myhuaweicloud.com",
-     "https://DRS.AP-SOUTHEAST-3.MYHUAWEICLOUD.COM:443/", ""],
-)  # fmt: skip
+    [
+        "https://drs.ap-southeast-3.myhuaweicloud.com",
+        "https://drs.eu-west-101.myhuaweicloud.eu",
+        "https://iam.myhuaweicloud.com",
+        "https://iam.cn-north-4.myhuaweicloud.com",
+        "https://DRS.AP-SOUTHEAST-3.MYHUAWEICLOUD.COM:443/",
+        "",
+    ],
+)
 def test_cloud_endpoints_allowed(guarded, url):
     assert endpoint_problem(url) is None
 
 
 @pytest.mark.parametrize(
     "addresses",
-    [["127.0.0.1"], ["10.1.2.3"], ["192.168.0.1"], ["169.254.169.254"], ["::1"], ["fe80::1"],
-     ["fd00::1"], ["::ffff:10.0.0.1"], ["0.0.0.0"], ["100.64.0.1"], [PUBLIC, "10.0.0.2"]],  # noqa: S104
-)  # fmt: skip
+    [
+        ["127.0.0.1"],
+        ["10.1.2.3"],
+        ["192.168.0.1"],
+        ["169.254.169.254"],
+        ["::1"],
+        ["fe80::1"],
+        ["fd00::1"],
+        ["::ffff:10.0.0.1"],
+        ["0.0.0.0"],  # noqa: S104
+        ["100.64.0.1"],
+        [PUBLIC, "10.0.0.2"],
+    ],
+)
 def test_names_resolving_to_internal_addresses_are_refused(guarded, addresses):
     host = "drs.ap-southeast-3.myhuaweicloud.com"
     guarded[host] = addresses
@@ -89,9 +116,12 @@ def test_off_by_default_with_debug_too(debug):
     code = "from django.conf import settings; print('ALLOW', settings.DRS_ALLOW_CUSTOM_ENDPOINTS)"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT, env={**production_env(), "DJANGO_DEBUG": debug},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env={**production_env(), "DJANGO_DEBUG": debug},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "ALLOW False" in result.stdout, result.stdout + result.stderr
 
 
@@ -103,9 +133,17 @@ def test_a_port_out_of_range_is_a_form_error(settings, dns, login, people, simul
     settings.DRS_ALLOW_CUSTOM_ENDPOINTS = allow
     response = login("root").post(
         "/tenants/new/",
-        {"name": "X", "region": "ap-southeast-3", "project_id": "p1", "auth_method": "aksk",
-         "access_key": "AK", "secret_key": "SK", "language": "en-us", "drs_endpoint": url},
-    )  # fmt: skip
+        {
+            "name": "X",
+            "region": "ap-southeast-3",
+            "project_id": "p1",
+            "auth_method": "aksk",
+            "access_key": "AK",
+            "secret_key": "SK",
+            "language": "en-us",
+            "drs_endpoint": url,
+        },
+    )
     assert response.status_code == 400
     assert "drs_endpoint" in response.context["form"].errors
 
@@ -116,10 +154,17 @@ def test_form_and_client_both_refuse(guarded, login, people, tenant, simulator):
         client_for(tenant)  # a tenant stored while the setting was on is not called either
     response = login("root").post(
         "/tenants/new/",
-        {"name": "X", "region": "ap-southeast-3", "project_id": "p1", "auth_method": "aksk",
-         "access_key": "AK", "secret_key": "SK", "language": "en-us",
-         "drs_endpoint": "http://10.0.0.1/"},
-    )  # fmt: skip
+        {
+            "name": "X",
+            "region": "ap-southeast-3",
+            "project_id": "p1",
+            "auth_method": "aksk",
+            "access_key": "AK",
+            "secret_key": "SK",
+            "language": "en-us",
+            "drs_endpoint": "http://10.0.0.1/",
+        },
+    )
     assert response.status_code == 400
     assert "must use https" in response.content.decode()
     assert simulator.calls() == 0
