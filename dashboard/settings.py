@@ -214,10 +214,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # runserver's line per request (`make run` sets WARNING: errors only).
-        "django.server": {"level": env("REQUEST_LOG_LEVEL", "INFO")},
-        # A line per call to DRS (`make run` sets WARNING: its sync would print one a second).
-        "jobs.drs.client": {"level": env("DRS_CALL_LOG_LEVEL", "INFO")},
     },
 }
 
@@ -271,6 +267,12 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = NOTIFY_TIMEOUT
+# Quieter terminals on request (`make run` sets both to WARNING): runserver's line per request,
+# and the line per call to DRS (its sync would print one a second). Unset: as configured above.
+if env("REQUEST_LOG_LEVEL"):
+    LOGGING["loggers"]["django.server"] = {"level": env("REQUEST_LOG_LEVEL")}
+if env("DRS_CALL_LOG_LEVEL"):
+    LOGGING["loggers"]["jobs.drs"] = {"level": env("DRS_CALL_LOG_LEVEL")}
 LOGGING["loggers"]["apprise"] = {"level": env("NOTIFY_APPRISE_LOG_LEVEL", "WARNING")}
 CELERY_IMPORTS = ["jobs.notify.tasks"]
 CELERY_BEAT_SCHEDULE["deliver-notifications"] = {
