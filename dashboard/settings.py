@@ -279,3 +279,37 @@ CELERY_BEAT_SCHEDULE["deliver-notifications"] = {
     "task": "jobs.notify.tasks.deliver_notifications",
     "schedule": 5.0,
 }
+
+# Single sign-on with OpenID Connect (jobs/accounts/oidc.py, README "Single sign-on"): off while
+# OIDC_ISSUER is unset. The endpoints come from the issuer's discovery document.
+OIDC_ISSUER = env("OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")  # or OIDC_CLIENT_SECRET_FILE
+OIDC_RP_SCOPES = env("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGO", "RS256")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME")  # "Sign in with …"; empty: "single sign-on"
+OIDC_TIMEOUT = float(env("OIDC_TIMEOUT", "5"))  # seconds per call to the provider, body included
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
+OIDC_GROUP_ROLES = env("OIDC_GROUP_ROLES")  # "group=tenant-slug:role,…"
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise RuntimeError("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be too")
+AUTHENTICATION_BACKENDS.append("jobs.accounts.oidc.OIDCBackend")
+# Local passwords off: only the usernames in LOCAL_PASSWORD_USERS (a break-glass superuser) may
+# sign in with one; everyone else signs in through the identity provider.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+LOCAL_PASSWORD_USERS = env_list("LOCAL_PASSWORD_USERS")
+if not LOCAL_PASSWORDS and not OIDC_ISSUER:
+    warnings.warn(
+        "LOCAL_PASSWORDS is off and OIDC_ISSUER is unset: only LOCAL_PASSWORD_USERS can sign in.",
+        stacklevel=1,
+    )
+
+# The read API (/api/v1/, jobs/api/): personal tokens, a rate limit per token.
+INSTALLED_APPS.append("ninja")  # for its bundled Swagger UI files (no CDN)
+NINJA_PAGINATION_PER_PAGE = 25
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)

@@ -1,7 +1,8 @@
 """Every model of the app, for Django's registry and migrations. Import a model from its own
 package (`jobs.tenants.models`, `jobs.mirror.models`, …), not from here."""
 
-from jobs.accounts.models import UserPreference
+from jobs.accounts.models import OidcIdentity, UserPreference
+from jobs.api.models import ApiToken
 from jobs.mirror.models import (
     JobEvent,
     JobSnapshot,
@@ -13,6 +14,7 @@ from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch
 from jobs.tenants.models import AuditEvent, Membership, Tenant
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "Channel",
     "Delivery",
@@ -21,6 +23,7 @@ __all__ = [
     "JobStatusChange",
     "Membership",
     "MirroredJob",
+    "OidcIdentity",
     "Rule",
     "Subscription",
     "Tenant",

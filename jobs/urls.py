@@ -1,5 +1,8 @@
 from django.urls import path, register_converter
 
+from jobs.accounts import oidc
+from jobs.api import views as api_pages
+from jobs.api.urls import urls as api_v1
 from jobs.notify import views as notify
 from jobs.views import accounts, fleet, health, job_page, operations, people, tenants
 
@@ -117,4 +120,16 @@ urlpatterns = [
         name="notify_deliveries",
     ),
     path("tenants/<slug:slug>/jobs/<job_id:job_id>/watch/", notify.watch_job, name="notify_watch"),
+    # Single sign-on, API tokens and the read API (jobs/accounts/oidc.py, jobs/api/)
+    path("accounts/oidc/start/", oidc.start, name="oidc_start"),
+    path("accounts/oidc/callback/", oidc.callback, name="oidc_callback"),
+    path("accounts/tokens/", api_pages.my_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:token_id>/revoke/", api_pages.revoke_mine, name="api_token_revoke"),
+    path("tenants/<slug:slug>/tokens/", api_pages.tenant_tokens, name="tenant_tokens"),
+    path(
+        "tenants/<slug:slug>/tokens/<int:token_id>/revoke/",
+        api_pages.tenant_token_revoke,
+        name="tenant_token_revoke",
+    ),
+    path("api/v1/", api_v1),
 ]

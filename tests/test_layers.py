@@ -17,7 +17,7 @@ LAYERS = [
     {"mirror"},
     {"notify"},
     {"sync", "job_page", "fleet"},
-    {"web", "metrics"},
+    {"web", "metrics", "api"},
     {"views", "templatetags", "management", "tasks"},
     {"urls", "apps", "models"},
 ]

@@ -19,6 +19,14 @@ def _key(user_id) -> str:
 
 
 class CachedModelBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from jobs.accounts.passwords import local_password_allowed
+
+        name = username if username is not None else kwargs.get("username")
+        if name is not None and not local_password_allowed(name):
+            return None  # LOCAL_PASSWORDS=off: this person signs in through the provider
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def get_user(self, user_id):
         user = cache.get(_key(user_id))
         if user is None:

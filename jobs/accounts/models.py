@@ -24,3 +24,24 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone or 'browser'}"
+
+
+class OidcIdentity(models.Model):
+    """Which person a provider's subject signs in as: found by (issuer, sub), never by e-mail
+    (providers let people set their own addresses)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_person_per_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.subject} → {self.user}"

@@ -80,7 +80,8 @@ def record(
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs) -> None:
-    record(Action.LOGIN, request=request, actor=user)
+    oidc = getattr(user, "backend", "").endswith(".OIDCBackend")
+    record(Action.LOGIN, request=request, actor=user, **({"method": "oidc"} if oidc else {}))
 
 
 @receiver(user_logged_out)
@@ -91,5 +92,7 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if "nonce" in credentials:
+        return  # a single sign-on: jobs.accounts.oidc records it, with the reason
     # `credentials` has the password masked by Django; only the username is kept.
     record(Action.LOGIN_FAILED, request=request, actor_name=str(credentials.get("username", "")))

@@ -136,6 +136,8 @@ class AuditEvent(models.Model):
         NOTIFY_CHANNEL_TESTED = "notify_channel_tested", _("Notification channel tested")
         NOTIFY_RULE_ADDED = "notify_rule_added", _("Notification rule added")
         NOTIFY_RULE_REMOVED = "notify_rule_removed", _("Notification rule removed")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
         EMAIL_CONFIRMATION_SENT = "email_confirmation_sent", _("Email confirmation sent")
         EMAIL_CONFIRMED = "email_confirmed", _("Email address confirmed")
         EMAIL_REMOVED = "email_removed", _("Email address removed")

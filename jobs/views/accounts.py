@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from jobs.accounts import lockout
+from jobs.accounts import lockout, oidc
 from jobs.accounts.language import remember_language
 from jobs.accounts.models import UserPreference
+from jobs.accounts.passwords import local_password_allowed
 from jobs.notify.models import Subscription
 from jobs.tenants import audit
 from jobs.tenants.access import public, signed_in
@@ -38,7 +39,26 @@ class LoginView(auth_views.LoginView):
                 lockout=_("Too many failed sign-ins. Wait 15 minutes, then try again."),
             )
             return self.render_to_response(context, status=429)
+        if not local_password_allowed(request.POST.get("username", "")):
+            audit.record(
+                audit.Action.LOGIN_FAILED,
+                request=request,
+                actor_name=request.POST.get("username", "")[:150],
+                reason="local passwords are off",
+            )
+            context = self.get_context_data(
+                form=self.form_class(request=request),
+                lockout=_("Passwords are turned off here: sign in with %(provider)s.")
+                % {"provider": oidc.provider_name()},
+            )
+            return self.render_to_response(context, status=403)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["oidc_provider"] = oidc.provider_name() if oidc.enabled() else ""
+        context["passwords_for_all"] = settings.LOCAL_PASSWORDS
+        return context
 
     def form_valid(self, form) -> HttpResponse:
         lockout.give_back_attempt(self.request)
@@ -59,7 +79,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 login = public(LoginView.as_view())
-logout = public(auth_views.LogoutView.as_view())
+logout = oidc.logout  # here, and at the provider after a single sign-on
 password_change = signed_in(PasswordChangeView.as_view())
 password_change_done = signed_in(auth_views.PasswordChangeDoneView.as_view())
 

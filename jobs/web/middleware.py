@@ -71,8 +71,14 @@ class ContentSecurityPolicyMiddleware:
         )
 
     def __call__(self, request):
+        from jobs.accounts.oidc import form_action_sources
+
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.policy)
+        policy = self.policy
+        extra = form_action_sources()  # sign-out redirects to the identity provider
+        if extra:
+            policy = policy.replace("form-action 'self'", " ".join(["form-action 'self'", *extra]))
+        response.setdefault("Content-Security-Policy", policy)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response

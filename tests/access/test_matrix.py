@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from jobs.api import tokens
+from jobs.api.models import ApiToken
 from jobs.tenants import access
 from jobs.tenants.models import Membership
 
@@ -62,6 +67,38 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "people_invite": ("POST", {"anonymous": LOGIN, "admin": 400, "root": 400, "others": 404}),
     # the viewer: the admin manages them (302); others cannot see them
     "person_action": ("POST", {"anonymous": LOGIN, "admin": 302, "root": 302, "others": 404}),
+    # Single sign-on is off in the tests' settings (tests/accounts/test_oidc.py turns it on).
+    "oidc_start": ("GET", {"others": 404}),
+    "oidc_callback": ("GET", {"others": 404}),
+    "api_tokens": ("GET", SIGNED_IN),
+    # The viewer's own token: others cannot tell it exists.
+    "api_token_revoke": ("POST", {"anonymous": LOGIN, "viewer": 302, "others": 404}),
+    "tenant_tokens": ("GET", {**TENANT_ADMIN, "others": 200}),
+    "tenant_token_revoke": ("POST", {**TENANT_ADMIN, "others": 302}),
+    # The API takes bearer tokens only: a session cookie opens nothing (test_api_matrix below).
+    "openapi-json": ("GET", {"others": 200}),
+    "openapi-view": ("GET", {"others": 200}),
+    "api-root": ("GET", {"others": 404}),
+    **{
+        name: ("GET", {"others": 401})
+        for name in ("api_tenants", "api_tenant", "api_jobs", "api_job", "api_sync", "api_failures")
+    },
+}
+
+# /api/v1/ with each person's token; `revoked` and `expired` are the viewer's.
+API_PEOPLE = (*PEOPLE, "revoked", "expired")
+NO_TOKEN = {"anonymous": 401, "revoked": 401, "expired": 401}
+API_TENANT = {**NO_TOKEN, "outsider": 404, "others": 200}
+API_EXPECTED: dict[str, dict] = {
+    "openapi-json": {"others": 200},
+    "openapi-view": {"others": 200},
+    "api-root": {"others": 404},
+    "api_tenants": {**NO_TOKEN, "others": 200},
+    "api_failures": {**NO_TOKEN, "others": 200},
+    "api_tenant": API_TENANT,
+    "api_jobs": API_TENANT,
+    "api_job": API_TENANT,  # the live read, from the simulator
+    "api_sync": API_TENANT,
 }
 
 
@@ -72,9 +109,15 @@ def expected_status(name: str, person: str) -> int:
 
 def url_for(route: str, tenant, people) -> str:
     membership = Membership.objects.get(user=people["viewer"], tenant=tenant)
-    channel = _log_channel(tenant) if "<int:" in route else None
+    channel = (
+        _log_channel(tenant) if "<int:channel_id>" in route or "<int:rule_id>" in route else None
+    )
+    token = tokens.create(people["viewer"], "matrix")[0] if "<int:token_id>" in route else None
     return "/" + (
         route.replace("<slug:slug>", tenant.slug)
+        .replace("<slug>", tenant.slug)
+        .replace("<job_id>", SEED_ID)
+        .replace("<int:token_id>", str(token.pk if token else 0))
         .replace("<int:member_id>", str(membership.pk))
         .replace("<job_id:job_id>", SEED_ID)
         .replace("<int:channel_id>", str(channel.pk if channel else 0))
@@ -119,3 +162,62 @@ def test_matrix(route, name, person, login, tenant, people):
     url = url_for(route, tenant, people)
     response = client.post(url, {}) if method == "POST" else client.get(url)
     assert response.status_code == expected_status(name, person), (name, person)
+
+
+def test_every_api_url_is_in_the_api_matrix():
+    names = {p.name for route, p in access.all_routes() if route.startswith("api/v1/")}
+    assert names == set(API_EXPECTED)
+
+
+def _bearer(who: str, people) -> dict:
+    """The Authorization header of `who`'s token (none for anonymous)."""
+    if who == "anonymous":
+        return {}
+    owner = people["viewer"] if who in ("revoked", "expired") else people[who]
+    token, secret = tokens.create(owner, f"matrix-{who}")
+    if who == "revoked":
+        tokens.revoke(token, via="test")
+    if who == "expired":
+        ApiToken.objects.filter(pk=token.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("person", API_PEOPLE)
+@pytest.mark.parametrize(
+    ("route", "name"), [(r, p.name) for r, p in access.all_routes() if r.startswith("api/v1/")]
+)
+def test_api_matrix(route, name, person, client, tenant, people):
+    response = client.get(url_for(route, tenant, people), **_bearer(person, people))
+    table = API_EXPECTED[name]
+    assert response.status_code == table.get(person, table.get("others")), (name, person)
+    if route not in ("api/v1/docs",):
+        body = response.json() if response.status_code != 404 or name != "api-root" else None
+        if response.status_code >= 400 and body is not None:
+            assert set(body["error"]) >= {"code", "message"}, body
+
+
+def test_an_api_operation_without_policy_is_reported(monkeypatch):
+    route, pattern = next((r, p) for r, p in access.all_routes() if p.name == "api_jobs")
+    monkeypatch.delattr(pattern.callback, access.POLICY_ATTR)
+    assert any(line.startswith(route) for line in access.views_without_policy())
+
+
+def test_api_operations_declare_the_policies_they_enforce():
+    from jobs.api.v1 import POLICIES
+
+    tenant_scoped = {name for name, marker in POLICIES.items() if "{slug}" in _path_of(name)}
+    assert all(POLICIES[name] == "token:tenant:viewer" for name in tenant_scoped)
+    assert tenant_scoped == {"api_tenant", "api_jobs", "api_job", "api_sync"}
+
+
+def _path_of(name: str) -> str:
+    from jobs.api.v1 import api
+
+    for _prefix, router in api._routers:
+        for path, view in router.path_operations.items():
+            if any(op.url_name == name for op in view.operations):
+                return path
+    return ""

@@ -48,6 +48,8 @@ def every_page(tenant, simulator, running_id: str) -> list[Visit]:
         Visit("account-email", "/accounts/email/"),
         Visit("people", "/people/"),
         Visit("password-reset", "/accounts/password_reset/"),
+        Visit("api-tokens", "/accounts/tokens/"),
+        Visit("tenant-tokens", f"/tenants/{slug}/tokens/"),
         Visit("password-change", "/accounts/password_change/"),
         Visit("password-changed", "/accounts/password_change/done/"),
         Visit("not-found", "/no-such-page/"),

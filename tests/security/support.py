@@ -11,8 +11,11 @@ from jobs.tenants import access
 
 SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (SUCCESS)
 PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:channel_id>",
-                "<int:rule_id>")  # fmt: skip
-OTHER_IDS = ("<int:channel_id>", "<int:rule_id>")  # notification objects: 0 (none) is enough
+                "<int:rule_id>", "<int:token_id>", "<slug>", "<job_id>")  # fmt: skip
+# Notification objects and API tokens: 0 (none) is enough.
+OTHER_IDS = ("<int:channel_id>", "<int:rule_id>", "<int:token_id>")
+SLUGS = ("<slug:slug>", "<slug>")  # the read API's routes (django-ninja) name them plainly
+JOB_IDS = ("<job_id:job_id>", "<job_id>")
 # People (jobs/views/people.py): no such person, and links whose token is not valid.
 FIXED = {"<int:user_id>": "0", "<str:token>": "not-a-token", "<uidb64>": "MQ", "<token>": "bad"}
 
@@ -23,11 +26,11 @@ def routes() -> list[tuple[str, str]]:
 
 
 def fill(route: str, slug: str = "", job_id: str = "", member_id: int | str = "") -> str:
-    url = "/" + (
-        route.replace("<slug:slug>", slug)
-        .replace("<job_id:job_id>", job_id)
-        .replace("<int:member_id>", str(member_id))
-    )
+    url = "/" + route.replace("<int:member_id>", str(member_id))
+    for placeholder in SLUGS:
+        url = url.replace(placeholder, slug)
+    for placeholder in JOB_IDS:
+        url = url.replace(placeholder, job_id)
     for placeholder in OTHER_IDS:
         url = url.replace(placeholder, "0")
     for placeholder, value in FIXED.items():
@@ -40,8 +43,8 @@ def expand(
     route: str, slugs: Iterable[str], job_ids: Iterable[str], member_ids: dict[str, int]
 ) -> Iterator[str]:
     """Every URL for a route: each slug × each job id (member ids belong to their slug)."""
-    slugs = list(slugs) if "<slug:slug>" in route else [""]
-    job_ids = list(job_ids) if "<job_id:job_id>" in route else [""]
+    slugs = list(slugs) if any(p in route for p in SLUGS) else [""]
+    job_ids = list(job_ids) if any(p in route for p in JOB_IDS) else [""]
     for slug, job_id in itertools.product(slugs, job_ids):
         yield fill(route, slug, job_id, member_ids.get(slug, ""))
 

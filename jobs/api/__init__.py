@@ -1,0 +1,1 @@
+"""The organisation's door for scripts: personal API tokens and the read API under /api/v1/."""
