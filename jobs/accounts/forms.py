@@ -6,6 +6,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from jobs.accounts.mail import absolute
+from jobs.accounts.passwords import local_password_allowed
 from jobs.tenants import audit
 from jobs.tenants.models import Role, Tenant
 
@@ -45,6 +46,10 @@ class InviteForm(forms.Form):
 class AuditedPasswordResetForm(PasswordResetForm):
     """Django's "forgot password" form: the link built from DASHBOARD_BASE_URL, each email sent
     audited (an address that matches nobody gets no email, and the page says the same)."""
+
+    def get_users(self, email):
+        """Not for people whose local password is off (single sign-on)."""
+        return (u for u in super().get_users(email) if local_password_allowed(u.get_username()))
 
     def save(self, *args, request=None, **kwargs) -> None:
         for user in self.get_users(self.cleaned_data["email"]):

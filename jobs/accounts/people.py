@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from jobs.accounts import mail
 from jobs.accounts.models import UserPreference
+from jobs.accounts.passwords import local_password_allowed
 from jobs.tenants import audit
 from jobs.tenants.models import AuditEvent, Membership, Role, Tenant
 
@@ -164,7 +165,8 @@ def invite(actor, address: str, tenant: Tenant | None, role: str, *, username: s
         "person": person,
         "inviter": actor,
         "tenant": tenant,
-        "link": mail.password_link(person),
+        # With passwords off (single sign-on), they sign in through the provider: no link.
+        "link": mail.password_link(person) if local_password_allowed(name) else "",
         "login": mail.absolute(reverse("login")),
     }
     mail.send("invite", address, context)
@@ -178,6 +180,11 @@ def send_password_reset(actor, person, *, request=None) -> None:
         raise Refused(_("%(name)s has no email address.") % {"name": person.get_username()})
     if not person.is_active:
         raise Refused(_("Reactivate the account first."))
+    if not local_password_allowed(person.get_username()):
+        raise Refused(
+            _("%(name)s signs in through single sign-on: local passwords are off.")
+            % {"name": person.get_username()}
+        )
     context = {"person": person, "link": mail.password_link(person)}
     mail.send("reset", person.email, context)
     audit.record(Action.PASSWORD_RESET_SENT, request=request, member=person.get_username(),

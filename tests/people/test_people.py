@@ -123,3 +123,19 @@ def test_the_language_is_kept_on_the_account(login, people):
     page = fresh.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert '<html lang="zh-hans">' in page.content.decode()
     assert page.cookies["django_language"].value == "zh-hans"
+
+
+def test_with_local_passwords_off_no_password_link_is_sent(login, tenant, people, smtp, settings):
+    settings.LOCAL_PASSWORDS = False  # single sign-on is the way in
+    root = login("root")
+    root.post(f"/people/{people['viewer'].pk}/", {"action": "reset"})
+    root.post("/people/invite/", {"email": "hal@example.org", "tenant": tenant.pk,
+                                  "role": "viewer"})  # fmt: skip
+    Client().post("/accounts/password_reset/", {"email": "operator@example.com"})
+    (invitation,) = smtp.messages  # the invitation only, and without a password link
+    assert invitation["To"] == "hal@example.org"
+    assert "Sign in with single sign-on at: https://dash.example.com/accounts/login/" in (
+        invitation.get_content()
+    )
+    assert not LINK.search(invitation.get_content())
+    assert not AuditEvent.objects.filter(action="password_reset_sent").exists()
