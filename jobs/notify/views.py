@@ -17,7 +17,7 @@ from jobs.drs import is_terminal
 from jobs.mirror.models import JobSnapshot, MirroredJob
 from jobs.notify import services
 from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
-from jobs.notify.models import Channel, Delivery, Language, Rule, Subscription, Watch
+from jobs.notify.models import ENGLISH, LANGUAGES, Channel, Delivery, Rule, Subscription, Watch
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
 from jobs.tenants.access import administered_tenants, signed_in, tenant_role
@@ -162,7 +162,7 @@ def account_zone_and_language(request) -> tuple[str, str]:
     preference = UserPreference.objects.filter(user=request.user).first()
     zone = (preference and preference.time_zone) or timezone.get_current_timezone_name()
     language = (preference and preference.language) or translation.get_language() or "en"
-    return zone or "UTC", language if language in Language.values else Language.EN
+    return zone or "UTC", language if language in dict(LANGUAGES) else ENGLISH
 
 
 def _finished(tenant: Tenant, job_id: str) -> bool:

@@ -35,7 +35,6 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 REFRESH_SECONDS = 5
 # Extra gunicorn options, to try a change before making it in gunicorn.conf.py (CLI wins).
 GUNICORN_ARGS = shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", ""))
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # a SUCCESS job of the showcase (demo-token)
 # The AK/SK demo tenant reads its own simulator project (`manage.py demo`): its live jobs go there.
 AKSK_PROJECT_ID = "7d1f3b5a9c2e4f6081a3c5e7f9b2d4a6"  # SimulatorConfig.extra_projects' erp one
 HTMX_LIVE = {"HX-Request": "true", "HX-Target": "job-live"}

@@ -8,6 +8,7 @@ import pytest
 from jobs.notify.models import Delivery, Subscription, Watch
 from jobs.tenants.models import Membership
 from tests.notify.conftest import drain, seen
+from tests.support import EXAMPLE_ID
 
 JOB = "0667845a-6291-4e2a-95b0-190c0abjb7aa"  # a job the simulator runs (a finished one has
 # nothing left to watch)
@@ -179,7 +180,7 @@ def test_my_page_takes_the_account_s_zone_and_language_and_shows_only_my_watches
 
 
 def test_a_finished_job_says_so_and_cannot_be_watched(client, acme, viewer, smtp):
-    done = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example: SUCCESS in 2024
+    done = EXAMPLE_ID  # the documented example: SUCCESS in 2024
     page = _job_page(client, acme, done)
     assert 'id="watch-finished"' in page and "there is nothing left to watch" in page
     assert "Watch this job" not in page and "Email when it ends" not in page
