@@ -169,7 +169,7 @@ def _finished(tenant: Tenant, job_id: str) -> bool:
     """Whether the job had ended when we last saw it (the mirror, else the job page's snapshot)."""
     row = MirroredJob.objects.filter(tenant=tenant, job_id=job_id).first()
     if row is not None:
-        return row.is_terminal
+        return row.is_finished
     status = (
         JobSnapshot.objects.filter(tenant=tenant, job_id=job_id)
         .values_list("status", flat=True)
