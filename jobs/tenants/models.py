@@ -150,6 +150,14 @@ class AuditEvent(models.Model):
         NOTIFY_RULE_REMOVED = "notify_rule_removed", _("Notification rule removed")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        EMAIL_CONFIRMATION_SENT = "email_confirmation_sent", _("Email confirmation sent")
+        EMAIL_CONFIRMED = "email_confirmed", _("Email address confirmed")
+        EMAIL_REMOVED = "email_removed", _("Email address removed")
+        PERSON_INVITED = "person_invited", _("Person invited")
+        PASSWORD_RESET_SENT = "password_reset_sent", _("Password reset email sent")
+        PASSWORD_RESET_DONE = "password_reset_done", _("Password set from an email link")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
