@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0009_notify_typed"),
+        ("jobs", "0010_people"),
     ]
 
     operations = [
