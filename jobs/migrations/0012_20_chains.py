@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0010_people'),
+        ('jobs', '0011_sync_cursor'),
     ]
 
     operations = [
