@@ -333,6 +333,10 @@ class Run:
         with what the budget has left over: it stops while a quarter of the minute's permits
         (at least two) are still free, for the next runs' list calls. The rows without a
         snapshot are the to-do list, so a restart resumes where it stopped."""
+        if settings.SYNC_BACKFILL_PER_RUN <= 0 or self.result.incomplete:
+            return  # off, or the walk has jobs to reach first
+        if self.state.last_success_at is None:
+            return  # the first sync is a bulk load of the list; the back-fill starts next run
         if not self.written and self.state.details_known >= self.state.jobs_total:
             return  # every job's detail is known, and no job is new since the last run
         limit = max(int(settings.SYNC_CALLS_PER_MINUTE), 1)
