@@ -125,6 +125,8 @@ def _cached_page(request, tenant, state: JobState) -> HttpResponse:
         context = _context(tenant, state, 0, 0)
         context["history"] = _history(tenant, state.job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, state.job_id)
+        # Its chain as of this render: a step added later shows within PAGE_CACHE_SECONDS.
+        context.update(_migration_context(tenant, state.job_id))
         parts = (
             render_to_string("jobs/job.html#page-top", context, request),
             render_to_string("jobs/job.html#page-rest", context, request),
@@ -137,7 +139,6 @@ def _cached_page(request, tenant, state: JobState) -> HttpResponse:
         "job_id": state.job_id,
         "cached_top": mark_safe(top),  # noqa: S308 - our own render, escaped when rendered
         "cached_rest": mark_safe(rest),  # noqa: S308
-        **_migration_context(tenant, state.job_id),  # each request's: the chain moves on
     }
     return render(request, "jobs/job.html", context)
 

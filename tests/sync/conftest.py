@@ -22,6 +22,7 @@ def _sync_settings(settings):
     settings.SYNC_PAGE_SIZE = 10  # several pages even for a small simulator
     settings.DRS_READ_TIMEOUT = 1.5
     settings.DRS_DEADLINE = 3
+    settings.SYNC_BACKFILL_PER_RUN = 0  # the details back-fill has its own tests (tests/chains)
 
 
 @pytest.fixture
