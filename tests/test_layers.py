@@ -16,7 +16,7 @@ LAYERS = [
     {"accounts", "upstream"},
     {"mirror"},
     {"notify"},
-    {"sync", "job_page", "fleet"},
+    {"sync", "job_page", "fleet", "actions"},
     {"web", "metrics", "api"},
     {"views", "templatetags", "management", "tasks"},
     {"urls", "apps", "models"},

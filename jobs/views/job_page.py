@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
 from jobs import drs
+from jobs.actions.prefill import offered
 from jobs.drs import Job
 from jobs.fleet.export import csv_response
 from jobs.fleet.lookup import find_job
@@ -69,6 +70,8 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         context = _context(tenant, state, poll_errors, asked)
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
+        if not context["deleted_at"]:
+            context["actions"] = offered(tenant, request.role, state.job)
         if request.GET.get("others") == "1":  # without JavaScript, the page brings them along
             context.update(_same_target_context(tenant, job_id, state.job))
         return render(request, "jobs/job.html", context)
