@@ -90,25 +90,38 @@ def access_key_credentials(simulator_config) -> AccessKeyCredentials:
 
 
 @pytest.fixture
-def token_client(simulator, simulator_config, password_credentials, token_cache) -> DrsClient:
-    return DrsClient.with_password(
-        project_id=simulator_config.project_id,
-        drs_endpoint=simulator.url,
-        iam_endpoint=simulator.url,
-        credentials=password_credentials,
-        settings=FAST,
-        cache=token_cache,
-    )
+def make_client(
+    simulator, simulator_config, password_credentials, access_key_credentials, token_cache
+):
+    """make_client("token" | "aksk", **overrides) → a DrsClient on the simulator with FAST
+    settings (and, for a token, the test's token cache); `overrides` replace any argument of
+    DrsClient.with_password / with_access_key (settings, credentials, project_id, endpoints)."""
+
+    def make(auth: str = "token", **overrides) -> DrsClient:
+        arguments = {
+            "project_id": simulator_config.project_id,
+            "drs_endpoint": simulator.url,
+            "settings": FAST,
+        }
+        if auth == "token":
+            arguments.update(
+                iam_endpoint=simulator.url, credentials=password_credentials, cache=token_cache
+            )
+            return DrsClient.with_password(**{**arguments, **overrides})
+        arguments.update(credentials=access_key_credentials)
+        return DrsClient.with_access_key(**{**arguments, **overrides})
+
+    return make
 
 
 @pytest.fixture
-def aksk_client(simulator, simulator_config, access_key_credentials) -> DrsClient:
-    return DrsClient.with_access_key(
-        project_id=simulator_config.project_id,
-        drs_endpoint=simulator.url,
-        credentials=access_key_credentials,
-        settings=FAST,
-    )
+def token_client(make_client) -> DrsClient:
+    return make_client("token")
+
+
+@pytest.fixture
+def aksk_client(make_client) -> DrsClient:
+    return make_client("aksk")
 
 
 @pytest.fixture(params=["token", "aksk"])

@@ -1,4 +1,5 @@
-"""What many test modules share: the documented example's id, htmx headers, finding seeded jobs."""
+"""What many test modules share: the documented example's id, htmx headers, finding seeded jobs,
+a loopback HTTP server for one test, threads started together."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from html import unescape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 EXAMPLE_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (SUCCESS)
+MISSING_ID = "0667845a-6291-4e2a-95b0-000000000000"  # a well-formed id no simulator knows
 LIVE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}  # the job page's poll
 TABLE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-table"}  # the job list's poll
 
@@ -75,3 +80,35 @@ def celery_worker_and_beat(tmp_path, concurrency: int, **settings: str):
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True  # a handler still sleeping never holds up the end of a test
+    request_queue_size = 64  # room for a burst of parallel clients (the bench's receiver)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[LoopbackServer]:
+    """`handler` answering on a free loopback port (`server.url`) in a thread of its own, for
+    the length of the block; shut down and closed at the end."""
+    server = LoopbackServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_in_threads(calls: Sequence[Callable[[], object]], timeout: float | None = None) -> None:
+    """Each of `calls` in a thread of its own, all started before any is waited for; returns when
+    all have ended (or each has had `timeout` seconds)."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)

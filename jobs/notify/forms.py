@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from jobs.notify.models import (
     AFTER_MINUTES_MAX,
     AFTER_MINUTES_MIN,
+    LANGUAGES,
     Channel,
     Event,
-    Language,
     Subscription,
 )
 from jobs.notify.targets import TargetRefused, checked
@@ -30,7 +30,7 @@ class ChannelForm(forms.Form):
             "feishu://…, lark://…, wecombot://…"
         ),
     )
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGES)
 
     def __init__(self, *args, tenant=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

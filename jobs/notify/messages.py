@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 
 from jobs.hints import hints_for
 from jobs.mirror.models import JobEvent, TenantSyncState
-from jobs.notify.models import Event
+from jobs.notify.models import Delivery, Event
 from jobs.tenants.models import Tenant
 
 # Marked with gettext_noop so makemessages finds them; translated where a heading is chosen.
@@ -25,7 +25,7 @@ HEADINGS = {
     Event.SUCCEEDED: gettext_noop("Job succeeded"),
     Event.STALLED: gettext_noop("Job running longer than usual"),
     Event.SYNC_FAILING: gettext_noop("Sync failing"),
-    "test": gettext_noop("Test message"),
+    Delivery.Kind.TEST: gettext_noop("Test message"),
 }
 
 
@@ -130,10 +130,13 @@ def for_test(tenant: Tenant, language: str) -> Notice:
     with translation.override(language):
         link = absolute(reverse("notify_settings", args=[tenant.slug]))
         return Notice(
-            event="test",
-            heading=_(HEADINGS["test"]),
+            event=Delivery.Kind.TEST,
+            heading=_(HEADINGS[Delivery.Kind.TEST]),
             subject=tenant.name,
             facts=[(_("When"), when(timezone.now()))],
             link=link,
-            data={"event": "test", "tenant": {"slug": tenant.slug, "name": tenant.name}},
+            data={
+                "event": Delivery.Kind.TEST,
+                "tenant": {"slug": tenant.slug, "name": tenant.name},
+            },
         )

@@ -1,4 +1,5 @@
-"""Notification models. They belong to the `jobs` app (imported at the end of jobs/models.py)."""
+"""Notification models of the `jobs` app (listed for Django in jobs/models.py): channels, rules,
+watches, subscriptions and the outbox of deliveries, typed by one list of events."""
 
 from __future__ import annotations
 
@@ -11,24 +12,35 @@ from jobs.tenants import crypto
 from jobs.tenants.models import Tenant
 
 
-class Language(models.TextChoices):
-    EN = "en", "English"
-    ZH = "zh-hans", "简体中文"
+def _choices(qualname: str, *members: models.TextChoices, **more: tuple) -> type:
+    """A TextChoices of existing `members` (value and label as they are) and `more` of its own:
+    a list derived from another one instead of copied from it."""
+    return models.TextChoices(
+        qualname.rpartition(".")[2],
+        [(m.name, (m.value, m.label)) for m in members] + list(more.items()),
+        module=__name__,
+        qualname=qualname,
+    )
 
 
-class Event(models.TextChoices):
-    """What a rule routes: the job events, plus the tenant's sync failing for a while."""
+# What a rule routes: the job events a rule can ask for (JobEvent.Kind is the one list of job
+# events; renames and deletions are not routed), plus the tenant's sync failing for a while.
+Event = _choices(
+    "Event",
+    JobEvent.Kind.FAILED,
+    JobEvent.Kind.PRECHECK_FAILED,
+    JobEvent.Kind.SUCCEEDED,
+    JobEvent.Kind.STALLED,
+    SYNC_FAILING=("sync_failing", _("Sync failing")),
+)
 
-    FAILED = "failed", _("Failed")
-    PRECHECK_FAILED = "precheck_failed", _("Pre-check failed")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    STALLED = "stalled", _("Running longer than usual")
-    SYNC_FAILING = "sync_failing", _("Sync failing")
-
-
-JOB_EVENTS = {Event.FAILED, Event.PRECHECK_FAILED, Event.SUCCEEDED, Event.STALLED}
+JOB_EVENTS = set(Event) - {Event.SYNC_FAILING}
 ENDED = {JobEvent.Kind.SUCCEEDED, JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED}
 FAILURES = {JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED}
+
+# A message's language: Tenant.Language is the one list, stored here under Django's codes.
+LANGUAGES = Tenant.Language.interface_choices()
+ENGLISH = Tenant.Language.EN.interface
 
 
 class Channel(models.Model):
@@ -40,9 +52,7 @@ class Channel(models.Model):
     url_encrypted = models.TextField(editable=False)
     url_hint = models.CharField(max_length=8, blank=True, editable=False)  # last 4 when long
     signing_secret_encrypted = models.TextField(blank=True, editable=False)
-    language = models.CharField(
-        _("language"), max_length=8, choices=Language.choices, default=Language.EN
-    )
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES, default=ENGLISH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -109,6 +119,11 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return f"{self.event} → {self.channel.name}"
 
+    @property
+    def is_sync_failing(self) -> bool:
+        """The one kind of rule that waits `after_minutes`."""
+        return self.event == Event.SYNC_FAILING
+
 
 class Watch(models.Model):
     """ "Tell me when this job ends", by email to the member's own address."""
@@ -138,9 +153,7 @@ class Subscription(models.Model):
     failures = models.BooleanField(_("email me failures in my tenants"), default=False)
     digest_at = models.TimeField(_("daily digest at"), null=True, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
-    language = models.CharField(
-        _("language"), max_length=8, choices=Language.choices, default=Language.EN
-    )
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES, default=ENGLISH)
     last_digest_on = models.DateField(null=True, blank=True)  # in the user's time zone
 
     def __str__(self) -> str:
@@ -159,6 +172,24 @@ class Delivery(models.Model):
         RETRYING = "retrying", _("Retrying")
         FAILED = "failed", _("Failed")
 
+    # What the message says: an event, a daily digest, or a channel's test.
+    Kind = _choices(
+        "Delivery.Kind",
+        *Event,
+        DIGEST=("digest", _("Daily digest")),
+        TEST=("test", _("Test message")),
+    )
+
+    class Source(models.TextChoices):
+        """Why it is sent: a tenant's rule, a person's watch, failures subscription or digest,
+        or a channel's test."""
+
+        RULE = "rule", _("Rule")
+        WATCH = "watch", _("Watch")
+        FAILURES = "failures", _("Failures in my tenants")
+        DIGEST = "digest", _("Daily digest")
+        TEST = "test", _("Test message")
+
     key = models.CharField(max_length=200, unique=True)
     tenant = models.ForeignKey(
         Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="notify_deliveries"
@@ -166,7 +197,7 @@ class Delivery(models.Model):
     event = models.ForeignKey(
         JobEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
-    kind = models.CharField(max_length=20)  # an Event value, "digest" or "test"
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL)
     channel = models.ForeignKey(
         Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
@@ -174,7 +205,7 @@ class Delivery(models.Model):
     user = models.ForeignKey(  # personal email (watch, failures, digest)
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
     )
-    source = models.CharField(max_length=20)  # rule, watch, failures, digest, test
+    source = models.CharField(max_length=20, choices=Source.choices)
     detail = models.JSONField(default=dict, blank=True)  # e.g. the sync failure's start
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

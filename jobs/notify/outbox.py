@@ -40,22 +40,24 @@ def enqueue_for_event(event: JobEvent) -> int:
             kind=event.kind,
             rule=rule,
             channel_id=rule.channel_id,
-            source="rule",
+            source=Delivery.Source.RULE,
             next_try_at=now,
         )
         for rule in Rule.objects.filter(tenant_id=event.tenant_id, event=event.kind)
         if event.kind in JOB_EVENTS
     ]
-    people: dict[int, str] = {}
+    people: dict[int, Delivery.Source] = {}
     if event.kind in ENDED:
         watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
-        people.update((user_id, "watch") for user_id in watchers.values_list("user", flat=True))
+        people.update(
+            (user_id, Delivery.Source.WATCH) for user_id in watchers.values_list("user", flat=True)
+        )
     if event.kind in FAILURES:
         subscribed = Membership.objects.filter(
             tenant_id=event.tenant_id, user__notify_subscription__failures=True
         ).values_list("user", flat=True)
         for user_id in subscribed:
-            people.setdefault(user_id, "failures")
+            people.setdefault(user_id, Delivery.Source.FAILURES)
     rows += [
         Delivery(
             key=f"mail:{user_id}:event:{event.pk}",
@@ -96,7 +98,7 @@ def enqueue_sync_failing(now: datetime) -> int:
                 kind=Event.SYNC_FAILING,
                 rule=rule,
                 channel_id=rule.channel_id,
-                source="rule",
+                source=Delivery.Source.RULE,
                 detail={"failing_since": since.isoformat()},
                 next_try_at=now,
             )
@@ -121,9 +123,9 @@ def enqueue_digests(now: datetime) -> int:
                 [
                     Delivery(
                         key=f"digest:{sub.user_id}:{local.date().isoformat()}",
-                        kind="digest",
+                        kind=Delivery.Kind.DIGEST,
                         user_id=sub.user_id,
-                        source="digest",
+                        source=Delivery.Source.DIGEST,
                         next_try_at=now,
                         detail={
                             "date": local.date().isoformat(),

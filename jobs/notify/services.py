@@ -6,7 +6,7 @@ import secrets
 
 from django.db import transaction
 
-from jobs.notify.models import AFTER_MINUTES_MAX, AFTER_MINUTES_MIN, Channel, Rule
+from jobs.notify.models import AFTER_MINUTES_MAX, AFTER_MINUTES_MIN, ENGLISH, Channel, Rule
 from jobs.notify.targets import checked
 from jobs.tenants import audit
 from jobs.tenants.models import AuditEvent
@@ -19,7 +19,7 @@ RULE_REMOVED = Action.NOTIFY_RULE_REMOVED
 CHANNEL_TESTED = Action.NOTIFY_CHANNEL_TESTED
 
 
-def add_channel(tenant, name: str, url: str, language: str = "en", **who) -> tuple[Channel, str]:
+def add_channel(tenant, name: str, url: str, language: str = ENGLISH, **who) -> tuple[Channel, str]:
     """The channel and its webhook signing secret (shown once; "" for other kinds).
     Raises TargetRefused for a URL we do not send to, Refused for a bad name."""
     name = check_name(name)

@@ -142,7 +142,7 @@ def send(delivery: Delivery) -> None:
     sub = Subscription.objects.filter(user=user).first()
     language = sub.language if sub else settings.LANGUAGE_CODE
     zone = sub.time_zone if sub else "UTC"
-    if delivery.source == "digest":
+    if delivery.source == Delivery.Source.DIGEST:
         since = datetime.fromisoformat(delivery.detail["since"])
         subject, text, html = render_digest(user, since, language, zone)
     else:
@@ -157,9 +157,9 @@ def _still_member(user, tenant_id: int) -> bool:
 
 
 def notice_for(delivery: Delivery, language: str) -> messages.Notice:
-    if delivery.source == "test":
+    if delivery.source == Delivery.Source.TEST:
         return messages.for_test(delivery.channel.tenant, language)
-    if delivery.kind == "sync_failing":
+    if delivery.kind == Delivery.Kind.SYNC_FAILING:
         return messages.for_sync_failing(
             delivery.channel.tenant, language, delivery.detail["failing_since"]
         )
@@ -213,11 +213,17 @@ def deliver_due(limit: int | None = None, threads: int | None = None) -> int:
 def send_test(channel) -> Delivery:
     """Send a test message now, through the outbox (so it shows in the delivery log)."""
     delivery = Delivery.objects.create(
-        key=f"test:{channel.pk}:{secrets.token_hex(8)}", tenant=channel.tenant,
-        kind="test", channel=channel, source="test", next_try_at=timezone.now(),
-        state=State.SENDING, attempts=1, claim=(token := secrets.token_hex(8)),
+        key=f"test:{channel.pk}:{secrets.token_hex(8)}",
+        tenant=channel.tenant,
+        kind=Delivery.Kind.TEST,
+        channel=channel,
+        source=Delivery.Source.TEST,
+        next_try_at=timezone.now(),
+        state=State.SENDING,
+        attempts=1,
+        claim=(token := secrets.token_hex(8)),
         lease_until=timezone.now() + lease(),
-    )  # fmt: skip
+    )
     delivery.refresh_from_db()
     state = deliver(delivery.pk, token)
     if state == State.RETRYING:  # a test is not retried: the person is waiting for the answer

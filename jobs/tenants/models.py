@@ -22,8 +22,20 @@ class Tenant(models.Model):
         AKSK = "aksk", _("Access key (AK/SK)")
 
     class Language(models.TextChoices):
+        """The languages we speak, the one list. The value is DRS's X-Language (what a tenant
+        stores); `interface` names the same language as Django does (settings.LANGUAGES), which
+        is what notification channels and subscriptions store."""
+
         EN = "en-us", "English"
         ZH = "zh-cn", "简体中文"
+
+        @property
+        def interface(self) -> str:
+            return {"en-us": "en", "zh-cn": "zh-hans"}[self.value]
+
+        @classmethod
+        def interface_choices(cls) -> list[tuple[str, str]]:
+            return [(language.interface, language.label) for language in cls]
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=50, unique=True)

@@ -11,8 +11,8 @@ from jobs.api import tokens
 from jobs.api.models import ApiToken
 from jobs.tenants import access
 from jobs.tenants.models import Membership
+from tests.support import EXAMPLE_ID
 
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 PEOPLE = ("anonymous", "outsider", "viewer", "operator", "admin", "root")
 LOGIN = 302  # to the sign-in page
 
@@ -106,10 +106,10 @@ def url_for(route: str, tenant, people) -> str:
     return "/" + (
         route.replace("<slug:slug>", tenant.slug)
         .replace("<slug>", tenant.slug)
-        .replace("<job_id>", SEED_ID)
+        .replace("<job_id>", EXAMPLE_ID)
         .replace("<int:token_id>", str(token.pk if token else 0))
         .replace("<int:member_id>", str(membership.pk))
-        .replace("<job_id:job_id>", SEED_ID)
+        .replace("<job_id:job_id>", EXAMPLE_ID)
         .replace("<int:channel_id>", str(channel.pk if channel else 0))
         .replace("<int:rule_id>", str(channel.rules.first().pk if channel else 0))
     )

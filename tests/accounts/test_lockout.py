@@ -14,6 +14,7 @@ from django.test import Client
 
 from jobs.tenants.models import AuditEvent
 from tests.conftest import PASSWORD
+from tests.support import run_in_threads
 
 
 @pytest.fixture(autouse=True)
@@ -76,11 +77,7 @@ def test_parallel_guesses_are_counted_before_the_check(people, monkeypatch):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(18)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_in_threads([lambda n=n: guess(n) for n in range(18)], timeout=30)
     assert len(statuses) == 18
     assert len(checks) <= 5, f"{len(checks)} passwords checked"
     assert statuses.count(429) >= 13

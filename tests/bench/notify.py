@@ -17,6 +17,7 @@ fresh database), else SQLite:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -27,7 +28,9 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support import serving
 
 DELIVERIES = int(os.environ.get("BENCH_NOTIFY_DELIVERIES", "300"))
 DELAY_SAMPLES = int(os.environ.get("BENCH_NOTIFY_SAMPLES", "40"))
@@ -71,11 +74,9 @@ class Receiver:
                     receiver.arrived.setdefault(job, now)
                     receiver.changed.notify_all()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 64
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/bench"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serving = contextlib.ExitStack()
+        server = self._serving.enter_context(serving(Handler))
+        self.url = f"json://127.0.0.1:{server.server_address[1]}/bench"
 
     def wait_for(self, job_id: str, timeout: float = 10.0) -> float:
         deadline = time.monotonic() + timeout
@@ -88,8 +89,7 @@ class Receiver:
             return self.arrived[job_id]
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serving.close()
 
 
 def _seen(job_id: str, status: str, at: datetime):

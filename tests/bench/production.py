@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from tests.bench.load import MemorySampler, Tally, percentile, watch, wrk
-from tests.bench.stack import HTMX_LIVE, REFRESH_SECONDS, SEED_ID, Stack
+from tests.bench.stack import HTMX_LIVE, REFRESH_SECONDS, Stack
+from tests.support import EXAMPLE_ID
 
 WATCH_SECONDS = int(os.environ.get("BENCH_WATCH_SECONDS", "30"))
 WARMUP = 2  # seconds before the counted window: the cold start
@@ -97,7 +98,7 @@ def throughput(stack: Stack) -> list[tuple[str, str]]:
             f"{result}; {calls} upstream calls",
         )
     )
-    page = f"/tenants/demo-aksk/jobs/{SEED_ID}/"
+    page = f"/tenants/demo-aksk/jobs/{EXAMPLE_ID}/"
     status, _ = stack.get(page)  # the first view stores the snapshot
     assert status == 200, status
     stack.simulator.reset_counters()
@@ -146,7 +147,7 @@ def queries_and_page_time(stack: Stack) -> list[tuple[str, str]]:
     in a process with the stack's settings (PostgreSQL, Redis): the same code path as a worker,
     without the network."""
     job = stack.simulator.add_live_job(3600)
-    out = stack.manage("shell", "-c", QUERY_SCRIPT.format(job=job, seed=SEED_ID))
+    out = stack.manage("shell", "-c", QUERY_SCRIPT.format(job=job, seed=EXAMPLE_ID))
     found = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     fragment, page = found["fragment"], found["page"]
     return [

@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.stack import ROOT, SEED_ID, RemoteSimulator
+from tests.bench.stack import ROOT, RemoteSimulator
+from tests.support import EXAMPLE_ID
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 STACK = os.environ.get("BENCH_STACK", "1") != "0"
@@ -123,7 +124,7 @@ def client_vs_sdk(simulator, config) -> list[tuple[str, str]]:
 
     big_id = add_big_job(simulator.url)
     rows: list[tuple[str, str]] = []
-    for label, job_id in (("seed job, 1 file", SEED_ID), (f"{BIG_JOB_FILES}-file job", big_id)):
+    for label, job_id in (("seed job, 1 file", EXAMPLE_ID), (f"{BIG_JOB_FILES}-file job", big_id)):
         request = ShowReplicationJobRequest(job_id=job_id)
         assert ours.get_job(job_id).id == job_id
         assert sdk.show_replication_job(request).id == job_id
@@ -138,7 +139,7 @@ def client_vs_sdk(simulator, config) -> list[tuple[str, str]]:
             }
         )
         ours_cpu, sdk_cpu, bare_cpu = cpu["ours"], cpu["sdk"], cpu["bare"]
-        goal = "0.55" if job_id == SEED_ID else "0.5"
+        goal = "0.55" if job_id == EXAMPLE_ID else "0.5"
         rows += [
             (
                 f"Warm `get_job`, {label} (ours, AK/SK; simulator in its own process)",
@@ -169,7 +170,7 @@ def pages(simulator) -> list[tuple[str, str]]:
     call_command("demo", simulator_url=simulator.url, stdout=open(os.devnull, "w"))  # noqa: SIM115
     client = Client(HTTP_HOST="localhost")
     client.login(username="demo", password="drs-demo-2026")
-    page = f"/tenants/demo-aksk/jobs/{SEED_ID}/"
+    page = f"/tenants/demo-aksk/jobs/{EXAMPLE_ID}/"
     running = simulator.add_live_job(3600)
     fragment = f"/tenants/demo-aksk/jobs/{running}/"
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}

@@ -35,7 +35,6 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 REFRESH_SECONDS = 5
 # Extra gunicorn options, to try a change before making it in gunicorn.conf.py (CLI wins).
 GUNICORN_ARGS = shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", ""))
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # a SUCCESS job in every simulator seed
 HTMX_LIVE = {"HX-Request": "true", "HX-Target": "job-live"}
 HTMX_TABLE = {"HX-Request": "true", "HX-Target": "job-table", "HX-Trigger": "job-table"}
 

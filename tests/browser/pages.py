@@ -9,8 +9,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from tests.support import MISSING_ID
+
 FAILED_JOB = "restore-salesdb-missing"
-MISSING_ID = "0667845a-6291-4e2a-95b0-000000000000"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, from `npm pack axe-core`
 
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jobs.job_page.formatting import human_duration
+from tests.support import EXAMPLE_ID
 
 DURATION = re.compile(r"^(\d+ h \d+ min|\d+ min \d+ s|\d+ s)$")
 
@@ -83,7 +84,7 @@ def test_statuses_in_chinese_keep_the_api_value(viewer, live_server, tenant):
 def test_long_job_ids_wrap_and_the_lookup_says_the_id_is_too_long(viewer, live_server, tenant):
     page = viewer
     page.set_viewport_size({"width": 390, "height": 844})
-    too_long = "0667845a-6291-4e2a-95b0-190c0abjb703" + "abcdef0123" * 3
+    too_long = EXAMPLE_ID + "abcdef0123" * 3
     page.goto(f"{live_server.url}/")
     page.locator("#lookup-q-top").fill(too_long)
     page.locator("#lookup-q-top").press("Enter")

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-EXAMPLE_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
-MISSING_ID = "0667845a-6291-4e2a-95b0-000000000000"
+from tests.support import EXAMPLE_ID, MISSING_ID
 
 
 @pytest.fixture

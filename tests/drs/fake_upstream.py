@@ -9,15 +9,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from jobs.drs import AccessKeyCredentials, ClientSettings, DrsClient
+from jobs.drs import (
+    AccessKeyCredentials,
+    ClientSettings,
+    DrsClient,
+    PasswordCredentials,
+    TokenCache,
+)
+from tests.support import serving
 
 PROJECT_ID = "054ba152d480d55b2f5dc0069e7ddef0"
 Respond = Callable[[BaseHTTPRequestHandler], None]
@@ -50,18 +57,16 @@ class FakeUpstream:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._handler = Handler
+        self._serving = contextlib.ExitStack()
+        self.url = ""
 
     def __enter__(self) -> FakeUpstream:
-        self._thread.start()
+        self.url = self._serving.enter_context(serving(self._handler)).url
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serving.close()
 
     @property
     def calls(self) -> int:
@@ -88,10 +93,24 @@ def trickle(handler: BaseHTTPRequestHandler, data: bytes, every: float) -> None:
         time.sleep(every)
 
 
-def fake_client(url: str, settings: ClientSettings | None = None) -> DrsClient:
+def fake_client(
+    url: str, settings: ClientSettings | None = None, *, iam_url: str = ""
+) -> DrsClient:
+    """A client of the fake DRS at `url`: signed with an access key, or with `iam_url`, with
+    IAM password tokens from there (a fresh token cache)."""
+    settings = settings or ClientSettings(deadline=4.0, backoff=0.05, throttle_wait=0.05)
+    if iam_url:
+        return DrsClient.with_password(
+            project_id=PROJECT_ID,
+            drs_endpoint=url,
+            iam_endpoint=iam_url,
+            credentials=PasswordCredentials("domain", "user", "password"),
+            settings=settings,
+            cache=TokenCache(),
+        )
     return DrsClient.with_access_key(
         project_id=PROJECT_ID,
         drs_endpoint=url,
         credentials=AccessKeyCredentials("FAKEACCESSKEY", "fake-secret-key"),
-        settings=settings or ClientSettings(deadline=4.0, backoff=0.05, throttle_wait=0.05),
+        settings=settings,
     )

@@ -8,15 +8,15 @@ import time
 
 import pytest
 
-from jobs.drs import ClientSettings, DrsClient, PasswordCredentials, TokenCache, UpstreamUnavailable
-from tests.drs.fake_upstream import PROJECT_ID, FakeUpstream, fake_client, send_json, trickle
+from jobs.drs import ClientSettings, UpstreamUnavailable
+from tests.drs.fake_upstream import FakeUpstream, fake_client, send_json, trickle
+from tests.support import EXAMPLE_ID
 
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 # Each byte comes well inside the read timeout; the whole answer would take ~10 s.
 SLOW = ClientSettings(connect_timeout=1.0, read_timeout=1.0, deadline=1.5, backoff=0.05)
 EVERY = 0.25
 MARGIN = 0.75
-BODY = b'{"id": "' + SEED_ID.encode() + b'", "status": "SUCCESS"}'
+BODY = b'{"id": "' + EXAMPLE_ID.encode() + b'", "status": "SUCCESS"}'
 
 
 def trickled_headers(handler) -> None:
@@ -60,30 +60,23 @@ def assert_cut_off_at_the_deadline(call) -> None:
 def test_a_trickling_drs_answer_is_cut_off(respond):
     with FakeUpstream(respond) as upstream:
         client = fake_client(upstream.url, SLOW)
-        assert_cut_off_at_the_deadline(lambda: client.get_job(SEED_ID))
+        assert_cut_off_at_the_deadline(lambda: client.get_job(EXAMPLE_ID))
 
 
 @pytest.mark.parametrize("respond", [trickled_headers, trickled_body])
 def test_a_trickling_token_answer_is_cut_off(respond):
     def drs(handler) -> None:
-        send_json(handler, 200, {"id": SEED_ID})
+        send_json(handler, 200, {"id": EXAMPLE_ID})
 
     with FakeUpstream(respond) as iam, FakeUpstream(drs) as upstream:
-        client = DrsClient.with_password(
-            project_id=PROJECT_ID,
-            drs_endpoint=upstream.url,
-            iam_endpoint=iam.url,
-            credentials=PasswordCredentials("domain", "user", "password"),
-            settings=SLOW,
-            cache=TokenCache(),
-        )
-        assert_cut_off_at_the_deadline(lambda: client.get_job(SEED_ID))
+        client = fake_client(upstream.url, SLOW, iam_url=iam.url)
+        assert_cut_off_at_the_deadline(lambda: client.get_job(EXAMPLE_ID))
     assert upstream.calls == 0
 
 
 def test_a_quick_answer_after_a_cut_off_one_still_works():
-    answers = iter([trickled_body, lambda h: send_json(h, 200, {"id": SEED_ID})])
+    answers = iter([trickled_body, lambda h: send_json(h, 200, {"id": EXAMPLE_ID})])
     with FakeUpstream(lambda handler: next(answers)(handler)) as upstream:
         client = fake_client(upstream.url, SLOW)
-        assert_cut_off_at_the_deadline(lambda: client.get_job(SEED_ID))
-        assert client.get_job(SEED_ID).id == SEED_ID
+        assert_cut_off_at_the_deadline(lambda: client.get_job(EXAMPLE_ID))
+        assert client.get_job(EXAMPLE_ID).id == EXAMPLE_ID

@@ -26,8 +26,7 @@ from jobs.drs import (
 )
 from jobs.drs.errors import error_for_response
 from tests.drs.fake_upstream import FakeUpstream, fake_client, send_json
-
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
+from tests.support import EXAMPLE_ID
 
 
 def all_subclasses(cls: type) -> list[type]:
@@ -103,7 +102,7 @@ def test_service_abnormal_is_retried_like_a_5xx():
     with FakeUpstream(lambda handler: send_json(handler, 422, reply)) as upstream:
         client = fake_client(upstream.url)
         with pytest.raises(UpstreamUnavailable):
-            client.get_job(SEED_ID)
+            client.get_job(EXAMPLE_ID)
     assert upstream.calls == client.transport.settings.max_attempts
 
 

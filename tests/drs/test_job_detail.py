@@ -10,16 +10,16 @@ import pytest
 
 from jobs.drs import Job, JobNotFound
 from jobs.drs.models import parse_epoch_ms, parse_name_list, parse_size
+from tests.support import EXAMPLE_ID
 
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 SEED_EXAMPLE = json.loads((Path(__file__).parent.parent / "data" / "seed_example.json").read_text())
 
 
 def test_seed_example_every_field(drs_client):
-    job = drs_client.get_job(SEED_ID)
+    job = drs_client.get_job(EXAMPLE_ID)
 
     assert job.raw == SEED_EXAMPLE
-    assert job.id == SEED_ID
+    assert job.id == EXAMPLE_ID
     assert job.status == "SUCCESS" and job.is_terminal and not job.is_failed
     assert job.create_time == datetime(2024, 8, 19, 2, 27, 15, tzinfo=UTC)
     assert job.finish_time == datetime(2024, 8, 19, 2, 29, 3, tzinfo=UTC)
@@ -58,7 +58,7 @@ def test_seed_example_every_field(drs_client):
 
 
 def test_result_is_immutable(drs_client):
-    job = drs_client.get_job(SEED_ID)
+    job = drs_client.get_job(EXAMPLE_ID)
     with pytest.raises(AttributeError):
         job.status = "FAILED"  # type: ignore[misc]
 

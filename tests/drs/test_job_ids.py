@@ -7,13 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jobs.drs import InvalidJobId, validate_job_id
-
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
+from tests.support import EXAMPLE_ID
 
 
 @pytest.mark.parametrize(
     "job_id",
-    [SEED_ID, "341de3a3-c58a-445d-82e3-8e062b6jb703", "ABCDEF12-3456-7890-abcd-ef1234567890", "a"],
+    [
+        EXAMPLE_ID,
+        "341de3a3-c58a-445d-82e3-8e062b6jb703",
+        "ABCDEF12-3456-7890-abcd-ef1234567890",
+        "a",
+    ],
 )
 def test_accepted(job_id):
     assert validate_job_id(job_id) == job_id
@@ -28,8 +32,8 @@ def test_accepted(job_id):
         "id?x=1",
         "id#frag",
         "%2e%2e",
-        " " + SEED_ID,
-        SEED_ID + "\n",
+        " " + EXAMPLE_ID,
+        EXAMPLE_ID + "\n",
         "-leading",
         "a" * 65,
         "名字",

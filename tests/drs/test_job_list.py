@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.drs import InvalidFilter, JobFilters
+from tests.support import EXAMPLE_ID
 
 
 def test_first_page_and_count(drs_client):
@@ -34,7 +35,7 @@ def test_name_filter_is_fuzzy(drs_client):
 
 
 def test_instance_filter_repeats_the_key(drs_client):
-    job = drs_client.get_job("0667845a-6291-4e2a-95b0-190c0abjb703")
+    job = drs_client.get_job(EXAMPLE_ID)
     instance = job.target_db_info.target_instance_id
     page = drs_client.list_jobs(
         JobFilters(dbs_instance_ids=(instance, "no-such-instance")), limit=200

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from jobs.drs import BadUpstreamResponse, Job, JobPage, RequestRejected
 from jobs.drs.models import parse_time
 from tests.drs.fake_upstream import FakeUpstream, fake_client, send_json
+from tests.support import EXAMPLE_ID
 
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 MOMENT = datetime(2024, 1, 29, 6, 56, tzinfo=UTC)
 FAR_ZONES = (timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)))
 
@@ -146,9 +146,9 @@ def test_items_without_a_usable_id_are_skipped_and_counted():
         {"id": "-leading-hyphen"},
     ]
     page = JobPage.parse(
-        {"count": 11, "jobs": [{"id": SEED_ID}, *junk, {"id": "a" * 64}]}, limit=20, offset=0
+        {"count": 11, "jobs": [{"id": EXAMPLE_ID}, *junk, {"id": "a" * 64}]}, limit=20, offset=0
     )
-    assert [job.id for job in page.jobs] == [SEED_ID, "a" * 64]
+    assert [job.id for job in page.jobs] == [EXAMPLE_ID, "a" * 64]
     assert page.skipped == len(junk)
     assert page.received == 11
 
@@ -166,7 +166,7 @@ def test_deep_json_from_upstream(path_kind):
     with FakeUpstream(lambda handler: send_json(handler, 200, deep)) as upstream:
         client = fake_client(upstream.url)
         with pytest.raises(BadUpstreamResponse, match="nested"):
-            client.get_job(SEED_ID) if path_kind == "detail" else client.list_jobs()
+            client.get_job(EXAMPLE_ID) if path_kind == "detail" else client.list_jobs()
 
 
 def test_deep_error_body_is_still_an_error():
@@ -175,5 +175,5 @@ def test_deep_error_body_is_still_an_error():
         FakeUpstream(lambda handler: send_json(handler, 400, deep)) as upstream,
         pytest.raises(RequestRejected) as caught,
     ):
-        fake_client(upstream.url).get_job(SEED_ID)
+        fake_client(upstream.url).get_job(EXAMPLE_ID)
     assert caught.value.status == 400

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from jobs.drs import signing
 from jobs.drs.auth import AccessKeyCredentials, AkSkAuth, OutgoingRequest
+from tests.support import EXAMPLE_ID
 
 AK, SK = "QTWAOYTTINDUT2QVKYUC", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"
 VECTOR_HEADERS = {
@@ -75,7 +76,7 @@ def test_real_drs_requests():
     host = "drs.ap-southeast-3.myhuaweicloud.com"
     path = "/v5/054ba152d480d55b2f5dc0069e7ddef0/backup-migration-jobs"
     cases = [
-        (path + "/0667845a-6291-4e2a-95b0-190c0abjb703", []),
+        (f"{path}/{EXAMPLE_ID}", []),
         (path, [("status", "PRECHECK FAILED"), ("limit", "10"), ("offset", "0")]),
         (path, [("dbs_instance_ids", "b-inst"), ("dbs_instance_ids", "a-inst"), ("name", "DRS")]),
         (path, [("name", "迁移 任务"), ("tags", "team=dba"), ("description", "a+b&c=d")]),

@@ -8,76 +8,60 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from jobs.drs import AuthenticationFailed, DrsClient, UpstreamUnavailable
+from jobs.drs import AuthenticationFailed, UpstreamUnavailable
 from jobs.drs.auth import OutgoingRequest, TokenCache
 from tests.conftest import FAST
-
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
-
-
-def new_client(simulator, config, credentials, cache):
-    return DrsClient.with_password(
-        project_id=config.project_id,
-        drs_endpoint=simulator.url,
-        iam_endpoint=simulator.url,
-        credentials=credentials,
-        settings=FAST,
-        cache=cache,
-    )
+from tests.support import EXAMPLE_ID, serving
 
 
-def test_token_reused_across_requests_and_clients(
-    simulator, simulator_config, password_credentials, token_cache
-):
+def test_token_reused_across_requests_and_clients(simulator, make_client):
     before = simulator.tokens_issued
     for _ in range(3):
-        new_client(simulator, simulator_config, password_credentials, token_cache).get_job(SEED_ID)
+        make_client("token").get_job(EXAMPLE_ID)  # a new client each time, one token cache
     assert simulator.tokens_issued - before == 1
     assert simulator.calls() == 3
 
 
-def test_concurrent_first_fetch_gets_one_token(
-    simulator, simulator_config, password_credentials, token_cache
-):
-    drs_client = new_client(simulator, simulator_config, password_credentials, token_cache)
+def test_concurrent_first_fetch_gets_one_token(simulator, make_client):
+    drs_client = make_client("token")
     simulator.set_fault("delay", target="*", seconds=0.2, count=1)  # slow the first DRS call only
     before = simulator.tokens_issued
     start = threading.Barrier(16)
 
     def fetch(_):
         start.wait()
-        return drs_client.get_job(SEED_ID).id
+        return drs_client.get_job(EXAMPLE_ID).id
 
     with ThreadPoolExecutor(16) as pool:
-        assert set(pool.map(fetch, range(16))) == {SEED_ID}
+        assert set(pool.map(fetch, range(16))) == {EXAMPLE_ID}
     assert simulator.tokens_issued - before == 1
 
 
 def test_expired_token_is_refreshed_once(token_client, simulator):
-    token_client.get_job(SEED_ID)
+    token_client.get_job(EXAMPLE_ID)
     before = simulator.tokens_issued
     simulator.expire_tokens()
-    assert token_client.get_job(SEED_ID).id == SEED_ID
+    assert token_client.get_job(EXAMPLE_ID).id == EXAMPLE_ID
     assert simulator.tokens_issued - before == 1
 
 
 def test_persistent_401_refreshes_exactly_once(token_client, simulator):
-    token_client.get_job(SEED_ID)
+    token_client.get_job(EXAMPLE_ID)
     before_tokens, before_calls = simulator.tokens_issued, simulator.calls()
     simulator.set_fault("expired_token", target="*")
     with pytest.raises(AuthenticationFailed) as caught:
-        token_client.get_job(SEED_ID)
+        token_client.get_job(EXAMPLE_ID)
     assert caught.value.status == 401
     assert simulator.tokens_issued - before_tokens == 1
     assert simulator.calls() - before_calls == 2
 
 
 def test_concurrent_401s_refresh_once(token_client, simulator):
-    token_client.get_job(SEED_ID)
+    token_client.get_job(EXAMPLE_ID)
     before = simulator.tokens_issued
     simulator.expire_tokens()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: token_client.get_job(SEED_ID), range(8)))
+        list(pool.map(lambda _: token_client.get_job(EXAMPLE_ID), range(8)))
     assert simulator.tokens_issued - before == 1
 
 
@@ -138,7 +122,7 @@ def test_a_failing_iam_is_asked_once_by_waiting_threads():
     assert len(attempts) == 1
 
 
-def test_a_slow_iam_counts_against_the_drs_calls_deadline(password_credentials, token_cache):
+def test_a_slow_iam_counts_against_the_drs_calls_deadline(make_client):
     """The token refresh late in a DRS call gets what is left of that call's time, not its own."""
     import dataclasses
     import http.server
@@ -170,23 +154,16 @@ def test_a_slow_iam_counts_against_the_drs_calls_deadline(password_credentials, 
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        client = DrsClient.with_password(
+    with serving(Gateway) as server:
+        client = make_client(
+            "token",
             project_id="p1",
-            drs_endpoint=url,
-            iam_endpoint=url,
-            credentials=password_credentials,
+            drs_endpoint=server.url,
+            iam_endpoint=server.url,
             settings=dataclasses.replace(FAST, read_timeout=10, deadline=1.0),
-            cache=token_cache,
         )
         started = time.monotonic()
         with pytest.raises(UpstreamUnavailable, match="Timed out"):
-            client.get_job(SEED_ID)
+            client.get_job(EXAMPLE_ID)
         assert time.monotonic() - started < 1.4  # not 0.6 s + a whole second deadline for IAM
         assert len(tokens) == 2
-    finally:
-        server.shutdown()

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core.management import call_command
@@ -36,7 +36,7 @@ from jobs.simulator import faults
 from jobs.sync.tenant import sync_tenant
 from jobs.web.middleware import TZ_SESSION
 from tests.faults.support import ProbeJobs
-from tests.support import LIVE, TABLE
+from tests.support import LIVE, TABLE, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -115,12 +115,8 @@ class _Trap(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def trap():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trap)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/latest/meta-data/"
-    server.shutdown()
-    server.server_close()
+    with serving(_Trap) as server:
+        yield f"{server.url}/latest/meta-data/"
 
 
 # -- checks -----------------------------------------------------------------------------------

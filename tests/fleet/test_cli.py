@@ -18,9 +18,9 @@ from jobs.drs import JobFilters
 from jobs.drs.models import Job, JobSummary
 from jobs.fleet.serialize import SUMMARY_FIELDS, job_to_api, summary_to_api
 from jobs.upstream.client import client_for
+from tests.support import EXAMPLE_ID
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"
 TARGET_ID = "0a3182607bc549bcb46cc9a8755761a6in04"
 
 

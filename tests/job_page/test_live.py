@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from jobs.mirror.models import JobSnapshot, JobStatusChange
-from tests.support import EXAMPLE_ID, LIVE
+from tests.support import EXAMPLE_ID, LIVE, run_in_threads
 
 
 def detail(simulator_config, job_id):
@@ -147,11 +147,7 @@ def test_fifty_watchers_cost_one_upstream_call_per_interval(
                 time.sleep(0.5)
 
     began = time.monotonic()
-    threads = [threading.Thread(target=watch) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([watch] * 50)
     elapsed = time.monotonic() - began
     calls = simulator.calls(detail(simulator_config, job_id))
     intervals = elapsed / settings.JOB_REFRESH_SECONDS

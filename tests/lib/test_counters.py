@@ -7,6 +7,7 @@ import threading
 import time
 
 from jobs.lib.counters import WindowedCounter
+from tests.support import run_in_threads
 
 
 def test_at_most_limit_takes(shared_cache):
@@ -37,11 +38,7 @@ def test_parallel_takes_never_exceed_the_limit(shared_cache):
         start.wait()
         results.append(counter.take() is not None)
 
-    threads = [threading.Thread(target=take) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([take] * 30)
     assert results.count(True) == 10
 
 

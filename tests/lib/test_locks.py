@@ -7,6 +7,7 @@ import threading
 import time
 
 from jobs.lib.locks import CacheLock
+from tests.support import run_in_threads
 
 
 def test_one_holder_at_a_time(shared_cache):
@@ -51,11 +52,7 @@ def test_parallel_acquires_have_one_winner(shared_cache):
         if lock.acquire():
             won.append(lock)
 
-    threads = [threading.Thread(target=contend) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([contend] * 20)
     assert len(won) == 1
     assert shared_cache.get("race:lock") == won[0].token
 

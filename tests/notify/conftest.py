@@ -12,10 +12,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.support import serving
 
 SECRET_URL_TOKEN = "s3cr3t-token-XYZ-9876"  # appears in every test channel URL
 
@@ -66,10 +68,8 @@ class Receiver:
                 self.send_response(200)
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.handler = Handler
+        self.url = ""  # json://127.0.0.1:port while served
 
     def accept(self, path: str, headers: dict, body: bytes) -> None:
         secret = self.secrets.get(path, "")
@@ -86,16 +86,13 @@ class Receiver:
     def at(self, path: str) -> list[dict]:
         return [m for m in self.messages if m["path"] == path]
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
+    receiver = Receiver()
+    with serving(receiver.handler) as server:
+        receiver.url = server.url.replace("http://", "json://", 1)
+        yield receiver
 
 
 class Mailbox:
@@ -129,6 +126,17 @@ def ntenant(transactional_db):
     tenant.secret_key = "sk"
     tenant.save()
     return tenant
+
+
+@pytest.fixture
+def ntenant_admin(client, ntenant, django_user_model):
+    """The test client, signed in as boss, an admin of `ntenant`."""
+    from jobs.tenants.models import Membership
+
+    admin = django_user_model.objects.create_user("boss", "boss@example.com", "pw")
+    Membership.objects.create(user=admin, tenant=ntenant, role="admin")
+    client.force_login(admin)
+    return client
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from jobs.notify.models import Channel, Rule
-from jobs.tenants.models import AuditEvent, Membership
+from jobs.tenants.models import AuditEvent
 from tests.notify.conftest import SECRET_URL_TOKEN
 
 LABELS = {
@@ -20,43 +18,35 @@ LABELS = {
 }
 
 
-@pytest.fixture
-def admin_client(client, ntenant, django_user_model):
-    admin = django_user_model.objects.create_user("boss", "boss@example.com", "pw")
-    Membership.objects.create(user=admin, tenant=ntenant, role="admin")
-    client.force_login(admin)
-    return client
-
-
 def _what_column(html: str) -> list[str]:
     cell = r"<td[^>]*>(.*?)</td>"
     rows = re.findall(rf"<tr>\s*{cell}\s*{cell}\s*{cell}", html, re.S)
     return [what.strip() for _when, _who, what in rows]
 
 
-def test_channel_and_rule_changes_are_in_the_audit_log_in_words(admin_client, ntenant, receiver):
+def test_channel_and_rule_changes_are_in_the_audit_log_in_words(ntenant_admin, ntenant, receiver):
     base = f"/tenants/{ntenant.slug}/notifications"
     url = f"{receiver.url}/hook?token={SECRET_URL_TOKEN}"
-    admin_client.post(f"{base}/channels/", {"name": "ops", "url": url, "language": "en"})
+    ntenant_admin.post(f"{base}/channels/", {"name": "ops", "url": url, "language": "en"})
     channel = Channel.objects.get(name="ops")
-    admin_client.post(f"{base}/channels/{channel.pk}/test/")
-    admin_client.post(f"{base}/rules/", {"event": "failed", "channel": channel.pk})
+    ntenant_admin.post(f"{base}/channels/{channel.pk}/test/")
+    ntenant_admin.post(f"{base}/rules/", {"event": "failed", "channel": channel.pk})
     rule = Rule.objects.get()
-    admin_client.post(f"{base}/rules/{rule.pk}/delete/")
-    admin_client.post(f"{base}/channels/{channel.pk}/delete/")
+    ntenant_admin.post(f"{base}/rules/{rule.pk}/delete/")
+    ntenant_admin.post(f"{base}/channels/{channel.pk}/delete/")
     AuditEvent.objects.filter(action="login").delete()  # force_login's own entry
     assert sorted(AuditEvent.objects.values_list("action", flat=True)) == sorted(LABELS)
 
-    page = admin_client.get("/audit/").content.decode()
+    page = ntenant_admin.get("/audit/").content.decode()
     assert sorted(_what_column(page)) == sorted(en for en, _ in LABELS.values())
     for key in LABELS:
         assert key not in page.split("<table", 1)[1]  # no raw key in the table
     assert SECRET_URL_TOKEN not in page
 
-    chinese = admin_client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    chinese = ntenant_admin.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert sorted(_what_column(chinese)) == sorted(zh for _, zh in LABELS.values())
 
-    only_rules = admin_client.get("/audit/?action=notify_rule_added").content.decode()
+    only_rules = ntenant_admin.get("/audit/?action=notify_rule_added").content.decode()
     assert _what_column(only_rules) == ["Notification rule added"]
 
 

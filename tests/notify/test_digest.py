@@ -19,6 +19,7 @@ from jobs.notify.outbox import enqueue_digests, enqueue_periodic
 from jobs.notify.worker import Notifier
 from jobs.tenants.models import Tenant
 from tests.notify.conftest import drain
+from tests.support import run_in_threads
 
 ERROR_LOG = "Msg 3201, Level 16, State 1\nCannot open backup device 'D:\\x.bak'. Operating system error 2.\n"
 
@@ -122,11 +123,7 @@ def test_concurrent_enqueuers_write_one_digest(ntenant, people_in):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads([run] * 4)
     assert Delivery.objects.filter(source="digest").count() == 1
 
 

@@ -8,8 +8,8 @@ import pytest
 from jobs.notify.models import Delivery, Subscription, Watch
 from jobs.tenants.models import Membership
 from tests.notify.conftest import drain, seen
+from tests.support import EXAMPLE_ID
 
-JOB = "0667845a-6291-4e2a-95b0-190c0abjb703"  # a job the simulator knows
 OTHER_JOB = "job-other-1"
 
 
@@ -44,13 +44,13 @@ def transition(tenant, job_id: str, status: str, seen_again: int = 0) -> None:
                        finish + timedelta(seconds=30 * n), events_since=now - timedelta(hours=1))  # fmt: skip
 
 
-def _job_page(client, tenant, job_id=JOB) -> str:
+def _job_page(client, tenant, job_id=EXAMPLE_ID) -> str:
     response = client.get(f"/tenants/{tenant.slug}/jobs/{job_id}/")
     assert response.status_code == 200
     return response.content.decode()
 
 
-def _watch(client, tenant, job_id=JOB):
+def _watch(client, tenant, job_id=EXAMPLE_ID):
     return client.post(f"/tenants/{tenant.slug}/jobs/{job_id}/watch/")
 
 
@@ -60,25 +60,25 @@ def _mail_to(smtp, address: str) -> list:
 
 def test_watch_a_job_from_its_page_and_hear_once_when_it_ends(client, acme, viewer, smtp):
     page = _job_page(client, acme)
-    assert f'action="/tenants/{acme.slug}/jobs/{JOB}/watch/"' in page
+    assert f'action="/tenants/{acme.slug}/jobs/{EXAMPLE_ID}/watch/"' in page
     assert "Watch this job" in page and "Stop watching" not in page
 
     response = _watch(client, acme)
-    assert response.status_code == 302 and response["Location"].endswith(f"/jobs/{JOB}/")
+    assert response.status_code == 302 and response["Location"].endswith(f"/jobs/{EXAMPLE_ID}/")
     page = client.get(response["Location"]).content.decode()
     assert "You will get an email when this job ends." in page
     assert "Stop watching" in page and 'aria-pressed="true"' in page
-    assert Watch.objects.filter(user=viewer, tenant=acme, job_id=JOB).count() == 1
+    assert Watch.objects.filter(user=viewer, tenant=acme, job_id=EXAMPLE_ID).count() == 1
     mine = client.get("/notifications/").content.decode()
-    assert JOB in mine
+    assert EXAMPLE_ID in mine
 
-    transition(acme, JOB, "SUCCESS", seen_again=2)  # later syncs: no second event
+    transition(acme, EXAMPLE_ID, "SUCCESS", seen_again=2)  # later syncs: no second event
     drain()
     drain()
 
     (message,) = _mail_to(smtp, "vera@example.com")
     assert message["Subject"].strip() == "Job succeeded: nightly restore"
-    assert f"https://dash.example.com/tenants/acme/jobs/{JOB}/" in (
+    assert f"https://dash.example.com/tenants/acme/jobs/{EXAMPLE_ID}/" in (
         message.get_body(("plain",)).get_content()
     )
     assert len(smtp.messages) == 1
@@ -95,7 +95,7 @@ def test_stop_watching_means_no_email(client, acme, viewer, smtp):
     assert "You no longer watch this job." in page and "Watch this job" in page
     assert not Watch.objects.filter(user=viewer).exists()
 
-    transition(acme, JOB, "FAILED")
+    transition(acme, EXAMPLE_ID, "FAILED")
     drain()
     assert smtp.messages == []
     assert not Delivery.objects.exists()
@@ -106,10 +106,10 @@ def test_a_member_cannot_watch_a_job_of_a_tenant_they_are_not_in(
 ):
     beta = make_tenant("Beta")
     assert _watch(client, beta).status_code == 404
-    assert client.get(f"/tenants/{beta.slug}/jobs/{JOB}/").status_code == 404
+    assert client.get(f"/tenants/{beta.slug}/jobs/{EXAMPLE_ID}/").status_code == 404
     assert not Watch.objects.exists()
 
-    transition(beta, JOB, "FAILED")  # and nothing reaches them from that tenant
+    transition(beta, EXAMPLE_ID, "FAILED")  # and nothing reaches them from that tenant
     drain()
     assert smtp.messages == []
 
@@ -119,7 +119,7 @@ def test_a_watch_without_an_email_address_is_kept_and_says_so(client, acme, view
     viewer.save()
     page = client.get(_watch(client, acme)["Location"]).content.decode()
     assert "add an email address to your account" in page
-    transition(acme, JOB, "FAILED")
+    transition(acme, EXAMPLE_ID, "FAILED")
     drain()
     assert smtp.messages == []
     assert Delivery.objects.get().last_error == "the person has no email address"
@@ -162,7 +162,7 @@ def test_my_page_refuses_an_unknown_time_zone_and_shows_only_my_watches(
     other = django_user_model.objects.create_user("otto", "otto@example.com", "pw")
     Membership.objects.create(user=other, tenant=acme, role="viewer")
     Watch.objects.create(user=other, tenant=acme, job_id=OTHER_JOB)
-    Watch.objects.create(user=viewer, tenant=acme, job_id=JOB)
+    Watch.objects.create(user=viewer, tenant=acme, job_id=EXAMPLE_ID)
 
     response = client.post(
         "/notifications/", {"digest_at": "07:30", "time_zone": "Mars/Olympus", "language": "en"}
@@ -172,7 +172,7 @@ def test_my_page_refuses_an_unknown_time_zone_and_shows_only_my_watches(
     assert not Subscription.objects.filter(user=viewer).exists()
 
     page = client.get("/notifications/").content.decode()
-    assert JOB in page and OTHER_JOB not in page
+    assert EXAMPLE_ID in page and OTHER_JOB not in page
 
     response = client.post(
         "/notifications/",

@@ -15,7 +15,7 @@ from jobs.notify.messages import for_test
 from jobs.notify.models import Channel
 from jobs.notify.targets import TargetRefused, checked
 from jobs.notify.transport import SendError, send_to_channel
-from jobs.tenants.models import AuditEvent, Membership
+from jobs.tenants.models import AuditEvent
 from tests.notify.conftest import SECRET_URL_TOKEN, drain, transition
 
 SLACK_TOKEN = "TIiajkdnlazkcOXrIdevi7FQ"
@@ -23,15 +23,7 @@ SLACK = f"slack://T1JJ3T3L2/A1BRTD4JD/{SLACK_TOKEN}"
 MAIL_PASSWORD = "mail-Passw0rd-4242"
 
 
-@pytest.fixture
-def admin_client(client, ntenant, django_user_model):
-    admin = django_user_model.objects.create_user("boss", "boss@example.com", "pw")
-    Membership.objects.create(user=admin, tenant=ntenant, role="admin")
-    client.force_login(admin)
-    return client
-
-
-def test_secrets_are_nowhere_but_in_ciphertext(admin_client, ntenant, smtp, caplog, receiver):
+def test_secrets_are_nowhere_but_in_ciphertext(ntenant_admin, ntenant, smtp, caplog, receiver):
     caplog.set_level(logging.DEBUG)
     logging.getLogger("apprise").setLevel(logging.DEBUG)
     mail = (
@@ -41,7 +33,7 @@ def test_secrets_are_nowhere_but_in_ciphertext(admin_client, ntenant, smtp, capl
     hook = f"{receiver.url}/h?token={SECRET_URL_TOKEN}"
     pages = []
     for name, url in (("mail", mail), ("hook", hook)):
-        response = admin_client.post(
+        response = ntenant_admin.post(
             f"/tenants/{ntenant.slug}/notifications/channels/",
             {"name": name, "url": url, "language": "en"},
         )
@@ -50,16 +42,16 @@ def test_secrets_are_nowhere_but_in_ciphertext(admin_client, ntenant, smtp, capl
             pages.append(response.content.decode())
         else:
             assert response.status_code == 302
-            pages.append(admin_client.get(response["Location"]).content.decode())
-    pages.append(admin_client.get(f"/tenants/{ntenant.slug}/notifications/").content.decode())
+            pages.append(ntenant_admin.get(response["Location"]).content.decode())
+    pages.append(ntenant_admin.get(f"/tenants/{ntenant.slug}/notifications/").content.decode())
     for channel in Channel.objects.all():  # sends, fails (no SMTP auth) and logs at DEBUG
-        admin_client.post(f"/tenants/{ntenant.slug}/notifications/channels/{channel.pk}/test/")
+        ntenant_admin.post(f"/tenants/{ntenant.slug}/notifications/channels/{channel.pk}/test/")
     services.add_rule(ntenant, "failed", Channel.objects.get(name="hook"), actor_name="t")
     transition(ntenant, "job-1", "FAILED")
     drain()
-    pages.append(admin_client.get(f"/tenants/{ntenant.slug}/notifications/").content.decode())
+    pages.append(ntenant_admin.get(f"/tenants/{ntenant.slug}/notifications/").content.decode())
     pages.append(
-        admin_client.get(f"/tenants/{ntenant.slug}/notifications/deliveries/").content.decode()
+        ntenant_admin.get(f"/tenants/{ntenant.slug}/notifications/deliveries/").content.decode()
     )
     assert "set (…" in pages[-2]  # the write-only hint
     assert Channel.objects.count() == 2

@@ -9,7 +9,6 @@ from django.db import connection
 
 from jobs.tenants import access
 
-SEED_ID = "0667845a-6291-4e2a-95b0-190c0abjb703"  # the documented example job (SUCCESS)
 PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:channel_id>",
                 "<int:rule_id>", "<int:token_id>", "<slug>", "<job_id>")  # fmt: skip
 # Notification objects and API tokens: 0 (none) is enough.

@@ -16,7 +16,8 @@ from django.test import Client
 
 from jobs.tenants.models import Membership
 from tests.conftest import PASSWORD, tenant_form
-from tests.security.support import SEED_ID, database_text, fill, routes
+from tests.security.support import database_text, fill, routes
+from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_post_without_valid_csrf_token_is_refused(
     route, name, forgery, tenant, people, simulator, simulator_config, caplog
 ):
     member = Membership.objects.get(user=people["viewer"], tenant=tenant)
-    url = fill(route, tenant.slug, SEED_ID, member.pk)
+    url = fill(route, tenant.slug, EXAMPLE_ID, member.pk)
     user = None if name == "login" else people["root"]
     data = payload(name, tenant, people, simulator_config)
     forged_calls = f"/v5/{FORGED_PROJECT}/"
@@ -130,7 +131,7 @@ def test_the_probe_finds_the_post_routes(tenant, people, simulator_config):
     found = set()
     for route, name in routes():
         user = None if name == "login" else people["root"]
-        url = fill(route, tenant.slug, SEED_ID, member.pk)
+        url = fill(route, tenant.slug, EXAMPLE_ID, member.pk)
         if accepts_post(signed_in(user), url, payload(name, tenant, people, simulator_config)):
             found.add(name)
     assert found >= {

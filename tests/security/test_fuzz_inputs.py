@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from jobs.tenants.models import Membership
 from jobs.web.middleware import TZ_COOKIE
-from tests.security.support import SEED_ID
+from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ EDGES = [
     "admin",
     "viewer",
     "root",
-    SEED_ID,
+    EXAMPLE_ID,
 ]
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 VALUE = st.one_of(st.sampled_from(EDGES), TEXT)
@@ -145,7 +145,7 @@ def test_overview_and_failures(as_user, tenant, query, zone):
 @given(query=params("errors", "refresh", "seen"), live=st.booleans(), zone=ZONES)
 def test_job_page(as_user, tenant, query, live, zone):
     extra = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"} if live else {}
-    check(as_user("viewer", zone).get(f"/tenants/{tenant.slug}/jobs/{SEED_ID}/", query, **extra))
+    check(as_user("viewer", zone).get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/", query, **extra))
 
 
 @FUZZ

@@ -23,8 +23,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from jobs.tenants.models import Membership
-from tests.security.support import SEED_ID, expand, routes
-from tests.support import LIVE, TABLE
+from tests.security.support import expand, routes
+from tests.support import EXAMPLE_ID, LIVE, TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -120,7 +120,7 @@ def pages(tenant, people, simulator) -> list[tuple[str, object]]:
     member = Membership.objects.get(user=people["viewer"], tenant=tenant).pk
     live_id = simulator.add_live_job(600)
     for route, name in routes():
-        for url in expand(route, [tenant.slug], [SEED_ID, live_id], {tenant.slug: member}):
+        for url in expand(route, [tenant.slug], [EXAMPLE_ID, live_id], {tenant.slug: member}):
             responses.append((f"{name} {url}", root.get(url)))
     jobs = f"/tenants/{tenant.slug}/jobs/"
     responses += [
@@ -240,6 +240,7 @@ from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 from tests.support import LIVE, TABLE
+from tests.support import EXAMPLE_ID
 
 facts = {name: getattr(settings, name) for name in (
     "DEBUG", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_SECURE",

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test import Client
 
 from jobs.views import health
-from tests.security.support import SEED_ID, expand, routes
+from tests.security.support import expand, routes
 from tests.security.test_headers import ROOT, manage
+from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def test_signed_in_pages_are_not_cached(people, tenant):
     members = {tenant.slug: tenant.memberships.first().pk}
     checked = 0
     for route, _name in routes():
-        for url in expand(route, [tenant.slug], [SEED_ID], members):
+        for url in expand(route, [tenant.slug], [EXAMPLE_ID], members):
             response = client.get(url)
             if response.status_code >= 500:
                 continue
@@ -63,6 +64,7 @@ import json
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
+from tests.support import EXAMPLE_ID
 plain = {**settings.STORAGES, "staticfiles": {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 with override_settings(STORAGES=plain):

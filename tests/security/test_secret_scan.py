@@ -32,8 +32,8 @@ from jobs.simulator import SimulatorConfig
 from jobs.tenants.models import AuditEvent, Membership, Tenant
 from jobs.upstream.iam_tokens import SHARED_TOKENS
 from tests.conftest import tenant_form
-from tests.security.support import SEED_ID, database_text, expand, routes
-from tests.support import LIVE, TABLE
+from tests.security.support import database_text, expand, routes
+from tests.support import EXAMPLE_ID, LIVE, TABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
         and simulator.store.get(i)["error_log"]
     )
     live_id = simulator.add_live_job(600, name="secret-scan-live")
-    job_ids = (SEED_ID, failed_id, live_id)
+    job_ids = (EXAMPLE_ID, failed_id, live_id)
     seen = Seen()
     tokens: set[str] = set()
 
@@ -225,7 +225,7 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
     simulator.clear_faults()
 
     for slug in tenants:
-        seen.cli("jobs", "show", slug, SEED_ID, "--json")
+        seen.cli("jobs", "show", slug, EXAMPLE_ID, "--json")
         seen.cli("jobs", "show", slug, failed_id, "--json")
         seen.cli("jobs", "list", slug, "--json")
     seen.cli("tenant", "list")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from django.utils import timezone
 from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.sync.loop import Loop
 from jobs.sync.tenant import Run, sync_tenant
+from tests.support import run_in_threads
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,11 +24,7 @@ def test_the_budget_holds_with_four_concurrent_workers(sim, sim_tenant, settings
         for _ in range(3):
             results.append(Run(tenant).run(full=True))  # the unit itself, no lock
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([worker] * 4)
     assert sim.calls("/v5/") == 5
     assert sum(r.calls for r in results) == 5
     assert all("budget" in r.note for r in results if not r.ok)

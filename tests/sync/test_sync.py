@@ -10,6 +10,7 @@ from jobs.drs import normalise_status
 from jobs.mirror import record as mirror_module
 from jobs.mirror.models import JobEvent, JobStatusChange, MirroredJob, TenantSyncState
 from jobs.sync.tenant import Run, sync_tenant
+from tests.support import run_in_threads
 from tests.sync.conftest import delete_job, oldest_ids, rename_job
 
 pytestmark = pytest.mark.django_db
@@ -142,19 +143,13 @@ def test_a_sync_killed_half_way_and_run_again_loses_and_duplicates_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_duplicate_nothing(sim, sim_tenant):
-    import threading
-
     tenant = sim_tenant()
     results = []
 
     def run():
         results.append(Run(tenant).run(full=True))  # no lock: the database must hold
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([run] * 2)
     assert all(r.ok for r in results), results
     assert MirroredJob.objects.count() == len(sim.store)
     assert JobStatusChange.objects.count() == len(sim.store)

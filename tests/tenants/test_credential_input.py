@@ -8,6 +8,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from jobs.tenants.models import Tenant
+from tests.support import EXAMPLE_ID
 from tests.tenants.test_cli import run
 
 pytestmark = pytest.mark.django_db
@@ -95,8 +96,6 @@ def test_a_tenant_saved_before_the_checks_gets_a_message_not_a_500(login, make_t
 
     tenant = make_tenant("Old keys", auth="aksk")
     Tenant.objects.filter(pk=tenant.pk).update(access_key="AK€XAMPLE")
-    response = login("root").get(
-        f"/tenants/{tenant.slug}/jobs/0667845a-6291-4e2a-95b0-190c0abjb703/"
-    )
+    response = login("root").get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/")
     assert response.status_code == 502
     assert "The stored credentials cannot be sent" in response.content.decode()

@@ -11,6 +11,7 @@ from django.db import connection
 
 from jobs.tenants import crypto
 from jobs.tenants.models import AuditEvent, Tenant
+from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +145,7 @@ def test_undecryptable_secret_is_a_page_not_a_500(settings, login, people, tenan
     client = login("admin")
     edit = client.get(f"/tenants/{tenant.slug}/edit/")
     assert edit.status_code == 200 and "enter it again" in edit.content.decode()
-    job = client.get(f"/tenants/{tenant.slug}/jobs/0667845a-6291-4e2a-95b0-190c0abjb703/")
+    job = client.get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/")
     assert job.status_code == 502
     assert "cannot be decrypted" in job.content.decode()
     assert client.get("/").status_code == 200

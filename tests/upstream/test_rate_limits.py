@@ -6,6 +6,7 @@ import threading
 
 from jobs.upstream import rate_limits
 from jobs.upstream.rate_limits import allow
+from tests.support import run_in_threads
 
 
 def test_limit_per_user_and_action():
@@ -22,11 +23,7 @@ def test_parallel_requests_never_exceed_the_limit():
         start.wait()
         results.append(allow(7, "lookup", 10))
 
-    threads = [threading.Thread(target=hit) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([hit] * 30)
     assert results.count(True) == 10
 
 

@@ -13,7 +13,7 @@ from jobs.lib.locks import CacheLock
 from jobs.upstream import client as tenant_client
 from jobs.upstream import iam_tokens
 from jobs.upstream.iam_tokens import SharedTokenCache
-from tests.support import EXAMPLE_ID
+from tests.support import EXAMPLE_ID, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +53,9 @@ def test_concurrent_workers_wait_for_one_login(tenant, simulator, workers):
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = []
     for _ in range(6):
         workers()
-        threads.append(threading.Thread(target=worker))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([worker] * 6)
     assert errors == [] and simulator.tokens_issued == 1
 
 

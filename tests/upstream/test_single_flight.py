@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from jobs import drs
 from jobs.upstream.single_flight import Outcome, WaitedTooLong, single_flight
+from tests.support import run_in_threads
 
 
 def counting(value="v", delay=0.0, error: drs.DrsError | None = None):
@@ -76,11 +77,7 @@ def test_waiters_get_the_holders_outcome():
         start.wait()
         results.append(single_flight("k", 30, compute, lock_seconds=5))
 
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads([read] * 8)
     assert len(calls) == 1
     assert [r.value for r in results] == ["from the holder"] * 8
 

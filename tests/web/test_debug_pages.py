@@ -10,12 +10,12 @@ from django.test import Client
 from jobs.drs.auth import TOKENS
 from tests.conftest import tenant_form
 from tests.security.test_secret_scan import TOKEN_SHAPE
+from tests.support import EXAMPLE_ID
 
 pytestmark = pytest.mark.django_db
 
 TYPED_PASSWORD = "Typed-Pw-0a1b2c3d4e5f6"
 TYPED_SECRET_KEY = "TypedSK0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-JOB = "0667845a-6291-4e2a-95b0-190c0abjb703"
 
 
 @pytest.fixture
@@ -58,14 +58,14 @@ def assert_clean(body: str, *secrets: str) -> None:
 
 def test_iam_call_failure_on_job_page(debug, monkeypatch, people, tenant, simulator_config):
     fail_on(monkeypatch, "/v3/auth/tokens")
-    response = debug_client(people, "viewer").get(f"/tenants/{tenant.slug}/jobs/{JOB}/")
+    response = debug_client(people, "viewer").get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/")
     assert response.status_code == 500
     assert_clean(response.content.decode(), simulator_config.iam_users[0][2])
 
 
 def test_drs_call_failure_hides_the_token(debug, monkeypatch, people, tenant, simulator_config):
     seen = fail_on(monkeypatch, "backup-migration-jobs")
-    response = debug_client(people, "viewer").get(f"/tenants/{tenant.slug}/jobs/{JOB}/")
+    response = debug_client(people, "viewer").get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/")
     assert response.status_code == 500
     assert seen["tokens"], "no token was fetched: the test proves nothing"
     assert_clean(response.content.decode(), simulator_config.iam_users[0][2], *seen["tokens"])

@@ -13,10 +13,11 @@ from jobs.notify import services
 from jobs.notify.models import (
     AFTER_MINUTES_MAX,
     AFTER_MINUTES_MIN,
+    ENGLISH,
+    LANGUAGES,
     Channel,
     Delivery,
     Event,
-    Language,
     Rule,
 )
 from jobs.notify.targets import TargetRefused
@@ -49,7 +50,7 @@ class Command(BaseCommand):
                              "or stdin. Prints a webhook's signing secret once.")  # fmt: skip
         add.add_argument("slug")
         add.add_argument("name")
-        add.add_argument("--language", default="en", choices=Language.values)
+        add.add_argument("--language", default=ENGLISH, choices=[code for code, _ in LANGUAGES])
         rule = sub.add_parser("rule-add", help="Route an event of the tenant to a channel.")
         rule.add_argument("slug")
         rule.add_argument("--event", required=True, choices=sorted(EVENTS))
@@ -113,7 +114,7 @@ class Command(BaseCommand):
             )
         for rule in Rule.objects.filter(tenant=tenant).select_related("channel"):
             event = rule.event.replace("_", "-")
-            extra = f"\t>{rule.after_minutes} min" if rule.event == Event.SYNC_FAILING else ""
+            extra = f"\t>{rule.after_minutes} min" if rule.is_sync_failing else ""
             self.stdout.write(f"rule\t{event}\t{rule.channel.name}{extra}")
 
     def _channel(self, tenant, name: str) -> Channel:

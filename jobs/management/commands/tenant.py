@@ -37,7 +37,7 @@ class Command(BaseCommand):
         add.add_argument("--ak", default="", help="Access key id (--auth aksk)")
         add.add_argument("--drs-endpoint", default="")
         add.add_argument("--iam-endpoint", default="")
-        add.add_argument("--language", default="en-us", choices=["en-us", "zh-cn"])
+        add.add_argument("--language", default=Tenant.Language.EN, choices=Tenant.Language.values)
         add.add_argument("--enterprise-project-id", default="")
         listing = sub.add_parser("list", help="List tenants, with a header row.")
         listing.add_argument(

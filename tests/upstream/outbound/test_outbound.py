@@ -21,6 +21,7 @@ from jobs.tenants.endpoints import endpoint_problem
 from jobs.tenants.models import Membership, Tenant
 from jobs.upstream import connect
 from jobs.upstream.client import client_for
+from tests.support import serving
 
 from .conftest import PUBLIC, SECRET_URL_TOKEN
 
@@ -160,7 +161,7 @@ def test_slack_hosts_are_checked_at_connect_time(ntenant, dns, tripwire):
 def test_no_redirect_is_followed_in_apprise_either(ntenant, settings, listener):
     """With private targets allowed on purpose, a Teams workflow endpoint answering 302 to
     another local port: the guard switches redirects off for every session in the send."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     settings.NOTIFY_ALLOW_PRIVATE_TARGETS = True
     elsewhere = listener()
@@ -175,18 +176,13 @@ def test_no_redirect_is_followed_in_apprise_either(ntenant, settings, listener):
             self.send_header("Location", f"http://127.0.0.1:{elsewhere.port}/stolen")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Redirect) as server:
         channel, _ = services.add_channel(
             ntenant, "wf", f"workflow://127.0.0.1:{server.server_address[1]}/wf/sig",
             actor_name="t",
         )  # fmt: skip
         with pytest.raises(SendError):
             send_to_channel(channel, for_test(ntenant, "en"), "k")
-    finally:
-        server.shutdown()
-        server.server_close()
     assert elsewhere.count() == 0
 
 
@@ -194,7 +190,7 @@ def test_no_redirect_is_followed_in_apprises_own_threads(ntenant, settings, list
     """Apprise hands service calls to its shared pool; the old guard (a thread-local flag)
     did not reach those threads, so a redirect there was followed. The guard is a context
     variable now, and Apprise copies the context into its pool."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     import requests
     from apprise.apprise import get_shared_executor, submit_with_context
@@ -213,20 +209,15 @@ def test_no_redirect_is_followed_in_apprises_own_threads(ntenant, settings, list
             self.send_header("Location", f"http://127.0.0.1:{elsewhere.port}/stolen")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     statuses = []
 
-    def in_apprises_pool():
-        url = f"http://127.0.0.1:{server.server_address[1]}/t.json"
-        call = submit_with_context(get_shared_executor(), requests.get, url)
-        statuses.append(call.result(timeout=5).status_code)
+    with serving(Redirect) as server:
 
-    try:
+        def in_apprises_pool():
+            call = submit_with_context(get_shared_executor(), requests.get, f"{server.url}/t.json")
+            statuses.append(call.result(timeout=5).status_code)
+
         bounded(in_apprises_pool)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert statuses == [302]
     assert elsewhere.count() == 0
 
