@@ -433,12 +433,11 @@ def change_tags(
         if not TAG_KEY.fullmatch(k) or not TAG_VALUE.fullmatch(v)
     ]
     if bad or not (add or remove):
-        raise Refused(
-            _(
-                "Tag keys are at most 36 letters, digits, _ and -; values letters, "
-                "digits, spaces and _ . : / = + - @."
-            )
+        message = _(
+            "Tag keys are at most 36 letters, digits, _ and -; values letters, "
+            "digits, spaces and _ . : / = + - @."
         )
+        raise Refused(message, {"tags": [message]})
     _check_rate(actor)
     client = client_for(tenant)
     for what, tags, call in (("add", add, client.add_tags), ("remove", remove, client.remove_tags)):

@@ -17,6 +17,7 @@ Choices where drs-api.md is silent:
 - Credentials in `SimulatorConfig.read_only` read but may not change: every create, PUT,
   DELETE and tag change is 403 DRS.M00102 "Policy doesn't allow drs:backupMigration:<action>
   to be performed." (the wording is IAM's usual form; DRS's own is unknown).
+- Faults with target `create` hit creates only (and `*` ones hit them too).
 - Fault `lost_answer` (creates only, `seconds`=0): the job is created, then the connection is
   closed without an answer after `seconds`, as when a create's answer is lost on the way.
 - Paths are matched exactly (no trailing slash); other methods are 404 APIG.0101.
@@ -64,6 +65,7 @@ _TAGS_PATH = re.compile(
     r"/v5/(?P<project>[^/]+)/backupMigration/(?P<job>[^/]+)/tags(?:/(?P<action>create|delete))?"
 )
 MAX_TAGS_PER_CALL = 10
+CREATE_TARGET = "create"  # a fault with this target hits creates only
 
 
 def route(method: str, path: str) -> tuple[str, str | None] | None:
@@ -153,7 +155,7 @@ class JobsApi:
 
     def _create(self, store: JobStore, request: Request) -> Reply:
         delay, fault = self.faults.take(
-            None, lambda kind: kind in fault_kinds.WRITE_KINDS or kind == "lost_answer"
+            CREATE_TARGET, lambda kind: kind in fault_kinds.WRITE_KINDS or kind == "lost_answer"
         )
         if delay:
             time.sleep(delay)
