@@ -336,3 +336,30 @@ def test_a_created_job_runs_to_success_on_its_page(login, on, quick):
     wait_for(lambda: quick.store.get(job_id)["status"] == "SUCCESS", 10, "the job to finish")
     page = client.get(url + "?refresh=1")
     assert "SUCCESS" in text_of(page.content.decode()).upper()
+
+
+def test_the_job_list_offers_a_selection_for_bulk_delete_to_operators_only(login, on, simulator):
+    job_id = simulator.add_live_job(0, "SUCCESS", name="listed-job")
+    operator = login("operator")
+    operator.get(f"/tenants/{on.slug}/jobs/{job_id}/")  # into the mirror
+    html = operator.get(f"/tenants/{on.slug}/jobs/").content.decode()
+    assert f'value="{job_id}" form="bulk-delete"' in html
+    assert f'action="/tenants/{on.slug}/jobs/delete/"' in html
+    viewer_html = login("viewer").get(f"/tenants/{on.slug}/jobs/").content.decode()
+    assert 'form="bulk-delete"' not in viewer_html
+
+
+def test_a_tenant_admin_turns_actions_on_and_off_on_the_tenant_page(login, tenant):
+    admin = login("admin")
+    page = admin.get(f"/tenants/{tenant.slug}/").content.decode()
+    assert "Turn job actions on" in page
+    assert admin.post(f"/tenants/{tenant.slug}/actions/", {"enabled": "on"}).status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.actions_enabled is True
+    assert AuditEvent.objects.filter(action="actions_enabled", tenant=tenant).count() == 1
+    page = admin.get(f"/tenants/{tenant.slug}/").content.decode()
+    assert "Turn job actions off" in page and f"/tenants/{tenant.slug}/jobs/new/" in page
+    operator = login("operator")
+    assert operator.post(f"/tenants/{tenant.slug}/actions/", {"enabled": "off"}).status_code == 403
+    tenant.refresh_from_db()
+    assert tenant.actions_enabled is True
