@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SIMULATOR_PORT ?= 8001
 
-.PHONY: venv run ready screenshots test test-prod lint format bench soak serve worker beat
+.PHONY: venv run ready screenshots test test-outbound test-prod lint format bench soak serve worker beat
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ screenshots: venv
 	SCREENSHOTS=$(abspath $(SCREENSHOTS_DIR)) $(PY) -m pytest tests/browser/test_every_page.py \
 		-k screenshots -q -p no:cacheprovider
 	@echo "$$(ls $(SCREENSHOTS_DIR)/*.png | wc -l) screenshots in $(SCREENSHOTS_DIR)/"
+
+# The hostile-outbound suite again, inside a network namespace of its own with only loopback up
+# (needs root or user namespaces): whatever a test gets wrong, no packet can leave the machine.
+test-outbound: venv
+	unshare --net sh -c 'ip link set lo up && $(PY) -m pytest tests/upstream/outbound -q -p no:cacheprovider'
 
 # The same suite on the production stack. Defaults match what .ci/run starts.
 PROD_DATABASE_URL ?= postgres://drs:drs@127.0.0.1:5432/drs

@@ -1,3 +1,5 @@
+"""The jobs app: at start-up, connects the signal receivers and registers the access check."""
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -8,7 +10,7 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from jobs.accounts import backends  # noqa: F401  (connect their signal receivers)
-        from jobs.notify import receivers  # noqa: F401
+        from jobs.notify import receivers  # noqa: F401  (job events, memberships ending)
         from jobs.tenants import audit  # noqa: F401
 
         checks.register(check_access_policies, checks.Tags.security)

@@ -40,7 +40,7 @@ class MirrorCollector:
             "drs_jobs", "Jobs in the mirror by status", labels=["tenant", "status"]
         )
         grouped = (
-            MirroredJob.objects.filter(deleted_at=None)
+            MirroredJob.objects.alive()
             .values("tenant__slug", "status")
             .annotate(n=Count("pk"))
             .order_by()

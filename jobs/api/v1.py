@@ -2,10 +2,11 @@
 
 - Authentication: `Authorization: Bearer <token>` (a personal token, see jobs/api/tokens.py);
   a session cookie does not open it (so no CSRF to guard). Each token has its own rate limit.
-- Access: the pages' policies (jobs/access.py). A tenant the token's owner is not a member of
-  is a 404, as on the pages.
-- Field names: the `manage.py jobs … --json` ones (jobs/serialize.py): a job of the list carries
-  SUMMARY_FIELDS, one job `job_to_api`. Times are ISO 8601 UTC ending in Z; filter days are UTC.
+- Access: the pages' policies (jobs/tenants/access.py). A tenant the token's owner is not a
+  member of is a 404, as on the pages.
+- Field names: the `manage.py jobs … --json` ones, from the one serializer
+  (jobs/fleet/serialize.py): a job of the list carries SUMMARY_FIELDS (`mirrored_to_api`), one
+  job `job_to_api`. Times are ISO 8601 UTC ending in Z; filter days are UTC.
 - Errors: `{"error": {"code": "...", "message": "..."}}` with the HTTP status; `fields` too
   for invalid parameters.
 
@@ -38,7 +39,7 @@ from jobs import drs
 from jobs.api import tokens
 from jobs.fleet import selectors
 from jobs.fleet.forms import JobListForm
-from jobs.fleet.serialize import SUMMARY_FIELDS, iso_utc, job_to_api
+from jobs.fleet.serialize import MIRROR_COLUMNS, iso_utc, job_to_api, mirrored_to_api
 from jobs.job_page.state import NoSnapshot, job_state
 from jobs.tenants.access import tenant_for, visible_tenants
 from jobs.tenants.models import Role
@@ -294,20 +295,6 @@ def _fresh(fresh: selectors.Freshness) -> dict:
             "failing": fresh.failing}  # fmt: skip
 
 
-# The mirror's column for each of the list item's fields (SUMMARY_FIELDS, as --json has them).
-COLUMNS = {name: name for name in SUMMARY_FIELDS} | {"id": "job_id"}
-TIMES = ("create_time", "finish_time")
-
-
-def mirror_row(job) -> dict[str, Any]:
-    """A mirror row (a model, or a dict of its COLUMNS) under the list item's field names."""
-    get = job.get if isinstance(job, dict) else lambda column: getattr(job, column)
-    row = {name: get(COLUMNS[name]) for name in SUMMARY_FIELDS}
-    for name in TIMES:
-        row[name] = iso_utc(row[name])
-    return row
-
-
 @api.get(
     "/tenants", response={200: list[TenantOut], **ERRORS}, tags=["tenants"],
     summary="The tenants you may see", **policy("api_tenants", "token:signed-in"),
@@ -371,12 +358,14 @@ def jobs(request, slug: str, filters: Query[JobFilters]):
     rows = selectors.tenant_jobs(found, query)
     count = rows.count()
     start = (filters.page - 1) * filters.size
-    page = rows.values(*COLUMNS.values())[start : start + filters.size] if start < count else []
+    page = (
+        rows.values(*MIRROR_COLUMNS.values())[start : start + filters.size] if start < count else []
+    )
     fresh = selectors.freshness([found])[found.pk]
     body = {
         "tenant": found.slug, "count": count, "page": filters.page, "size": filters.size,
         "pages": max((count + filters.size - 1) // filters.size, 1),
-        "jobs": [mirror_row(j) for j in page], "sync": _fresh(fresh),
+        "jobs": [mirrored_to_api(j) for j in page], "sync": _fresh(fresh),
     }  # fmt: skip
     # Rendered as built: re-validating 100 rows against JobPageOut would cost a third of the
     # request (tests/api checks the answers against the documented schema).
@@ -460,7 +449,7 @@ def failures(
         "causes": [
             {"signature": g.signature, "count": g.count, "first_seen": iso_utc(g.first_seen),
              "last_seen": iso_utc(g.last_seen),
-             "jobs": [{"tenant": j.tenant.slug, **mirror_row(j)} for j in g.jobs]}
+             "jobs": [{"tenant": j.tenant.slug, **mirrored_to_api(j)} for j in g.jobs]}
             for g in groups[: selectors.MAX_GROUPS]
         ],
     }  # fmt: skip

@@ -12,14 +12,15 @@ from jobs.drs.errors import BadUpstreamResponse
 from jobs.drs.status import JobStatus
 from jobs.lib.terminal import safe
 
-# The names other modules imported before JobStatus existed.
+# The known statuses by name, and those JobStatus calls terminal and failed (the mirror's
+# queries filter on these sets: `jobs.mirror.models.MirroredJobQuerySet`).
 TRANSFERRING = JobStatus.TRANSFERRING
 SUCCESS = JobStatus.SUCCESS
 FAILED = JobStatus.FAILED
 PRECHECK_FAILED = JobStatus.PRECHECK_FAILED
 KNOWN_STATUSES = (TRANSFERRING, SUCCESS, FAILED, PRECHECK_FAILED)
-TERMINAL_STATUSES = frozenset({SUCCESS, FAILED, PRECHECK_FAILED})
-FAILED_STATUSES = frozenset({FAILED, PRECHECK_FAILED})
+TERMINAL_STATUSES = frozenset(s for s in KNOWN_STATUSES if s.is_terminal)
+FAILED_STATUSES = frozenset(s for s in KNOWN_STATUSES if s.is_failed)
 
 
 def normalise_status(value: Any) -> JobStatus:

@@ -1,5 +1,6 @@
 """Where a job id lives among the tenants a person may see: the mirror first, then each
-tenant's DRS for an id the mirror does not know."""
+tenant's DRS for an id the mirror does not know (what DRS answers goes into the mirror,
+`jobs.mirror.record.saw_detail`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from jobs import drs
 from jobs.mirror.models import MirroredJob
-from jobs.mirror.record import record_detail
+from jobs.mirror.record import saw_detail
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import client_for
 
@@ -72,5 +73,5 @@ def _ask_upstream(tenants: list[Tenant], job_id: str, failures: list) -> list[Fo
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     for tenant, job, fetched_at in answers:
-        record_detail(tenant, job, fetched_at)
+        saw_detail(tenant, job_id, job, fetched_at)
     return [Found(tenant, job_id) for tenant, _job, _at in answers]

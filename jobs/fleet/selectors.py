@@ -1,22 +1,29 @@
 """Reads over the job mirror for the fleet pages: a tenant's list, per-tenant rows for the
-overview, failures grouped by cause. Database queries only: the background
-sync (`jobs.sync`) keeps the mirror fresh, so no page calls DRS to show many jobs.
+overview, failures grouped by cause. Database queries only (never DRS, never a write): the
+background sync (`jobs.sync`) keeps the mirror fresh. What alive, running and failed mean is
+the mirror's (`MirroredJobQuerySet`); turning rows into export dicts is `jobs.fleet.serialize`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from jobs import drs
-from jobs.drs.models import SUCCESS, TERMINAL_STATUSES, TRANSFERRING
+from jobs.drs.models import TRANSFERRING
 from jobs.hints import Hint, hints_for
-from jobs.mirror.models import FAILED_STATUSES, MirroredJob, TenantSyncState
+from jobs.mirror.models import (
+    FAILED_STATUSES,
+    SUCCESS,
+    TERMINAL_STATUSES,
+    MirroredJob,
+    TenantSyncState,
+)
 from jobs.sync.progress import Typical
 from jobs.tenants.models import Tenant
 
@@ -28,7 +35,7 @@ SORTS = {"created_at": "create_time", "name": "name", "description": "descriptio
 
 def mirror(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
     """The tenants' jobs that DRS still has."""
-    return MirroredJob.objects.filter(tenant__in=list(tenants), deleted_at=None)
+    return MirroredJob.objects.filter(tenant__in=list(tenants)).alive()
 
 
 # -- sync freshness, per tenant -------------------------------------------------------------
@@ -138,13 +145,8 @@ OVERVIEW_SORTS = {
 
 
 def running(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
-    """Jobs not finished (the `mirror_unfinished` index)."""
-    return (
-        mirror(tenants)
-        .filter(finish_time=None)
-        .exclude(status__in=TERMINAL_STATUSES)
-        .exclude(status="")
-    )
+    """The tenants' running jobs (the `mirror_unfinished` index)."""
+    return MirroredJob.objects.filter(tenant__in=list(tenants)).running()
 
 
 def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False) -> list:
@@ -158,7 +160,7 @@ def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False
         row.total = row.fresh.state.jobs_total if row.fresh.state else 0
     recent = (
         mirror(tenants)
-        .filter(create_time__gte=week, status__in=(SUCCESS, *FAILED_STATUSES))
+        .filter(create_time__gte=week, status__in=TERMINAL_STATUSES)  # SUCCESS or failed
         .values("tenant_id", "status")
         .annotate(n=Count("*"))
         .order_by()
@@ -175,7 +177,7 @@ def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False
         .values("tenant_id")
         .annotate(
             n=Count("*"),
-            stalled=Count("stalled_at"),
+            stalled=Count("stalled_at"),  # of running jobs: the stalled ones
             started=Min("create_time", filter=Q(status=TRANSFERRING)),
         )
         .order_by()
@@ -269,7 +271,7 @@ EXCERPT_SCAN = 64 * 1024  # characters of an error log the hints look at
 
 
 def failed(tenants: list[Tenant], since: datetime | None) -> QuerySet[MirroredJob]:
-    rows = mirror(tenants).filter(status__in=FAILED_STATUSES)
+    rows = mirror(tenants).failed()
     return rows.filter(create_time__gte=since) if since else rows
 
 
@@ -283,10 +285,11 @@ def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list
         .order_by()
     )
     groups = [
-        Group(s["failure_signature"] or no_log, s["failure_signature"], s["n"], s["first"],
-              s["last"])
+        Group(
+            s["failure_signature"] or no_log, s["failure_signature"], s["n"], s["first"], s["last"]
+        )
         for s in stats
-    ]  # fmt: skip
+    ]
     groups.sort(key=lambda g: (-g.count, g.signature))
     for group in groups[:MAX_GROUPS]:
         group.jobs = list(group_jobs(rows, group)[:GROUP_JOBS])
@@ -298,22 +301,3 @@ def group_jobs(rows: QuerySet[MirroredJob], group: Group) -> QuerySet[MirroredJo
     return (
         rows.filter(failure_signature=group.key).select_related("tenant").order_by("-create_time")
     )
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-
-
-def to_api(job: MirroredJob) -> dict:
-    """A mirror row keyed by the list API's field names (exports)."""
-    return {
-        "id": job.job_id,
-        "name": job.name,
-        "status": job.status,
-        "engine_type": job.engine_type,
-        "error_log": job.error_log,
-        "description": job.description,
-        "create_time": iso(job.create_time),
-        "finish_time": iso(job.finish_time),
-        "enterprise_project_id": job.enterprise_project_id,
-    }

@@ -1,6 +1,8 @@
-"""Jobs as plain JSON-ready dicts, keyed and nested by the DRS API's own field names.
-
-Used by `manage.py jobs … --json` and the web exports (CSV/JSON). Pure functions: no Django.
+"""Jobs as plain JSON-ready dicts, keyed and nested by the DRS API's own field names: the one
+serializer for the CLI (`manage.py jobs … --json`: a detail, list items), the web exports
+(CSV/JSON of mirror rows) and the API (`jobs.api.v1`), so every surface spells a job, and its
+times, alike.
+Pure functions: they read attributes and import no Django.
 
 Values are the *normalised* ones from `jobs.drs.models`, not the body as received (that is
 `Job.raw_json`):
@@ -20,9 +22,12 @@ int (binary units, "704KB" → 720896), or None. `file_size` itself stays as DRS
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobs.drs.models import BackupFile, Job, JobSummary
+
+if TYPE_CHECKING:
+    from jobs.mirror.models import MirroredJob
 
 # The list item's fields, in the API's order: handy as a CSV header.
 SUMMARY_FIELDS: tuple[str, ...] = (
@@ -109,14 +114,23 @@ def job_to_api(job: Job) -> dict[str, Any]:
 
 def summary_to_api(job: JobSummary) -> dict[str, Any]:
     """One list item (`SUMMARY_FIELDS`), normalised like `job_to_api`."""
-    return {
-        "id": job.id,
-        "name": job.name,
-        "status": job.status,
-        "engine_type": job.engine_type,
-        "error_log": job.error_log,
-        "description": job.description,
-        "create_time": iso_utc(job.create_time),
-        "finish_time": iso_utc(job.finish_time),
-        "enterprise_project_id": job.enterprise_project_id,
-    }
+    return _summary(lambda name: getattr(job, name))
+
+
+# A mirror row's column for each of the list item's fields.
+MIRROR_COLUMNS: dict[str, str] = {name: name for name in SUMMARY_FIELDS} | {"id": "job_id"}
+
+
+def mirrored_to_api(row: MirroredJob | dict[str, Any]) -> dict[str, Any]:
+    """A mirror row (a model, or a dict of its `MIRROR_COLUMNS` from `.values()`) as the list
+    item it was seen as (`SUMMARY_FIELDS`): the web exports and the API."""
+    if isinstance(row, dict):
+        return _summary(lambda name: row[MIRROR_COLUMNS[name]])
+    return _summary(lambda name: getattr(row, MIRROR_COLUMNS[name]))
+
+
+def _summary(get) -> dict[str, Any]:
+    item = {name: get(name) for name in SUMMARY_FIELDS}
+    item["create_time"] = iso_utc(item["create_time"])
+    item["finish_time"] = iso_utc(item["finish_time"])
+    return item

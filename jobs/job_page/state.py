@@ -1,6 +1,7 @@
 """A job as its page shows it: at most one upstream call per job per interval, however many
-watch (`single_flight`). Finished jobs come from the stored snapshot; when DRS fails, the last
-snapshot is shown with the error that made it stale.
+watch (`single_flight`). What DRS answers goes into the mirror (`jobs.mirror.record.saw_detail`,
+under the id in the URL); finished jobs come from the stored snapshot; when DRS fails, the last
+snapshot is shown with the error that made it stale; a job DRS no longer has is marked deleted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,7 @@ from jobs import drs
 from jobs.drs import DrsError, Job, JobFilters, JobNotFound, JobPage
 from jobs.lib.terminal import json_text, safe
 from jobs.mirror.models import JobSnapshot
-from jobs.mirror.record import mark_deleted, record_detail
+from jobs.mirror.record import mark_deleted, saw_detail
 from jobs.tenants.models import Tenant
 from jobs.upstream.client import client_for
 from jobs.upstream.single_flight import Outcome, cached, single_flight
@@ -133,29 +134,10 @@ def _fetch(tenant: Tenant, job_id: str, language: str) -> Job:
     asked_at = timezone.now()
     job = client_for(tenant, language).get_job(job_id)
     try:
-        store(tenant, job_id, job, asked_at)
+        saw_detail(tenant, job_id, job, asked_at)
     except DatabaseError:
         log.exception("Could not store the snapshot of job %s; showing it anyway", job_id)
     return job
-
-
-def store(tenant: Tenant, job_id: str, job: Job, fetched_at: datetime) -> None:
-    """Keep the newest snapshot; a status change adds a history row."""
-    with transaction.atomic():
-        snapshot, created = JobSnapshot.objects.select_for_update().get_or_create(
-            tenant=tenant,
-            job_id=job_id,
-            defaults={"raw_json": job.raw_json, "fetched_at": fetched_at},
-        )
-        if not created and snapshot.fetched_at > fetched_at:
-            return  # a slower, older fetch finished last: keep the newer snapshot
-        snapshot.name = job.name[:100]
-        snapshot.status = job.status[:40]
-        snapshot.raw_json = job.raw_json
-        snapshot.request_id = job.request_id[:64]
-        snapshot.fetched_at = fetched_at
-        snapshot.save()
-        record_detail(tenant, job, fetched_at, snapshot)  # the mirror keeps the status history
 
 
 def jobs_on_target(tenant: Tenant, instance_id: str, language: str) -> Outcome[JobPage]:

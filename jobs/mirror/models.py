@@ -1,19 +1,34 @@
-"""The mirror: what we keep about each job (row, snapshot, status history, events), and how fresh
-each tenant's mirror is (`TenantSyncState`, written by the sync)."""
+"""The mirror: what we keep about each job (row, snapshot, status history, events), the one
+definition of alive, running, finished, failed and stalled (`MirroredJobQuerySet`, with the
+same tests on a row as properties), and how fresh each tenant's mirror is (`TenantSyncState`,
+written by the sync). Job data is written only through `jobs.mirror.record`."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jobs.drs.models import FAILED, PRECHECK_FAILED
+from jobs.drs import models as drs_models
 from jobs.tenants.models import Tenant
 
-# In a fixed order: the failures index's condition and the queries must spell it alike.
-FAILED_STATUSES = (str(FAILED), str(PRECHECK_FAILED))
+# The statuses JobStatus calls finished and failed, among those it knows, as sorted tuples: the
+# failures index's condition (migration 0007) and the queries spell them alike. An unknown
+# status is neither: such a job runs until DRS gives it a finish time.
+SUCCESS = str(drs_models.SUCCESS)
+TERMINAL_STATUSES = tuple(sorted(str(s) for s in drs_models.TERMINAL_STATUSES))
+FAILED_STATUSES = tuple(sorted(str(s) for s in drs_models.FAILED_STATUSES))
+
+
+def size_class(total_bytes: int | None) -> int | None:
+    """A job's size class: jobs within a factor of 4 of each other in total backup size share
+    one (`MirroredJob.size_class`; the progress estimates compare jobs of one class)."""
+    if not total_bytes or total_bytes < 1:
+        return None
+    return int(math.log(total_bytes, 4))
 
 
 class JobSnapshot(models.Model):
@@ -40,9 +55,51 @@ class JobSnapshot(models.Model):
         return JobStatusChange.objects.filter(job__tenant=self.tenant_id, job__job_id=self.job_id)
 
 
+class MirroredJobQuerySet(models.QuerySet):
+    """The one definition of a mirrored job's state, in SQL. Each method has a row property
+    that says the same of one row (`is_alive`, `is_running`, ...); tests/mirror checks both
+    agree on every kind of row.
+
+    - alive: DRS still has it (`deleted_at` unset).
+    - finished: it has a finish time, or a status JobStatus calls terminal.
+    - running: alive, not finished, and with a status (a row without one says nothing yet).
+    - failed: a failed status (FAILED, PRECHECK FAILED).
+    - succeeded: SUCCESS.
+    - stalled: running and flagged "longer than usual" (`stalled_at`).
+
+    `running()` spells its filter as the `mirror_unfinished` index's condition, and
+    `alive().failed()` as `mirror_failures`', so the partial indexes serve them.
+    """
+
+    def alive(self) -> MirroredJobQuerySet:
+        return self.filter(deleted_at=None)
+
+    def finished(self) -> MirroredJobQuerySet:
+        return self.filter(
+            models.Q(finish_time__isnull=False) | models.Q(status__in=TERMINAL_STATUSES)
+        )
+
+    def running(self) -> MirroredJobQuerySet:
+        return (
+            self.filter(deleted_at=None, finish_time=None)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .exclude(status="")
+        )
+
+    def failed(self) -> MirroredJobQuerySet:
+        return self.filter(status__in=FAILED_STATUSES)
+
+    def succeeded(self) -> MirroredJobQuerySet:
+        return self.filter(status=SUCCESS)
+
+    def stalled(self) -> MirroredJobQuerySet:
+        return self.running().filter(stalled_at__isnull=False)
+
+
 class MirroredJob(models.Model):
-    """What we know of one job, kept fresh by the background sync (`jobs.sync`). Fleet pages
-    read these rows and never call DRS."""
+    """What we know of one job, kept fresh by the background sync (`jobs.sync`) and by every
+    detail anyone fetches (`jobs.mirror.record`). Fleet pages read these rows and never call
+    DRS."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mirrored_jobs")
     job_id = models.CharField(max_length=64)
@@ -68,6 +125,8 @@ class MirroredJob(models.Model):
     snapshot = models.ForeignKey(
         JobSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = MirroredJobQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -107,24 +166,37 @@ class MirroredJob(models.Model):
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.job_id} {self.status}"
 
-    @property
-    def is_terminal(self) -> bool:
-        from jobs.drs import is_terminal
-
-        return is_terminal(self.status) or self.finish_time is not None
+    # What `MirroredJobQuerySet` says, for one row in hand.
 
     @property
-    def is_failed(self) -> bool:
-        return "FAILED" in self.status
+    def is_alive(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finish_time is not None or self.status in TERMINAL_STATUSES
 
     @property
     def is_running(self) -> bool:
-        return not self.is_terminal and self.deleted_at is None
+        return self.is_alive and not self.is_finished and self.status != ""
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+    @property
+    def is_succeeded(self) -> bool:
+        return self.status == SUCCESS
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.is_running and self.stalled_at is not None
 
     def duration(self, now: datetime | None = None) -> timedelta | None:
+        """Create to finish; for a job not finished, create to `now`."""
         if self.create_time is None:
             return None
-        end = self.finish_time or (None if self.is_terminal else (now or timezone.now()))
+        end = self.finish_time or (None if self.is_finished else (now or timezone.now()))
         return None if end is None else max(end - self.create_time, timedelta(0))
 
 

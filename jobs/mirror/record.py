@@ -1,23 +1,45 @@
-"""Writing what DRS showed us into the mirror: rows, status history and "job changed" events,
-each batch in one transaction with its rows locked, so a second run or the job page writing at
-the same time neither loses nor duplicates anything."""
+"""The one write path into the mirror: what DRS showed us, and when.
+
+- `saw_detail`: a detail response, from whoever asked (the job page, the sync, the lookup): the
+  snapshot and the row, under the id that was asked for, in one transaction; newer wins.
+- `observe`: list items (the sync's walks): rows, status history and "job changed" events;
+  `events_since` says from when a job seen for the first time is news.
+- `mark_deleted`: DRS says the job is gone.  `mark_stalled`: running longer than usual.
+- `want_detail` / `skip_detail`: which rows the sync should fetch the detail of.
+
+Each batch runs in one transaction with its rows locked, so a second run or the job page writing
+at the same time neither loses nor duplicates anything. A new JobEvent is announced with
+`jobs.mirror.signals.job_event_recorded` inside that transaction (the notification outbox
+listens); the mirror imports nothing above it.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from jobs.drs import Job, JobSummary
-from jobs.drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS, is_terminal
+from jobs.drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS
 from jobs.hints import signature
-from jobs.mirror.models import JobEvent, JobSnapshot, JobStatusChange, MirroredJob
-from jobs.notify.outbox import enqueue_for_event
-from jobs.sync.progress import size_class
+from jobs.mirror.models import (
+    TERMINAL_STATUSES,
+    JobEvent,
+    JobSnapshot,
+    JobStatusChange,
+    MirroredJob,
+    TenantSyncState,
+    size_class,
+)
+from jobs.mirror.signals import job_event_recorded
 from jobs.tenants.models import Tenant
+
+log = logging.getLogger(__name__)
 
 TERMINAL_EVENTS = {
     SUCCESS: JobEvent.Kind.SUCCEEDED,
@@ -45,22 +67,46 @@ class Seen:
     @classmethod
     def of_summary(cls, job: JobSummary) -> Seen:
         return cls(
-            job.id, job.name[:255], job.status[:40], job.engine_type[:40], job.error_log,
-            job.description, job.create_time, job.finish_time, job.enterprise_project_id[:64],
-        )  # fmt: skip
+            job_id=job.id,
+            name=job.name[:255],
+            status=job.status[:40],
+            engine_type=job.engine_type[:40],
+            error_log=job.error_log,
+            description=job.description,
+            create_time=job.create_time,
+            finish_time=job.finish_time,
+            enterprise_project_id=job.enterprise_project_id[:64],
+        )
 
     @classmethod
-    def of_job(cls, job: Job, job_id: str = "") -> Seen:
+    def of_job(cls, job: Job, job_id: str) -> Seen:
+        """A detail response for `job_id`, the id that was asked for (not the body's)."""
         base = job.base_info
         return cls(
-            job_id or job.id, base.name[:255], job.status[:40], base.engine_type[:40],
-            job.error_log, base.description, job.create_time, job.finish_time,
-            base.enterprise_project_id[:64], job.backup_info.total_bytes, from_detail=True,
-        )  # fmt: skip
+            job_id=job_id,
+            name=base.name[:255],
+            status=job.status[:40],
+            engine_type=base.engine_type[:40],
+            error_log=job.error_log,
+            description=base.description,
+            create_time=job.create_time,
+            finish_time=job.finish_time,
+            enterprise_project_id=base.enterprise_project_id[:64],
+            total_bytes=job.backup_info.total_bytes,
+            from_detail=True,
+        )
 
 
-LIST_FIELDS = ("name", "status", "engine_type", "error_log", "description", "create_time",
-               "finish_time", "enterprise_project_id")  # fmt: skip
+LIST_FIELDS = (
+    "name",
+    "status",
+    "engine_type",
+    "error_log",
+    "description",
+    "create_time",
+    "finish_time",
+    "enterprise_project_id",
+)
 
 
 def observe(
@@ -71,10 +117,11 @@ def observe(
     events_since: datetime | None,
     snapshot: JobSnapshot | None = None,
 ) -> set[str]:
-    """Record the jobs as seen at `at`. Returns the ids that were already known and finished
-    before (the incremental walk stops when it reaches them). `events_since`: a job seen for
-    the first time gets an event only if it finished after this (None: a first sync, no events
-    for the fleet's history)."""
+    """Record the jobs as seen at `at` (list items; `saw_detail` passes a detail with its
+    `snapshot`). Returns the ids that were already known, alive and finished before (the
+    incremental walk stops when it reaches them). `events_since`: a job seen for the first
+    time gets an event only if it finished after this (None: a first sync, no events for the
+    fleet's history; see `events_since`)."""
     by_id = {s.job_id: s for s in seen if s.job_id}
     if not by_id:
         return set()
@@ -84,7 +131,7 @@ def observe(
         untouched = []
         for job_id, item in by_id.items():
             row = rows[job_id]
-            if row.status and is_terminal(row.status) and row.deleted_at is None:
+            if row.is_alive and row.is_finished:
                 known_finished.add(job_id)
             if not _apply(tenant, row, item, at, events_since, snapshot):
                 untouched.append(row.pk)
@@ -157,7 +204,7 @@ def _status_changed(tenant, row, item: Seen, at, previous: str, events_since) ->
     JobStatusChange.objects.create(
         job=row, status=item.status, seen_at=at, finish_time=item.finish_time
     )
-    if not item.from_detail and (not first_sight or not is_terminal(item.status)):
+    if not item.from_detail and (not first_sight or item.status not in TERMINAL_STATUSES):
         row.needs_detail = True  # a change, or a running job we have no size for yet
     kind = TERMINAL_EVENTS.get(item.status)
     if kind is None:
@@ -172,12 +219,68 @@ def _event(tenant, row, kind: str, occurred_at: datetime, detail: dict) -> None:
     event, created = JobEvent.objects.get_or_create(
         job=row, kind=kind, occurred_at=occurred_at, defaults={"tenant": tenant, "detail": detail}
     )
+    if created:  # its notifications are written by the receivers, in this transaction
+        job_event_recorded.send(sender=JobEvent, event=event)
+
+
+def events_since(tenant: Tenant) -> datetime | None:
+    """Jobs first seen finished after this are news: the tenant's last successful sync, less
+    the idle interval. Before its first full sync nothing is (None)."""
+    state = TenantSyncState.objects.filter(tenant=tenant).only("last_success_at").first()
+    if state is None or state.last_success_at is None:
+        return None
+    return state.last_success_at - timedelta(seconds=settings.SYNC_IDLE_SECONDS)
+
+
+def saw_detail(tenant: Tenant, asked_id: str, job: Job, at: datetime) -> bool:
+    """We asked DRS for `asked_id` at `at` and it answered `job`: keep the snapshot and the
+    mirror row, both under `asked_id` whatever id the body claims (a body saying `../x`
+    changes nothing about which job was answered), in one transaction. Newer wins: an answer
+    older than the stored snapshot changes nothing. The row's `needs_detail` is cleared.
+    False when nothing was written (`asked_id` is no job id, or the answer was older)."""
+    if not JOB_ID.fullmatch(asked_id):
+        return False
+    if job.id != asked_id:
+        log.warning("The detail of job %s claims another id; kept under the id asked for", asked_id)
+    with transaction.atomic():
+        snapshot = _store_snapshot(tenant, asked_id, job, at)
+        if snapshot is None:
+            return False
+        observe(
+            tenant,
+            [Seen.of_job(job, asked_id)],
+            at,
+            events_since=events_since(tenant),
+            snapshot=snapshot,
+        )
+    return True
+
+
+def _store_snapshot(tenant: Tenant, job_id: str, job: Job, at: datetime) -> JobSnapshot | None:
+    """The job's snapshot, now holding `job`; None when the stored one is newer (kept)."""
+    values = {
+        "name": job.name[:100],
+        "status": job.status[:40],
+        "raw_json": job.raw_json,
+        "request_id": job.request_id[:64],
+        "fetched_at": at,
+    }
+    snapshot, created = JobSnapshot.objects.select_for_update().get_or_create(
+        tenant=tenant, job_id=job_id, defaults=values
+    )
     if created:
-        enqueue_for_event(event)  # its notifications, in this transaction
+        return snapshot
+    if snapshot.fetched_at > at:
+        return None  # a slower, older fetch finished last: keep the newer snapshot
+    for name, value in values.items():
+        setattr(snapshot, name, value)
+    snapshot.save()
+    return snapshot
 
 
 def mark_deleted(tenant: Tenant, job_id: str, at: datetime) -> bool:
-    """DRS no longer has the job (DRS.10000010 on its detail). True if this is news."""
+    """DRS no longer has the job (DRS.10000010 on its detail). True if this is news; then the
+    row is marked deleted, needs no detail, and a "deleted" event is written."""
     with transaction.atomic():
         row = MirroredJob.objects.select_for_update().filter(tenant=tenant, job_id=job_id).first()
         if row is None or row.deleted_at is not None:
@@ -190,40 +293,32 @@ def mark_deleted(tenant: Tenant, job_id: str, at: datetime) -> bool:
     return True
 
 
-def record_detail(
-    tenant: Tenant, job: Job, fetched_at: datetime, snapshot: JobSnapshot | None = None
-) -> None:
-    """A detail response seen by anyone (the job page, the sync) goes into the mirror; without
-    `snapshot`, the snapshot is stored too (newer wins)."""
-    job_id = snapshot.job_id if snapshot else job.id
-    if not JOB_ID.fullmatch(job_id):  # a body claiming `../x`: no row, no link to it
-        return
-    if snapshot is None:
-        snapshot = _store_snapshot(tenant, job, fetched_at)
-    observe(tenant, [Seen.of_job(job, job_id)], fetched_at, events_since=_events_since(tenant),
-            snapshot=snapshot)  # fmt: skip
-
-
-def _store_snapshot(tenant: Tenant, job: Job, fetched_at: datetime) -> JobSnapshot:
-    values = {
-        "name": job.name[:100],
-        "status": job.status[:40],
-        "raw_json": job.raw_json,
-        "request_id": job.request_id[:64],
-        "fetched_at": fetched_at,
-    }
+def mark_stalled(
+    tenant: Tenant, row: MirroredJob, at: datetime, occurred_at: datetime, detail: dict
+) -> bool:
+    """Flag a running job as "running longer than usual" at `at`, once, with a "stalled" event
+    at `occurred_at` (when it crossed its threshold). False if it was flagged already or no
+    longer runs."""
     with transaction.atomic():
-        snapshot, created = JobSnapshot.objects.select_for_update().get_or_create(
-            tenant=tenant, job_id=job.id, defaults=values
-        )
-        if not created and snapshot.fetched_at < fetched_at:
-            for name, value in values.items():
-                setattr(snapshot, name, value)
-            snapshot.save()
-    return snapshot
+        locked = MirroredJob.objects.select_for_update().filter(pk=row.pk).first()
+        if locked is None or locked.stalled_at is not None or not locked.is_running:
+            return False
+        locked.stalled_at = at
+        locked.save(update_fields=["stalled_at"])
+        _event(tenant, locked, JobEvent.Kind.STALLED, occurred_at, detail)
+    return True
 
 
-def _events_since(tenant: Tenant) -> datetime | None:
-    from jobs.sync.schedule import events_since
+def want_detail(tenant: Tenant, job_ids: Iterable[str]) -> int:
+    """The sync should fetch these alive jobs' details (a change it cannot see in the list)."""
+    return (
+        MirroredJob.objects.filter(tenant=tenant, job_id__in=list(job_ids))
+        .alive()
+        .update(needs_detail=True)
+    )
 
-    return events_since(tenant)
+
+def skip_detail(tenant: Tenant, job_id: str, reason: str) -> None:
+    """Give up on a job's detail (DRS refuses the id itself): the sync stops asking."""
+    log.warning("Job %s of %s: detail given up (%s)", job_id, tenant.slug, reason)
+    MirroredJob.objects.filter(tenant=tenant, job_id=job_id).update(needs_detail=False)

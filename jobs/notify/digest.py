@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from jobs.drs.models import FAILED, PRECHECK_FAILED, SUCCESS
 from jobs.hints import hints_for
 from jobs.mirror.models import MirroredJob
 from jobs.notify.messages import absolute, clip, first_error_line, when
@@ -20,13 +19,13 @@ MAX_FAILURES = 20
 
 
 def tenant_summary(tenant, since: datetime, zone: str) -> dict:
-    jobs = MirroredJob.objects.filter(tenant=tenant, deleted_at=None)
+    """The tenant's jobs (alive, as `MirroredJobQuerySet` defines it) that finished since
+    `since`, by outcome, the ones running and stalled now, and the newest failures."""
+    jobs = MirroredJob.objects.filter(tenant=tenant).alive()
     finished = jobs.filter(finish_time__gte=since)
-    running = jobs.filter(finish_time=None).exclude(status__in=[SUCCESS, FAILED, PRECHECK_FAILED])
+    running = jobs.running()
     failures = []
-    for job in finished.filter(status__in=[FAILED, PRECHECK_FAILED]).order_by("-finish_time")[
-        :MAX_FAILURES
-    ]:
+    for job in finished.failed().order_by("-finish_time")[:MAX_FAILURES]:
         hints = hints_for(job.error_log[: 64 * 1024]) if job.error_log else []
         failures.append(
             {
@@ -39,10 +38,10 @@ def tenant_summary(tenant, since: datetime, zone: str) -> dict:
         )
     return {
         "name": tenant.name,
-        "succeeded": finished.filter(status=SUCCESS).count(),
-        "failed": finished.filter(status__in=[FAILED, PRECHECK_FAILED]).count(),
-        "running": running.exclude(status="").count(),
-        "stalled": running.filter(stalled_at__isnull=False).count(),
+        "succeeded": finished.succeeded().count(),
+        "failed": finished.failed().count(),
+        "running": running.count(),
+        "stalled": jobs.stalled().count(),
         "failures": failures,
         "link": absolute(reverse("job_list", args=[tenant.slug])),
     }

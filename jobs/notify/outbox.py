@@ -1,5 +1,6 @@
 """Turning events into deliveries. `enqueue_for_event` runs inside the transaction that writes
-the event (the sync calls it), so an event and its deliveries exist together or not at all.
+the event (`jobs.notify.receivers` calls it on the mirror's `job_event_recorded` signal), so an
+event and its deliveries exist together or not at all.
 Each delivery's key is unique: one message per (rule or person, transition), however often
 this runs."""
 

@@ -1,9 +1,9 @@
 """Progress of running jobs: the typical duration of comparable finished jobs (same tenant,
-similar total backup size), an estimated finish, and the "running longer than usual" threshold."""
+same size class, `jobs.mirror.models.size_class`), an estimated finish, and the "running longer
+than usual" threshold."""
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,13 +14,6 @@ SAMPLES = 50
 MIN_SAMPLES = 3
 
 
-def size_class(total_bytes: int | None) -> int | None:
-    """Jobs within a factor of 4 of each other share a class."""
-    if not total_bytes or total_bytes < 1:
-        return None
-    return int(math.log(total_bytes, 4))
-
-
 def _samples(tenant_id: int, size: int):
     """The tenant's latest successful jobs of this size class: (tenant, size, start, end)."""
     from jobs.mirror.models import MirroredJob
@@ -29,10 +22,10 @@ def _samples(tenant_id: int, size: int):
         MirroredJob.objects.filter(
             tenant_id=tenant_id,
             size_class=size,
-            status="SUCCESS",
             create_time__isnull=False,
             finish_time__isnull=False,
         )
+        .succeeded()
         .order_by("-create_time")
         .values_list("tenant_id", "size_class", "create_time", "finish_time")[:SAMPLES]
     )

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from jobs.mirror.models import TenantSyncState
 from jobs.tenants.models import Tenant
 
 
@@ -29,11 +28,3 @@ def backoff(failures: int, throttled: bool, running_jobs: int) -> timedelta:
     if throttled:
         seconds = max(seconds, 60)
     return timedelta(seconds=min(seconds, settings.SYNC_MAX_BACKOFF_SECONDS))
-
-
-def events_since(tenant: Tenant) -> datetime | None:
-    """Jobs first seen finished after this are news; before the first full sync nothing is."""
-    state = TenantSyncState.objects.filter(tenant=tenant).only("last_success_at").first()
-    if state is None or state.last_success_at is None:
-        return None
-    return state.last_success_at - timedelta(seconds=settings.SYNC_IDLE_SECONDS)

@@ -5,9 +5,13 @@
 2. After a complete full walk, a known job that did not appear is checked (its detail).
 3. Jobs the mirror thinks are running and the walk did not reach are refreshed from the list
    filtered to TRANSFERRING; those missing from it have changed and are checked too.
-4. Details only for jobs whose status changed (or that need checking): DRS.10000010 there
-   means "deleted in DRS".
+4. Details only for jobs whose status changed (or that need checking), recorded under the id
+   asked for whatever id the body claims (`mirror.saw_detail`): DRS.10000010 there means
+   "deleted in DRS".
 5. Running jobs past their "longer than usual" threshold are flagged, with an event.
+
+Every write to the mirror goes through `jobs.mirror.record`; "running" is the mirror's own
+definition (`MirroredJob.objects.running()`).
 
 Every call takes a permit from the tenant's budget; a DRS failure ends the run, is recorded on
 the tenant's sync state and backs the next run off. What was written before stays.
@@ -22,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,10 +33,9 @@ from django.utils.translation import ngettext
 
 from jobs import drs
 from jobs.drs import DrsClient, JobFilters
-from jobs.drs.models import TERMINAL_STATUSES, TRANSFERRING
+from jobs.drs.models import TRANSFERRING
 from jobs.mirror import record as mirror
-from jobs.mirror.models import JobEvent, MirroredJob, TenantSyncState
-from jobs.notify.outbox import enqueue_for_event
+from jobs.mirror.models import MirroredJob, TenantSyncState
 from jobs.sync import schedule
 from jobs.sync.budget import BudgetSpent, TenantLock, take_permit
 from jobs.sync.progress import Typical
@@ -122,7 +124,7 @@ class Run:
         state = TenantSyncState.objects.get_or_create(tenant=self.tenant)[0]
         self.full = full if full is not None else _full_walk_due(state, self.started)
         self.result.full = self.full
-        self.events_since = schedule.events_since(self.tenant)
+        self.events_since = mirror.events_since(self.tenant)
         # Provisional: a run that dies is retried once the idle interval has passed.
         TenantSyncState.objects.filter(pk=state.pk).update(
             last_started_at=self.started,
@@ -189,9 +191,11 @@ class Run:
         self.result.seen += len(jobs)
         self.seen.update(job.id for job in jobs)
         return mirror.observe(
-            self.tenant, [mirror.Seen.of_summary(j) for j in jobs], at,
+            self.tenant,
+            [mirror.Seen.of_summary(j) for j in jobs],
+            at,
             events_since=self.events_since,
-        )  # fmt: skip
+        )
 
     def walk_newest(self) -> None:
         limit = settings.SYNC_PAGE_SIZE if self.full else INCREMENTAL_PAGE
@@ -212,10 +216,10 @@ class Run:
 
     def check_missing(self) -> None:
         """Known jobs a complete walk did not show: deleted, or skipped as the list shifted."""
-        known = MirroredJob.objects.filter(tenant=self.tenant, deleted_at=None)
+        known = MirroredJob.objects.filter(tenant=self.tenant).alive()
         missing = set(known.values_list("job_id", flat=True)) - self.seen
         if missing:
-            known.filter(job_id__in=missing).update(needs_detail=True)
+            mirror.want_detail(self.tenant, missing)
 
     def refresh_running(self) -> None:
         running = set(_running(self.tenant).values_list("job_id", flat=True)) - self.seen
@@ -228,13 +232,14 @@ class Run:
             still_running.update(job.id for job in jobs)
         self.walked(walk)
         if walk.complete:
-            changed = running - still_running
-            _running(self.tenant).filter(job_id__in=changed).update(needs_detail=True)
+            mirror.want_detail(self.tenant, running - still_running)
 
     def fetch_details(self) -> None:
-        pending = MirroredJob.objects.filter(
-            tenant=self.tenant, needs_detail=True, deleted_at=None
-        ).values_list("job_id", flat=True)
+        pending = (
+            MirroredJob.objects.filter(tenant=self.tenant, needs_detail=True)
+            .alive()
+            .values_list("job_id", flat=True)
+        )
         for job_id in list(pending[: settings.SYNC_DETAILS_PER_RUN]):
             fetched_at = timezone.now()
             try:
@@ -242,12 +247,10 @@ class Run:
             except drs.JobNotFound:
                 self.result.deleted += mirror.mark_deleted(self.tenant, job_id, fetched_at)
                 continue
-            except drs.InvalidJobId:
-                MirroredJob.objects.filter(tenant=self.tenant, job_id=job_id).update(
-                    needs_detail=False
-                )
+            except drs.InvalidJobId as error:
+                mirror.skip_detail(self.tenant, job_id, str(error))
                 continue
-            mirror.record_detail(self.tenant, job, fetched_at)
+            mirror.saw_detail(self.tenant, job_id, job, fetched_at)
             self.result.details += 1
 
     # -- bookkeeping ----------------------------------------------------------------------
@@ -255,7 +258,7 @@ class Run:
     def _finish(self, clock: float, error: drs.DrsError | None) -> None:
         now = timezone.now()
         running = _running(self.tenant).count()
-        total = MirroredJob.objects.filter(tenant=self.tenant, deleted_at=None).count()
+        total = MirroredJob.objects.filter(tenant=self.tenant).alive().count()
         state = TenantSyncState.objects.filter(tenant=self.tenant).first()
         if state is None:
             return  # the tenant was deleted meanwhile
@@ -301,11 +304,7 @@ def _full_walk_due(state: TenantSyncState, now: datetime) -> bool:
 
 
 def _running(tenant: Tenant):
-    return (
-        MirroredJob.objects.filter(tenant=tenant, deleted_at=None, finish_time=None)
-        .exclude(status__in=TERMINAL_STATUSES)
-        .exclude(status="")
-    )
+    return MirroredJob.objects.filter(tenant=tenant).running()
 
 
 def _client(tenant: Tenant) -> DrsClient:
@@ -324,24 +323,10 @@ def flag_stalls(tenant: Tenant, now: datetime) -> int:
         progress = typical.progress(row, now)
         if progress is None or not progress.overdue:
             continue
-        with transaction.atomic():
-            locked = MirroredJob.objects.select_for_update().get(pk=row.pk)
-            if locked.stalled_at is not None:
-                continue
-            locked.stalled_at = now
-            locked.save(update_fields=["stalled_at"])
-            event, created = JobEvent.objects.get_or_create(
-                job=locked,
-                kind=JobEvent.Kind.STALLED,
-                occurred_at=row.create_time + progress.threshold,
-                defaults={
-                    "tenant": tenant,
-                    "detail": {"typical_seconds": progress.typical.total_seconds()
-                               if progress.typical else None,
-                               "threshold_seconds": progress.threshold.total_seconds()},
-                },
-            )  # fmt: skip
-            if created:
-                enqueue_for_event(event)  # its notifications, in this transaction
-            flagged += 1
+        detail = {
+            "typical_seconds": progress.typical.total_seconds() if progress.typical else None,
+            "threshold_seconds": progress.threshold.total_seconds(),
+        }
+        occurred_at = row.create_time + progress.threshold
+        flagged += mirror.mark_stalled(tenant, row, now, occurred_at, detail)
     return flagged

@@ -20,11 +20,11 @@ from jobs.drs.models import TRANSFERRING
 from jobs.fleet import selectors
 from jobs.fleet.export import csv_response, json_response
 from jobs.fleet.forms import JobListForm, TriageForm
+from jobs.fleet.serialize import SUMMARY_FIELDS, mirrored_to_api
 from jobs.tenants.access import Role, signed_in, tenant_role, visible_tenants
 
 REMEMBERED = ("status", "name", "created_from", "completed_from", "sort", "dir", "size")
-EXPORT_FIELDS = ("id", "name", "status", "engine_type", "error_log", "description",
-                 "create_time", "finish_time", "enterprise_project_id")  # fmt: skip
+EXPORT_FIELDS = SUMMARY_FIELDS  # a mirror row's columns, as the list API names them
 CHART_WIDTH, CHART_HEIGHT = 560, 120
 REFRESH_SECONDS = 15
 RESTORED_KEY = "job-list-restored"
@@ -138,9 +138,9 @@ def _export_list(tenant, rows, export: str) -> HttpResponse:
     name = f"{tenant.slug}-jobs-{stamp}.{export}"
     if export == "csv":
         header = [*EXPORT_FIELDS, "duration_seconds"]
-        lines = ([selectors.to_api(j)[f] for f in EXPORT_FIELDS] + [_seconds(j)] for j in jobs)
+        lines = ([mirrored_to_api(j)[f] for f in EXPORT_FIELDS] + [_seconds(j)] for j in jobs)
         return csv_response(name, header, lines, incomplete=incomplete)
-    items = (selectors.to_api(job) for job in jobs)
+    items = (mirrored_to_api(job) for job in jobs)
     return json_response(name, "jobs", items, incomplete=incomplete, tenant=tenant.slug)
 
 
@@ -317,7 +317,7 @@ def _export_failures(failed, groups, export: str, incomplete: list[str]) -> Http
         (group, job) for group in groups for job in selectors.group_jobs(failed, group).iterator()
     )
     items = (
-        {"signature": group.signature, "tenant": job.tenant.slug, **selectors.to_api(job)}
+        {"signature": group.signature, "tenant": job.tenant.slug, **mirrored_to_api(job)}
         for group, job in islice(jobs, settings.EXPORT_MAX_JOBS)
     )
     if export == "json":
