@@ -346,7 +346,7 @@ def _mirror_new(tenant: Tenant, client: DrsClient, job_id: str, request: CreateR
     would show it."""
     now = timezone.now()
     try:
-        record.record_detail(tenant, client.get_job(job_id), now)
+        record.saw_detail(tenant, job_id, client.get_job(job_id), now)
     except drs.DrsError:
         seen = record.Seen(
             job_id,
@@ -373,7 +373,7 @@ def _refresh(tenant: Tenant, client: DrsClient, job_id: str) -> drs.Job | None:
         return None
     except drs.DrsError:
         return None
-    record.record_detail(tenant, job, timezone.now())
+    record.saw_detail(tenant, job_id, job, timezone.now())
     return job
 
 
@@ -486,7 +486,7 @@ def select_for_delete(tenant: Tenant, job_ids: list[str]) -> Selection:
         except drs.DrsError as error:
             selection.refused.append((job_id, "", explain(error, tenant)))
             continue
-        record.record_detail(tenant, job, timezone.now())
+        record.saw_detail(tenant, job_id, job, timezone.now())
         if job.is_terminal:
             selection.deletable.append((job_id, job.name))
         else:
