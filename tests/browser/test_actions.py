@@ -3,8 +3,15 @@ job's page shows it running, then finished; and the chain's next step prefilled 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.browser.pages import axe_violations
+
+SHOTS = Path(tempfile.gettempdir())
 
 
 @pytest.fixture
@@ -34,6 +41,8 @@ def test_recreate_a_failed_job_and_watch_the_new_one_finish(
     expect(page.locator("#id_is_precheck")).to_be_checked()
     expect(page.locator("#id_is_cover")).to_be_checked()  # the hint's fix, proposed
     expect(page.locator("#prefill")).to_contain_text("already exists on the target")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(SHOTS / "recreate-form.png"), full_page=True)
     page.get_by_role("button", name="Preview the request").click()
     expect(page.locator("#request-body")).to_contain_text('"bucket_name": "erp-backups"')
     page.get_by_role("button", name="Create the job in DRS").click()
