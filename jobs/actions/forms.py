@@ -25,7 +25,9 @@ def _lines(text: str) -> list[str]:
 
 
 class CreateJobForm(forms.Form):
-    token = forms.CharField(widget=forms.HiddenInput, required=False)
+    token = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{1,64}\Z", widget=forms.HiddenInput, required=False
+    )
     name = forms.CharField(
         label=_("Job name"),
         max_length=80,

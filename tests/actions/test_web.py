@@ -117,14 +117,19 @@ def test_the_preview_shows_the_exact_body_and_sends_nothing(login, on, simulator
         ),
         ({"file_source": "RDS", "rds_version": "2019_SE"}, "file_id", "RDS backup"),
         (
-            {"file_source": "RDS", "file_id": "f1", "rds_version": "2019_SE",
-             "rds_source_instance_id": "src", "recovery_mode": "incre"},
+            {
+                "file_source": "RDS",
+                "file_id": "f1",
+                "rds_version": "2019_SE",
+                "rds_source_instance_id": "src",
+                "recovery_mode": "incre",
+            },
             "recovery_mode",
             "full only",
         ),
         ({"tags": "bad key!=x"}, "tags", "Tag key"),
     ],
-)  # fmt: skip
+)
 def test_documented_constraints_are_checked_before_sending(
     login, on, simulator, changes, field, words
 ):
@@ -259,10 +264,13 @@ def test_csrf_is_required(people, on, simulator):
 
 def test_recreate_prefills_from_the_failed_job_with_the_fix(login, on, simulator):
     job_id = simulator.add_live_job(
-        0, "FAILED", name="erp-restore", bucket_name="erp-backups",
+        0,
+        "FAILED",
+        name="erp-restore",
+        bucket_name="erp-backups",
         error_log="Msg 1801, Level 16, State 3, Line 1\nDatabase 'Sales' already exists. "
         "Choose a different database name.",
-    )  # fmt: skip
+    )
     client = login("operator")
     page = client.get(f"/tenants/{on.slug}/jobs/{job_id}/")
     assert f"/jobs/new/?from={job_id}&amp;kind=recreate" in page.content.decode()
@@ -363,3 +371,53 @@ def test_a_tenant_admin_turns_actions_on_and_off_on_the_tenant_page(login, tenan
     assert operator.post(f"/tenants/{tenant.slug}/actions/", {"enabled": "off"}).status_code == 403
     tenant.refresh_from_db()
     assert tenant.actions_enabled is True
+
+
+HOSTILE = [
+    "",
+    "\x00",
+    "a\x00b",
+    "9" * 5000,
+    "../../x",
+    "<script>x</script>",
+    "\u202eabc",
+    "💥",
+    "[]",
+    "{}",
+    "|||",
+    "=",
+    "a=b=c",
+    "\r\n\r\n",
+]
+FIELDS = [
+    "name",
+    "bucket_name",
+    "files",
+    "target_instance_id",
+    "db_names",
+    "new_db_name",
+    "tags",
+    "file_source",
+    "recovery_mode",
+    "consistency_check_mode",
+    "file_id",
+    "token",
+    "description",
+    "ms_file_stream_status",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_input_never_gives_a_500(login, on, quick, value, settings):
+    settings.USER_UPSTREAM_ACTIONS_PER_MINUTE = 10_000  # every input reaches as far as it can
+    client = login("operator")
+    for field in FIELDS:
+        response = client.post(f"/tenants/{on.slug}/jobs/new/", form(**{field: value}))
+        assert response.status_code < 500, (field, value, response.status_code)
+    some = quick.add_live_job(0, "SUCCESS")
+    for url, data in [
+        (f"/tenants/{on.slug}/jobs/{some}/rename/", {"name": value, "description": value}),
+        (f"/tenants/{on.slug}/jobs/{some}/tags/", {"add": value, "remove": value}),
+        (f"/tenants/{on.slug}/jobs/delete/", {"job_id": [value, value]}),
+    ]:
+        assert client.post(url, data).status_code < 500, (url, value)
