@@ -32,8 +32,10 @@ class TolerantConsumer(Consumer):
                 headers = headers if isinstance(headers, dict) else {}
                 log.error(
                     "Dropped a malformed broker message (task %.100r, id %.100r): %s",
-                    headers.get("task"), headers.get("id"), type(exc).__name__,
-                )  # fmt: skip
+                    headers.get("task"),
+                    headers.get("id"),
+                    type(exc).__name__,
+                )
                 try:
                     message.reject(requeue=False)
                 except connection_errors:

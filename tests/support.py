@@ -62,8 +62,13 @@ def celery_worker_and_beat(tmp_path, concurrency: int, **settings: str):
     """A real Celery worker and beat on REDIS_URL over the test database, on a queue of their
     own, with `settings` in their environment; stopped on exit."""
     queue = f"test-{secrets.token_hex(4)}"
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": queue,
-           "CELERY_BROKER_URL": os.environ["REDIS_URL"], **settings}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_QUEUE": queue,
+        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+        **settings,
+    }
     celery = [sys.executable, "-m", "celery", "-A", "dashboard"]
     quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     processes = [

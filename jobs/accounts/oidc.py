@@ -93,10 +93,17 @@ def call(method: str, url: str, **kwargs) -> requests.Response:
     # trickles; the issuer is the operator's own setting, so internal addresses are allowed.
     policy = connect.Policy(allow_private=True, deadline=deadline)
     try:
-        with connect.guarded(policy), requests.request(
-            method, url, timeout=(min(3.05, budget), budget / 2), stream=True,
-            allow_redirects=False, **kwargs,
-        ) as response:  # fmt: skip
+        with (
+            connect.guarded(policy),
+            requests.request(
+                method,
+                url,
+                timeout=(min(3.05, budget), budget / 2),
+                stream=True,
+                allow_redirects=False,
+                **kwargs,
+            ) as response,
+        ):
             body = bytearray()
             for chunk in response.iter_content(16384):
                 body += chunk
@@ -221,26 +228,40 @@ def apply_groups(user, groups: set[str], request: HttpRequest | None = None) -> 
     for slug in managed - set(tenants):
         log.warning("OIDC_GROUP_ROLES names tenant %r, which does not exist", slug)
     existing = {
-        m.tenant.slug: m for m in Membership.objects.select_related("tenant").filter(
+        m.tenant.slug: m
+        for m in Membership.objects.select_related("tenant").filter(
             user=user, tenant__slug__in=managed
         )
-    }  # fmt: skip
+    }
     how = {"member": user.get_username(), "via": "oidc groups", "actor_name": user.get_username()}
     for slug, tenant in tenants.items():
         role, membership = wanted.get(slug), existing.get(slug)
         if role is None and membership is not None:
             membership.delete()
-            audit.record(audit.Action.MEMBER_REMOVED, request=request, actor=user, tenant=tenant,
-                         **how)  # fmt: skip
+            audit.record(
+                audit.Action.MEMBER_REMOVED, request=request, actor=user, tenant=tenant, **how
+            )
         elif role is not None and membership is None:
             Membership.objects.create(user=user, tenant=tenant, role=role)
-            audit.record(audit.Action.MEMBER_ADDED, request=request, actor=user, tenant=tenant,
-                         role=role.value, **how)  # fmt: skip
+            audit.record(
+                audit.Action.MEMBER_ADDED,
+                request=request,
+                actor=user,
+                tenant=tenant,
+                role=role.value,
+                **how,
+            )
         elif role is not None and membership.role != role:
             membership.role = role
             membership.save(update_fields=["role"])
-            audit.record(audit.Action.MEMBER_CHANGED, request=request, actor=user, tenant=tenant,
-                         role=role.value, **how)  # fmt: skip
+            audit.record(
+                audit.Action.MEMBER_CHANGED,
+                request=request,
+                actor=user,
+                tenant=tenant,
+                role=role.value,
+                **how,
+            )
 
 
 # -- the authentication backend -----------------------------------------------------------------
@@ -333,9 +354,10 @@ class OIDCBackend(OIDCAuthenticationBackend):
         claims = dict(payload)  # the ID token's claims (Entra ID puts the groups there)
         if self.OIDC_OP_USER_ENDPOINT:
             response = call(
-                "GET", self.OIDC_OP_USER_ENDPOINT,
+                "GET",
+                self.OIDC_OP_USER_ENDPOINT,
                 headers={"Authorization": f"Bearer {access_token}"},
-            )  # fmt: skip
+            )
             if response.headers.get("content-type", "").lower().startswith("application/jwt"):
                 info = self.verify_token(response.text)
             else:
@@ -435,8 +457,13 @@ class StartView(oidc_views.OIDCAuthenticationRequestView):
 
 def _failed(request, reason: str, username: str = "") -> HttpResponse:
     count_failure(request)
-    audit.record(audit.Action.LOGIN_FAILED, request=request, actor_name=username,
-                 method="oidc", reason=reason[:200])  # fmt: skip
+    audit.record(
+        audit.Action.LOGIN_FAILED,
+        request=request,
+        actor_name=username,
+        method="oidc",
+        reason=reason[:200],
+    )
     log.warning("Sign-in with %s failed: %s", settings.OIDC_ISSUER, reason)
     messages.error(
         request,

@@ -41,9 +41,15 @@ def max_days() -> int:
 
 @sensitive_variables()
 def create(
-    user, name: str, *, read_only: bool = True, days: int = DEFAULT_DAYS, actor=None,
-    request=None, via: str = "web",
-) -> tuple[ApiToken, str]:  # fmt: skip
+    user,
+    name: str,
+    *,
+    read_only: bool = True,
+    days: int = DEFAULT_DAYS,
+    actor=None,
+    request=None,
+    via: str = "web",
+) -> tuple[ApiToken, str]:
     """The new token and its secret (shown once: it cannot be read back)."""
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -65,10 +71,17 @@ def create(
     except IntegrityError:
         raise TokenProblem(f"{user.get_username()} already has a token named “{name}”.") from None
     audit.record(
-        audit.Action.TOKEN_CREATED, request=request, actor=actor if request is None else None,
-        actor_name="" if actor else via, owner=user.get_username(), token=name,
-        prefix=token.prefix, read_only=read_only, days=days, via=via,
-    )  # fmt: skip
+        audit.Action.TOKEN_CREATED,
+        request=request,
+        actor=actor if request is None else None,
+        actor_name="" if actor else via,
+        owner=user.get_username(),
+        token=name,
+        prefix=token.prefix,
+        read_only=read_only,
+        days=days,
+        via=via,
+    )
     return token, secret
 
 
@@ -100,10 +113,15 @@ def revoke(token: ApiToken, *, actor=None, request=None, via: str = "web") -> bo
     )
     if done:
         audit.record(
-            audit.Action.TOKEN_REVOKED, request=request, actor=actor if request is None else None,
-            actor_name="" if actor else via, owner=token.user.get_username(), token=token.name,
-            prefix=token.prefix, via=via,
-        )  # fmt: skip
+            audit.Action.TOKEN_REVOKED,
+            request=request,
+            actor=actor if request is None else None,
+            actor_name="" if actor else via,
+            owner=token.user.get_username(),
+            token=token.name,
+            prefix=token.prefix,
+            via=via,
+        )
     return bool(done)
 
 

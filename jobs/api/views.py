@@ -43,18 +43,23 @@ def my_tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 _token, secret = tokens.create(
-                    request.user, form.cleaned_data["name"],
+                    request.user,
+                    form.cleaned_data["name"],
                     read_only=form.cleaned_data["access"] == "read",
-                    days=form.cleaned_data["days"], actor=request.user, request=request,
-                )  # fmt: skip
+                    days=form.cleaned_data["days"],
+                    actor=request.user,
+                    request=request,
+                )
                 form = TokenForm()
             except tokens.TokenProblem as problem:
                 form.add_error("name", str(problem))
         status = 201 if secret else 400
     response = render(
-        request, "api/tokens.html",
-        {"form": form, "secret": secret, "tokens": tokens.own(request.user)}, status=status,
-    )  # fmt: skip
+        request,
+        "api/tokens.html",
+        {"form": form, "secret": secret, "tokens": tokens.own(request.user)},
+        status=status,
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -47,8 +47,9 @@ def csv_response(
         for problem in problems:
             yield writer.writerow([safe_cell(f"# export incomplete: {problem}")])
 
-    return _attachment(StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8"),
-                       filename)  # fmt: skip
+    return _attachment(
+        StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8"), filename
+    )
 
 
 def json_response(

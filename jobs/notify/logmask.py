@@ -84,8 +84,14 @@ def masking(url: str):
 
 # urllib3 logs each request's path at DEBUG, and the failed URL when it retries. A logger's
 # filters do not see its children's records: each logger that can print a URL is named.
-LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
-           "urllib3.util.retry", "smtplib")  # fmt: skip
+LOGGERS = (
+    "apprise",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "smtplib",
+)
 
 
 def install() -> None:

@@ -36,8 +36,9 @@ def add_channel(tenant, name: str, url: str, language: str = ENGLISH, **who) -> 
 
 def remove_channel(channel: Channel, **who) -> None:
     with transaction.atomic():
-        audit.record(CHANNEL_REMOVED, tenant=channel.tenant, channel=channel.name,
-                     kind=channel.kind, **who)  # fmt: skip
+        audit.record(
+            CHANNEL_REMOVED, tenant=channel.tenant, channel=channel.name, kind=channel.kind, **who
+        )
         channel.delete()
 
 
@@ -67,18 +68,27 @@ def add_rule(tenant, event: str, channel: Channel, after_minutes: int = 30, **wh
         raise RuleRefused("the channel belongs to another tenant")
     with transaction.atomic():
         rule, _ = Rule.objects.update_or_create(
-            tenant=tenant, channel=channel, event=event,
+            tenant=tenant,
+            channel=channel,
+            event=event,
             defaults={"after_minutes": after_minutes},
-        )  # fmt: skip
-        audit.record(RULE_ADDED, tenant=tenant, event=event, channel=channel.name,
-                     after_minutes=after_minutes, **who)  # fmt: skip
+        )
+        audit.record(
+            RULE_ADDED,
+            tenant=tenant,
+            event=event,
+            channel=channel.name,
+            after_minutes=after_minutes,
+            **who,
+        )
     return rule
 
 
 def remove_rule(rule: Rule, **who) -> None:
     with transaction.atomic():
-        audit.record(RULE_REMOVED, tenant=rule.tenant, event=rule.event,
-                     channel=rule.channel.name, **who)  # fmt: skip
+        audit.record(
+            RULE_REMOVED, tenant=rule.tenant, event=rule.event, channel=rule.channel.name, **who
+        )
         rule.delete()
 
 

@@ -305,8 +305,9 @@ def test_no_client_secret_or_token_in_pages_logs_audit_or_error_reports(
 
 def test_a_denied_sign_in_says_so_and_is_audited(client, sso):
     start = client.get("/accounts/oidc/start/")
-    denied = requests.post(start["Location"], data={"action": "deny"}, allow_redirects=False,
-                           timeout=5)  # fmt: skip
+    denied = requests.post(
+        start["Location"], data={"action": "deny"}, allow_redirects=False, timeout=5
+    )
     back = urlsplit(denied.headers["Location"])
     response = client.get(back.path, query(denied.headers["Location"]))
     assert response["Location"] == "/accounts/login/"

@@ -94,9 +94,11 @@ def test_revoked_and_expired_tokens_and_inactive_owners_read_nothing(client, peo
     response = client.get("/api/v1/tenants", **bearer(secret2))
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
     assert response.json() == {
-        "error": {"code": "unauthorized",
-                  "message": "Send a live API token: Authorization: Bearer …"}
-    }  # fmt: skip
+        "error": {
+            "code": "unauthorized",
+            "message": "Send a live API token: Authorization: Bearer …",
+        }
+    }
 
 
 def test_admins_see_and_revoke_the_tokens_of_their_tenants_members(login, people, tenant):
@@ -119,8 +121,9 @@ def test_admins_see_and_revoke_the_tokens_of_their_tenants_members(login, people
 
 def test_the_cli_prints_the_token_on_its_last_line_and_revokes_it(client, people, tenant):
     out, err = io.StringIO(), io.StringIO()
-    call_command("token", "create", "viewer", "deploy", "--read-only", "--days", "3",
-                 stdout=out, stderr=err)  # fmt: skip
+    call_command(
+        "token", "create", "viewer", "deploy", "--read-only", "--days", "3", stdout=out, stderr=err
+    )
     secret = out.getvalue().strip().splitlines()[-1]
     assert secret.startswith("drs_") and secret not in err.getvalue()
     assert "read-only" in err.getvalue()
@@ -175,9 +178,16 @@ def test_the_jobs_endpoint_mirrors_the_list_filters_sort_and_paging(
     assert [j["id"] for j in body["jobs"]] == [j.job_id for j in expected[10:20]]
     assert body["page"] == 2 and body["size"] == 10 and body["pages"] == -(-body["count"] // 10)
     assert list(body["jobs"][0]) == [
-        "id", "name", "status", "engine_type", "error_log", "description", "create_time",
-        "finish_time", "enterprise_project_id",
-    ]  # the --json list's field names, in its order  # fmt: skip
+        "id",
+        "name",
+        "status",
+        "engine_type",
+        "error_log",
+        "description",
+        "create_time",
+        "finish_time",
+        "enterprise_project_id",
+    ]  # the --json list's field names, in its order
     assert {j["status"] for j in body["jobs"]} == {"FAILED"}
     assert body["jobs"][0]["create_time"].endswith("Z")
     assert body["sync"]["synced_at"] and body["sync"]["failing"] is False
@@ -198,14 +208,18 @@ def test_invalid_parameters_are_a_400_with_the_fields(client, synced, viewer_tok
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid" and {"size", "status"} <= set(error["fields"])
-    far = client.get(f"/api/v1/tenants/{synced.slug}/jobs", {"created_from": "1999-01-01"},
-                     **bearer(viewer_token))  # fmt: skip
+    far = client.get(
+        f"/api/v1/tenants/{synced.slug}/jobs",
+        {"created_from": "1999-01-01"},
+        **bearer(viewer_token),
+    )
     assert far.status_code == 400 and "created_from" in far.json()["error"]["fields"]
 
 
 def test_one_job_is_the_pages_shared_live_read(client, tenant, viewer_token, simulator, login):
-    response = client.get(f"/api/v1/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}",
-                          **bearer(viewer_token))  # fmt: skip
+    response = client.get(
+        f"/api/v1/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}", **bearer(viewer_token)
+    )
     body = response.json()
     assert response.status_code == 200, body
     assert body["job"]["id"] == EXAMPLE_ID and body["job"]["status"] == "SUCCESS"
@@ -214,11 +228,17 @@ def test_one_job_is_the_pages_shared_live_read(client, tenant, viewer_token, sim
     calls = simulator.calls()
     # The page now shows the stored snapshot of the finished job: no second upstream call.
     assert login("viewer").get(f"/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}/").status_code == 200
-    assert client.get(f"/api/v1/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}",
-                      **bearer(viewer_token)).status_code == 200  # fmt: skip
+    assert (
+        client.get(
+            f"/api/v1/tenants/{tenant.slug}/jobs/{EXAMPLE_ID}", **bearer(viewer_token)
+        ).status_code
+        == 200
+    )
     assert simulator.calls() == calls
-    missing = client.get(f"/api/v1/tenants/{tenant.slug}/jobs/00000000-0000-0000-0000-000000000000",
-                         **bearer(viewer_token))  # fmt: skip
+    missing = client.get(
+        f"/api/v1/tenants/{tenant.slug}/jobs/00000000-0000-0000-0000-000000000000",
+        **bearer(viewer_token),
+    )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     bad = client.get(f"/api/v1/tenants/{tenant.slug}/jobs/not!an!id", **bearer(viewer_token))
     assert bad.status_code == 404
@@ -269,13 +289,25 @@ def test_the_schema_validates_and_documents_every_endpoint(client):
     schema = client.get("/api/v1/openapi.json").json()
     validate(schema)
     assert set(schema["paths"]) == {
-        "/api/v1/tenants", "/api/v1/tenants/{slug}", "/api/v1/tenants/{slug}/jobs",
-        "/api/v1/tenants/{slug}/jobs/{job_id}", "/api/v1/tenants/{slug}/sync", "/api/v1/failures",
-    }  # fmt: skip
+        "/api/v1/tenants",
+        "/api/v1/tenants/{slug}",
+        "/api/v1/tenants/{slug}/jobs",
+        "/api/v1/tenants/{slug}/jobs/{job_id}",
+        "/api/v1/tenants/{slug}/sync",
+        "/api/v1/failures",
+    }
     jobs = schema["paths"]["/api/v1/tenants/{slug}/jobs"]["get"]
     assert {p["name"] for p in jobs["parameters"]} >= {
-        "slug", "status", "name", "created_from", "completed_from", "sort", "dir", "size", "page"
-    }  # fmt: skip
+        "slug",
+        "status",
+        "name",
+        "created_from",
+        "completed_from",
+        "sort",
+        "dir",
+        "size",
+        "page",
+    }
     assert "401" in jobs["responses"] and "404" in jobs["responses"]
     assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
 
@@ -292,16 +324,26 @@ def test_the_docs_page_is_served_from_our_own_static_files(client):
 # -- nothing secret leaks ----------------------------------------------------------------------
 
 
-def test_no_token_in_a_page_a_log_line_or_an_error_report(client, login, people, tenant, caplog,
-                                                          monkeypatch, rf):  # fmt: skip
+def test_no_token_in_a_page_a_log_line_or_an_error_report(
+    client, login, people, tenant, caplog, monkeypatch, rf
+):
     caplog.set_level(logging.DEBUG)
     secret = tokens.create(people["viewer"], "leak-check")[1]
-    pages = [client.get(url, **bearer(secret)) for url in (
-        "/api/v1/tenants", f"/api/v1/tenants/{tenant.slug}/jobs", "/api/v1/tenants/nope",
-        f"/api/v1/tenants/{tenant.slug}/jobs", "/api/v1/nowhere",
-    )]  # fmt: skip
-    pages += [login("viewer").get("/accounts/tokens/"), login("admin").get(
-        f"/tenants/{tenant.slug}/tokens/"), login("root").get("/audit/")]  # fmt: skip
+    pages = [
+        client.get(url, **bearer(secret))
+        for url in (
+            "/api/v1/tenants",
+            f"/api/v1/tenants/{tenant.slug}/jobs",
+            "/api/v1/tenants/nope",
+            f"/api/v1/tenants/{tenant.slug}/jobs",
+            "/api/v1/nowhere",
+        )
+    ]
+    pages += [
+        login("viewer").get("/accounts/tokens/"),
+        login("admin").get(f"/tenants/{tenant.slug}/tokens/"),
+        login("root").get("/audit/"),
+    ]
 
     # An unexpected error inside an endpoint: a JSON 500, logged, without the token.
     from jobs.api import v1
@@ -336,9 +378,10 @@ def test_answers_match_the_documented_schema(client, synced, viewer_token):
         response = client.get(url, params, **bearer(viewer_token))
         assert response.status_code == status, response.content
         operation = next(
-            op["get"] for path, op in schema["paths"].items()
+            op["get"]
+            for path, op in schema["paths"].items()
             if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", path), url)
-        )  # fmt: skip
+        )
         documented = operation["responses"][str(status)]["content"]["application/json"]["schema"]
         Draft202012Validator({**documented, "components": schema["components"]}).validate(
             response.json()

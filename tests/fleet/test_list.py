@@ -40,8 +40,9 @@ def test_filters_sort_and_paging_without_upstream_calls(login, synced, simulator
     assert response.status_code == 200
     assert f"{failed} jobs match" in html and f"page 1 of {-(-failed // 10)}" in html
     assert rows(html) == min(failed, 10)
-    second = client.get(f"/tenants/{synced.slug}/jobs/", {"status": "FAILED", "size": 10,
-                                                           "page": 2}).content.decode()  # fmt: skip
+    second = client.get(
+        f"/tenants/{synced.slug}/jobs/", {"status": "FAILED", "size": 10, "page": 2}
+    ).content.decode()
     assert "page 2 of" in second and 'rel="prev"' in second
     by_name = client.get(f"/tenants/{synced.slug}/jobs/", {"sort": "name", "dir": "asc"})
     assert by_name.status_code == 200
@@ -49,8 +50,9 @@ def test_filters_sort_and_paging_without_upstream_calls(login, synced, simulator
 
 
 def test_fragment_refreshes_every_15_seconds(login, synced):
-    response = login("viewer").get(f"/tenants/{synced.slug}/jobs/", {"status": "TRANSFERRING"},
-                                   **TABLE)  # fmt: skip
+    response = login("viewer").get(
+        f"/tenants/{synced.slug}/jobs/", {"status": "TRANSFERRING"}, **TABLE
+    )
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="job-table"') and "<h1>" not in html
     assert 'data-poll-seconds="15"' in html

@@ -79,8 +79,14 @@ def test_every_file_of_a_huge_job_as_csv(login, tenant, simulator):
     import csv
     import io
 
-    files = [{"file_name": f"Sales_LOG_{n:05d}.trn", "file_size": "12MB",
-              "file_last_modify": str(1706511360000 + n * 60_000)} for n in range(1200)]  # fmt: skip
+    files = [
+        {
+            "file_name": f"Sales_LOG_{n:05d}.trn",
+            "file_size": "12MB",
+            "file_last_modify": str(1706511360000 + n * 60_000),
+        }
+        for n in range(1200)
+    ]
     job_id = simulator.add_live_job(0, backup_info={"file_source": "OBS", "file_info": files})
     client = login("viewer")
     page = client.get(f"/tenants/{tenant.slug}/jobs/{job_id}/").content.decode()

@@ -81,9 +81,14 @@ def test_stale_snapshot_when_upstream_fails(login, tenant, simulator, settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("fault", "status", "words"),
-    [("http_503", 503, "DRS is unavailable"), ("drop", 503, "Could not reach"), ("throttle", 503, "throttling"),
-     ("malformed_json", 502, "not the DRS API"), ("expired_token", 502, "refused the credentials")],
-)  # fmt: skip
+    [
+        ("http_503", 503, "DRS is unavailable"),
+        ("drop", 503, "Could not reach"),
+        ("throttle", 503, "throttling"),
+        ("malformed_json", 502, "not the DRS API"),
+        ("expired_token", 502, "refused the credentials"),
+    ],
+)
 def test_failure_pages_without_snapshot(login, tenant, simulator, fault, status, words):
     job_id = simulator.add_live_job(600)
     simulator.set_fault(fault, target=job_id if fault != "expired_token" else "*")

@@ -121,8 +121,13 @@ def smtp(settings):
 def ntenant(transactional_db):
     from jobs.tenants.models import Tenant
 
-    tenant = Tenant(name="Acme", region="ap-southeast-3", project_id="p1", auth_method="aksk",
-                    access_key="AKTEST")  # fmt: skip
+    tenant = Tenant(
+        name="Acme",
+        region="ap-southeast-3",
+        project_id="p1",
+        auth_method="aksk",
+        access_key="AKTEST",
+    )
     tenant.secret_key = "sk"
     tenant.save()
     return tenant
@@ -146,8 +151,9 @@ def webhook(receiver, ntenant):
 
     def make(path: str = "/hook", tenant=None, name=None):
         url = f"{receiver.url}{path}?token={SECRET_URL_TOKEN}"
-        channel, secret = services.add_channel(tenant or ntenant, name or path, url,
-                                               actor_name="test")  # fmt: skip
+        channel, secret = services.add_channel(
+            tenant or ntenant, name or path, url, actor_name="test"
+        )
         receiver.secrets[f"{path}?token={SECRET_URL_TOKEN}"] = secret
         return channel
 
@@ -169,8 +175,9 @@ def transition(tenant, job_id: str, status: str, **kw) -> None:
     from jobs.mirror import record as mirror
 
     mirror.observe(tenant, [seen(job_id, "TRANSFERRING", **kw)], T0, events_since=T0)
-    mirror.observe(tenant, [seen(job_id, status, **kw)], T0 + timedelta(hours=1, seconds=5),
-                   events_since=T0)  # fmt: skip
+    mirror.observe(
+        tenant, [seen(job_id, status, **kw)], T0 + timedelta(hours=1, seconds=5), events_since=T0
+    )
 
 
 def drain(rounds: int = 30, threads: int = 4) -> None:

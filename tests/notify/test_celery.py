@@ -33,9 +33,15 @@ def test_a_failed_job_is_delivered_once_by_the_celery_beat_and_worker(sim, recei
     from jobs.tenants.models import Tenant
 
     access_key, secret_key = next(iter(sim.config.access_keys.items()))
-    tenant = Tenant(name="Celery", region="ap-southeast-3", project_id=sim.config.project_id,
-                    drs_endpoint=sim.url, iam_endpoint=sim.url, auth_method="aksk",
-                    access_key=access_key)  # fmt: skip
+    tenant = Tenant(
+        name="Celery",
+        region="ap-southeast-3",
+        project_id=sim.config.project_id,
+        drs_endpoint=sim.url,
+        iam_endpoint=sim.url,
+        auth_method="aksk",
+        access_key=access_key,
+    )
     tenant.secret_key = secret_key
     tenant.save()
     url = f"{receiver.url}/celery?token={SECRET_URL_TOKEN}"

@@ -30,8 +30,18 @@ URLS = {
 
 
 def assert_inert(text: str, markdown: bool = True) -> None:
-    for bad in ("<!channel>", "<!here>", "@all", "<at ", "<a ", "](http", "http://evil",
-                "evil.example", "www.", "\n# heading"):  # fmt: skip
+    for bad in (
+        "<!channel>",
+        "<!here>",
+        "@all",
+        "<at ",
+        "<a ",
+        "](http",
+        "http://evil",
+        "evil.example",
+        "www.",
+        "\n# heading",
+    ):
         assert bad not in text, (bad, text)
     if markdown:
         assert "**bold**" not in text and "_it_" not in text, text

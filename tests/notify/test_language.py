@@ -85,8 +85,13 @@ def test_a_chinese_digest(ntenant, smtp, people_in):
     (user,) = people_in(ntenant, "zh")
     now = timezone.now()
     Subscription.objects.create(user=user, digest_at=clock(now.hour, 0), language="zh-hans")
-    transition(ntenant, "job-1", "FAILED", error_log=ERROR_LOG,
-               finish_time=now - timezone.timedelta(hours=1))  # fmt: skip
+    transition(
+        ntenant,
+        "job-1",
+        "FAILED",
+        error_log=ERROR_LOG,
+        finish_time=now - timezone.timedelta(hours=1),
+    )
     assert enqueue_digests(now) == 1
     drain()
     (message,) = smtp.messages

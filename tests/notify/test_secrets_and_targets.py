@@ -61,8 +61,12 @@ def test_secrets_are_nowhere_but_in_ciphertext(ntenant_admin, ntenant, smtp, cap
     connection.close()
     dump = "\n".join(sqlite3.connect(connection.settings_dict["NAME"]).iterdump())
     for secret in (SECRET_URL_TOKEN, MAIL_PASSWORD):
-        for where, text in (("pages", " ".join(pages)), ("logs", caplog.text),
-                            ("audit", audit), ("database", dump)):  # fmt: skip
+        for where, text in (
+            ("pages", " ".join(pages)),
+            ("logs", caplog.text),
+            ("audit", audit),
+            ("database", dump),
+        ):
             assert secret not in text, where
     assert "Sending" in caplog.text or "apprise" in caplog.text.lower()  # Apprise did log
 

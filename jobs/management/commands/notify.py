@@ -46,8 +46,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        add = sub.add_parser("channel-add", help="Add a channel; the Apprise URL from NOTIFY_URL "
-                             "or stdin. Prints a webhook's signing secret once.")  # fmt: skip
+        add = sub.add_parser(
+            "channel-add",
+            help="Add a channel; the Apprise URL from NOTIFY_URL "
+            "or stdin. Prints a webhook's signing secret once.",
+        )
         add.add_argument("slug")
         add.add_argument("name")
         add.add_argument("--language", default=ENGLISH, choices=[code for code, _ in LANGUAGES])
@@ -56,8 +59,9 @@ class Command(BaseCommand):
         rule.add_argument("--event", required=True, choices=sorted(EVENTS))
         rule.add_argument("--channel", required=True)
         span = f"{AFTER_MINUTES_MIN} to {AFTER_MINUTES_MAX}"
-        rule.add_argument("--after-minutes", type=after_minutes, default=30,
-                          help=f"for sync-failing: {span}")  # fmt: skip
+        rule.add_argument(
+            "--after-minutes", type=after_minutes, default=30, help=f"for sync-failing: {span}"
+        )
         test = sub.add_parser("test", help="Send a test message; exit 0 only when delivered.")
         test.add_argument("slug")
         test.add_argument("name")

@@ -38,9 +38,14 @@ class Command(BaseCommand):
         for tenant in tenants:
             result = sync_tenant(tenant, full=True if full else None)
             outcome = (
-                "ok" if result.ok else "incomplete" if result.incomplete
-                else "skipped" if result.skipped else "FAILED"
-            )  # fmt: skip
+                "ok"
+                if result.ok
+                else "incomplete"
+                if result.incomplete
+                else "skipped"
+                if result.skipped
+                else "FAILED"
+            )
             self.stdout.write(
                 f"{tenant.slug}: {outcome}"
                 f" · {result.seen} seen, {result.details} details, {result.deleted} deleted,"

@@ -22,9 +22,10 @@ class Command(BaseCommand):
         create.add_argument("username")
         create.add_argument("name")
         create.add_argument(
-            "--read-only", action="store_true",
+            "--read-only",
+            action="store_true",
             help="Only reads (without it: read-write, which matters once the API changes jobs).",
-        )  # fmt: skip
+        )
         create.add_argument("--days", type=int, default=tokens.DEFAULT_DAYS)
         revoke = sub.add_parser("revoke", help="Revoke the person's live token of that name.")
         revoke.add_argument("username")

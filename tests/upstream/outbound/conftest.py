@@ -98,8 +98,9 @@ class Resolver:
         self.lookups: list[str] = []
         self.real = socket.getaddrinfo
 
-    def rebinding(self, name: str, first: str = PUBLIC, then: str = "127.0.0.1",
-                  times: int = 1) -> None:  # fmt: skip
+    def rebinding(
+        self, name: str, first: str = PUBLIC, then: str = "127.0.0.1", times: int = 1
+    ) -> None:
         """`first` for the first `times` lookups (the checks), `then` ever after."""
         answers = iter([first] * times)
         self.names[name] = lambda: [next(answers, then)]
@@ -126,8 +127,15 @@ class Resolver:
             if family not in (0, socket.AF_INET6 if v6 else socket.AF_INET):
                 continue
             sockaddr = (address, port, 0, 0) if v6 else (address, port)
-            out.append((socket.AF_INET6 if v6 else socket.AF_INET,
-                        type or socket.SOCK_STREAM, 6, "", sockaddr))  # fmt: skip
+            out.append(
+                (
+                    socket.AF_INET6 if v6 else socket.AF_INET,
+                    type or socket.SOCK_STREAM,
+                    6,
+                    "",
+                    sockaddr,
+                )
+            )
         if not out:
             raise socket.gaierror(socket.EAI_NONAME, f"{name}: no address of that family")
         return out

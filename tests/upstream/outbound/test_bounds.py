@@ -44,8 +44,9 @@ def admin_client(client, ntenant, django_user_model):
 
 
 def other_tenant(name="Globex") -> Tenant:
-    tenant = Tenant(name=name, region="ap-southeast-3", project_id="p2", auth_method="aksk",
-                    access_key="AK2")  # fmt: skip
+    tenant = Tenant(
+        name=name, region="ap-southeast-3", project_id="p2", auth_method="aksk", access_key="AK2"
+    )
     tenant.secret_key = "sk"
     tenant.save()
     return tenant
@@ -54,8 +55,9 @@ def other_tenant(name="Globex") -> Tenant:
 # -- numbers in range ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["10000000000000", str(10**30), "-5", "0",
-                                   str(AFTER_MINUTES_MAX + 1), "1e3", "NaN"])  # fmt: skip
+@pytest.mark.parametrize(
+    "value", ["10000000000000", str(10**30), "-5", "0", str(AFTER_MINUTES_MAX + 1), "1e3", "NaN"]
+)
 def test_rule_minutes_out_of_range_get_a_400_not_a_500(admin_client, ntenant, webhook, value):
     channel = webhook("/r")
     response = admin_client.post(
@@ -84,8 +86,17 @@ def test_a_watched_id_over_64_characters_is_a_404(admin_client, ntenant):
 def test_the_cli_refuses_minutes_out_of_range_without_a_traceback(ntenant, webhook, value):
     webhook("/cli")
     with pytest.raises(CommandError, match=r"after.minutes"):
-        call_command("notify", "rule-add", ntenant.slug, "--event", "sync-failing",
-                     "--channel", "/cli", "--after-minutes", value)  # fmt: skip
+        call_command(
+            "notify",
+            "rule-add",
+            ntenant.slug,
+            "--event",
+            "sync-failing",
+            "--channel",
+            "/cli",
+            "--after-minutes",
+            value,
+        )
     assert not Rule.objects.exists()
 
 
@@ -95,8 +106,9 @@ def test_one_tenants_huge_rule_does_not_stop_anyone_elses_messages(ntenant, webh
     bad = services.add_rule(ntenant, "sync_failing", webhook("/bad"), actor_name="t")
     Rule.objects.filter(pk=bad.pk).update(after_minutes=10**13)
     other = other_tenant()
-    good = services.add_rule(other, "sync_failing", webhook("/good", tenant=other), 1,
-                             actor_name="t")  # fmt: skip
+    good = services.add_rule(
+        other, "sync_failing", webhook("/good", tenant=other), 1, actor_name="t"
+    )
     failing = timezone.now() - timedelta(minutes=5)
     for tenant in (ntenant, other):
         TenantSyncState.objects.create(tenant=tenant, failing_since=failing)
@@ -106,8 +118,9 @@ def test_one_tenants_huge_rule_does_not_stop_anyone_elses_messages(ntenant, webh
     assert not Delivery.objects.filter(rule=bad).exists()  # 30 days have not passed
 
 
-def test_a_hanging_channel_of_one_tenant_does_not_delay_another(ntenant, webhook, receiver,
-                                                                settings):  # fmt: skip
+def test_a_hanging_channel_of_one_tenant_does_not_delay_another(
+    ntenant, webhook, receiver, settings
+):
     """Tenant A has thirty messages due to a receiver that hangs; tenant B's one message goes
     out in the first round, not after A's thirty time-outs."""
     settings.NOTIFY_TIMEOUT = 1.0
@@ -191,8 +204,7 @@ def test_a_three_megabyte_error_line_is_clipped_in_messages(ntenant, webhook, re
     assert len(webhook_body(notice_for(delivery, "en"), delivery.key)) < 4 * 1024
 
 
-def test_the_failures_page_shows_an_excerpt_of_a_huge_error_log(client, ntenant,
-                                                                django_user_model):  # fmt: skip
+def test_the_failures_page_shows_an_excerpt_of_a_huge_error_log(client, ntenant, django_user_model):
     from jobs.fleet.selectors import EXCERPT_MAX
 
     user = django_user_model.objects.create_user("v", "v@example.com", "pw")

@@ -36,21 +36,95 @@ FUZZ = profiles.get_profile(
     "outbound-fuzz-long" if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz-long" else "outbound-fuzz"
 )
 
-EDGES = ["", " ", "0", "-1", "-5", "1", "9" * 20, str(10**30), "10000000000000", "1e3", "NaN",
-         "\x00", "a\x00b", "٣", "１２", "💥", "a" * 5000, "\u202e", "%00", "sync_failing",
-         "failed", "log://", "x" * 65]  # fmt: skip
+EDGES = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "-5",
+    "1",
+    "9" * 20,
+    str(10**30),
+    "10000000000000",
+    "1e3",
+    "NaN",
+    "\x00",
+    "a\x00b",
+    "٣",
+    "１２",
+    "💥",
+    "a" * 5000,
+    "\u202e",
+    "%00",
+    "sync_failing",
+    "failed",
+    "log://",
+    "x" * 65,
+]
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 VALUE = st.one_of(st.sampled_from(EDGES), TEXT)
-PIECES = ["127.0.0.1", "pub.example", "[::1]", "[64:ff9b::7f00:1]", "@", "\\", ":", "::",
-          "%2f", "%40", "#", "?", "/", "..", ":29999", ":0", ":65536", ":99999999999999999999",
-          "user:pw@", "?template=http://127.0.0.1/", "?verify=no", "&to=a@example.com",
-          "T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", " ", "\t", "\n", "ａ", "0x7f.1",
-          "2130706433", "localhost"]  # fmt: skip
-SCHEMES = ["json://", "jsons://", "mailto://", "mailtos://", "slack://", "workflows://",
-           "workflow://", "dingtalk://", "feishu://", "lark://", "wecombot://", "log://",
-           "file://", "http://", "JSON://", ""]  # fmt: skip
-CLI_WORDS = ["--event", "--channel", "--after-minutes", "--language", "sync-failing", "failed",
-             "log", "acme", "-5", "10000000000000"]  # fmt: skip
+PIECES = [
+    "127.0.0.1",
+    "pub.example",
+    "[::1]",
+    "[64:ff9b::7f00:1]",
+    "@",
+    "\\",
+    ":",
+    "::",
+    "%2f",
+    "%40",
+    "#",
+    "?",
+    "/",
+    "..",
+    ":29999",
+    ":0",
+    ":65536",
+    ":99999999999999999999",
+    "user:pw@",
+    "?template=http://127.0.0.1/",
+    "?verify=no",
+    "&to=a@example.com",
+    "T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ",
+    " ",
+    "\t",
+    "\n",
+    "ａ",
+    "0x7f.1",
+    "2130706433",
+    "localhost",
+]
+SCHEMES = [
+    "json://",
+    "jsons://",
+    "mailto://",
+    "mailtos://",
+    "slack://",
+    "workflows://",
+    "workflow://",
+    "dingtalk://",
+    "feishu://",
+    "lark://",
+    "wecombot://",
+    "log://",
+    "file://",
+    "http://",
+    "JSON://",
+    "",
+]
+CLI_WORDS = [
+    "--event",
+    "--channel",
+    "--after-minutes",
+    "--language",
+    "sync-failing",
+    "failed",
+    "log",
+    "acme",
+    "-5",
+    "10000000000000",
+]
 URLS = st.builds(
     lambda scheme, parts: scheme + "".join(parts),
     st.sampled_from(SCHEMES),
@@ -101,8 +175,7 @@ def test_the_rule_form_never_500s(admin, ntenant, event, channel, minutes):
 
         services.add_channel(ntenant, "log", "log://", actor_name="t")
     pk = str(Channel.objects.first().pk)
-    data = {"event": event, "channel": pk if channel is None else channel,
-            "after_minutes": minutes}  # fmt: skip
+    data = {"event": event, "channel": pk if channel is None else channel, "after_minutes": minutes}
     no_500(admin.post(f"/tenants/{ntenant.slug}/notifications/rules/", data))
 
 
@@ -140,21 +213,24 @@ def run_cli(*args) -> None:
     minutes=st.one_of(st.sampled_from(MINUTES), VALUE),
 )
 @example(event="sync-failing", channel="log", minutes="-5")
-def test_cli_rule_add_answers_with_a_message_never_a_traceback(ntenant, dns, event, channel,
-                                                               minutes):  # fmt: skip
+def test_cli_rule_add_answers_with_a_message_never_a_traceback(
+    ntenant, dns, event, channel, minutes
+):
     if not Channel.objects.filter(name="log").exists():
         from jobs.notify import services
 
         services.add_channel(ntenant, "log", "log://", actor_name="t")
-    run_cli("rule-add", ntenant.slug, "--event", event, "--channel", channel,
-            "--after-minutes", minutes)  # fmt: skip
+    run_cli(
+        "rule-add", ntenant.slug, "--event", event, "--channel", channel, "--after-minutes", minutes
+    )
 
 
 @FUZZ
 @given(name=VALUE, url=st.one_of(URLS, VALUE), language=st.one_of(st.just("en"), VALUE))
 @example(name="p", url=BIG_PORT, language="en")
-def test_cli_channel_add_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypatch,
-                                                                  name, url, language):  # fmt: skip
+def test_cli_channel_add_answers_with_a_message_never_a_traceback(
+    ntenant, dns, monkeypatch, name, url, language
+):
     dns.names["pub.example"] = [PUBLIC]
     monkeypatch.setenv("NOTIFY_URL", url.replace("\x00", "") or "log://")
     run_cli("channel-add", ntenant.slug, name, "--language", language)
@@ -166,8 +242,9 @@ def test_cli_channel_add_answers_with_a_message_never_a_traceback(ntenant, dns, 
     args=st.lists(st.one_of(st.sampled_from(CLI_WORDS), TEXT), max_size=6),
     url=st.one_of(URLS, VALUE),
 )
-def test_the_cli_answers_with_a_message_never_a_traceback(ntenant, dns, monkeypatch, action,
-                                                          args, url):  # fmt: skip
+def test_the_cli_answers_with_a_message_never_a_traceback(
+    ntenant, dns, monkeypatch, action, args, url
+):
     monkeypatch.setenv("NOTIFY_URL", url.replace("\x00", "") or "log://")
     run_cli(action, ntenant.slug, *args)
 

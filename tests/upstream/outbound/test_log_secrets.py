@@ -28,17 +28,37 @@ MARKERS = {
     "bad-ding": "dingtalk://MarkerBad_Ding0012/",
     "bad-mail": "mailto://user:MarkerMailPw000013@mail.teams.example?to=not-an-address",
 }
-SECRETS = [f"Marker{word}" for word in ("DingSecret0001", "DingToken00002", "Feishu000003",
-           "Lark00000004", "Wecom0000005", "SlackTok0000006", "Flow0000007", "Sig00000008",
-           "MailPw000009", "HookTok0000010", "BadSlack0011", "Bad_Ding0012",
-           "MailPw000013")]  # fmt: skip
+SECRETS = [
+    f"Marker{word}"
+    for word in (
+        "DingSecret0001",
+        "DingToken00002",
+        "Feishu000003",
+        "Lark00000004",
+        "Wecom0000005",
+        "SlackTok0000006",
+        "Flow0000007",
+        "Sig00000008",
+        "MailPw000009",
+        "HookTok0000010",
+        "BadSlack0011",
+        "Bad_Ding0012",
+        "MailPw000013",
+    )
+]
 
 
-def test_no_log_line_holds_a_channel_secret(client, ntenant, django_user_model, dns, caplog,
-                                            capfd):  # fmt: skip
-    for host in ("oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com",
-                 "qyapi.weixin.qq.com", "hooks.slack.com", "prod.teams.example",
-                 "mail.teams.example", "hook.teams.example"):  # fmt: skip
+def test_no_log_line_holds_a_channel_secret(client, ntenant, django_user_model, dns, caplog, capfd):
+    for host in (
+        "oapi.dingtalk.com",
+        "open.feishu.cn",
+        "open.larksuite.com",
+        "qyapi.weixin.qq.com",
+        "hooks.slack.com",
+        "prod.teams.example",
+        "mail.teams.example",
+        "hook.teams.example",
+    ):
         dns.names[host] = ["127.0.0.1"]  # internal: the guard refuses every send
     for host in ("prod.teams.example", "mail.teams.example", "hook.teams.example"):
         dns.names[host] = ["93.184.216.34"]  # public to the add-time check

@@ -47,15 +47,18 @@ def admin_client(client, ntenant, django_user_model):
 
 
 def add(admin_client, tenant, url: str):
-    return admin_client.post(f"/tenants/{tenant.slug}/notifications/channels/",
-                             {"name": "c", "url": url, "language": "en"})  # fmt: skip
+    return admin_client.post(
+        f"/tenants/{tenant.slug}/notifications/channels/",
+        {"name": "c", "url": url, "language": "en"},
+    )
 
 
 # -- a backslash walked past the URL check ---------------------------------------------------
 
 
-def test_the_backslash_url_is_refused_and_never_connects(ntenant, listener, dns, admin_client,
-                                                         tripwire):  # fmt: skip
+def test_the_backslash_url_is_refused_and_never_connects(
+    ntenant, listener, dns, admin_client, tripwire
+):
     dns.names["pub.example"] = [PUBLIC]
     port = listener()
     url = f"json://127.0.0.1:{port.port}\\@pub.example/"
@@ -130,8 +133,10 @@ def test_a_stored_template_url_is_neither_fetched_nor_opened(ntenant, listener, 
         sys.addaudithook(Opened.hook)
         Opened.installed = True
     token = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
-    for query in (f"?template=http://127.0.0.1:{template.port}/t.json",
-                  f"?template=file://{secret_file}"):  # fmt: skip
+    for query in (
+        f"?template=http://127.0.0.1:{template.port}/t.json",
+        f"?template=file://{secret_file}",
+    ):
         channel = stored(ntenant, query[-12:], token + query)
         Channel.objects.filter(pk=channel.pk).update(kind="slack")
         channel.refresh_from_db()
@@ -178,9 +183,11 @@ def test_no_redirect_is_followed_in_apprise_either(ntenant, settings, listener):
 
     with serving(Redirect) as server:
         channel, _ = services.add_channel(
-            ntenant, "wf", f"workflow://127.0.0.1:{server.server_address[1]}/wf/sig",
+            ntenant,
+            "wf",
+            f"workflow://127.0.0.1:{server.server_address[1]}/wf/sig",
             actor_name="t",
-        )  # fmt: skip
+        )
         with pytest.raises(SendError):
             send_to_channel(channel, for_test(ntenant, "en"), "k")
     assert elsewhere.count() == 0
@@ -253,9 +260,16 @@ def test_a_rebinding_drs_or_iam_endpoint_is_refused_at_connect_time(field, dns, 
     host = f"{field[:3]}.ap-southeast-3.myhuaweicloud.com"
     dns.rebinding(host)
     auth = "aksk" if field == "drs_endpoint" else "password"  # IAM is asked first, for a token
-    tenant = Tenant(name="R", region="ap-southeast-3", project_id="p1", auth_method=auth,
-                    access_key="AK", iam_domain="d", iam_user="u",
-                    **{field: f"https://{host}"})  # fmt: skip
+    tenant = Tenant(
+        name="R",
+        region="ap-southeast-3",
+        project_id="p1",
+        auth_method=auth,
+        access_key="AK",
+        iam_domain="d",
+        iam_user="u",
+        **{field: f"https://{host}"},
+    )
     tenant.password = tenant.secret_key = "pw"
     tenant.save()
     assert endpoint_problem(f"https://{host}") is None  # the name check saw the public answer
@@ -268,8 +282,17 @@ def test_a_rebinding_drs_or_iam_endpoint_is_refused_at_connect_time(field, dns, 
 # -- NAT64 and 6to4 forms of internal addresses ---------------------------------------------------
 
 
-@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "64:ff9b::a00:1", "2002:7f00:1::1",
-                                     "2002:a9fe:a9fe::1", "::ffff:127.0.0.1", "100.64.0.1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",
+        "64:ff9b::a00:1",
+        "2002:7f00:1::1",
+        "2002:a9fe:a9fe::1",
+        "::ffff:127.0.0.1",
+        "100.64.0.1",
+    ],
+)
 def test_embedded_internal_addresses_are_refused(address, dns, ntenant, tripwire):
     dns.names["v6.example"] = [address]
     assert not connect.is_public(address)

@@ -35,34 +35,69 @@ def test_poison_messages_are_dropped_and_the_worker_lives(tmp_path):
     queue = f"test-{secrets.token_hex(4)}"
     broker = os.environ["REDIS_URL"]
     log = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": queue,
-           "CELERY_BROKER_URL": broker}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_QUEUE": queue,
+        "CELERY_BROKER_URL": broker,
+    }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool=threads",
-         "--concurrency=1", "-Q", queue, "-l", "INFO"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dashboard",
+            "worker",
+            "--pool=threads",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "-l",
+            "INFO",
+        ],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: "ready" in log.read_text(), 60, "the worker to start")
         with kombu.Connection(broker) as conn:
             producer = conn.Producer()
             for extra, body in POISON.values():
-                headers = {"lang": "py", "task": "jobs.tasks.sync_tenant_task",
-                           "id": str(uuid.uuid4()), "retries": 0, **extra}  # fmt: skip
+                headers = {
+                    "lang": "py",
+                    "task": "jobs.tasks.sync_tenant_task",
+                    "id": str(uuid.uuid4()),
+                    "retries": 0,
+                    **extra,
+                }
                 if isinstance(body, bytes):
-                    producer.publish(body, routing_key=queue, headers=headers, serializer=None,
-                                     content_type="application/json",
-                                     content_encoding="utf-8")  # fmt: skip
+                    producer.publish(
+                        body,
+                        routing_key=queue,
+                        headers=headers,
+                        serializer=None,
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                    )
                 else:
                     payload = body if body is not None else [[0], {}, {}]
-                    producer.publish(payload, routing_key=queue, headers=headers,
-                                     serializer="json")  # fmt: skip
+                    producer.publish(payload, routing_key=queue, headers=headers, serializer="json")
             time.sleep(0.5)
             # and a good message after them: the worker takes it (tenant 0 does not exist)
             good = str(uuid.uuid4())
-            producer.publish([[0], {}, {}], routing_key=queue, serializer="json",
-                             headers={"lang": "py", "task": "jobs.tasks.sync_tenant_task",
-                                      "id": good, "retries": 0})  # fmt: skip
+            producer.publish(
+                [[0], {}, {}],
+                routing_key=queue,
+                serializer="json",
+                headers={
+                    "lang": "py",
+                    "task": "jobs.tasks.sync_tenant_task",
+                    "id": good,
+                    "retries": 0,
+                },
+            )
         wait_for(lambda: f"{good}] succeeded" in log.read_text(), 30, "the good message")
         assert worker.poll() is None, log.read_text()[-2000:]
         text = log.read_text()

@@ -40,8 +40,12 @@ def test_metrics_with_a_token_needs_the_token_from_anywhere(client, settings):
     settings.METRICS_TOKEN = "t0ken-for-metrics"
     settings.DASHBOARD_TRUSTED_PROXIES = 1
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
-    ok = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9",
-                    HTTP_AUTHORIZATION="Bearer t0ken-for-metrics")  # fmt: skip
+    ok = client.get(
+        "/metrics",
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+        HTTP_AUTHORIZATION="Bearer t0ken-for-metrics",
+    )
     assert ok.status_code == 200
 
 
@@ -54,8 +58,9 @@ def admin_and_watcher(client, ntenant, django_user_model):
     return admin, watcher, member
 
 
-def test_a_removed_member_receives_no_more_watch_emails(client, ntenant, admin_and_watcher,
-                                                        smtp, settings):  # fmt: skip
+def test_a_removed_member_receives_no_more_watch_emails(
+    client, ntenant, admin_and_watcher, smtp, settings
+):
     settings.NOTIFY_ALLOW_PRIVATE_TARGETS = True  # the test's SMTP server is on loopback
     admin, watcher, member = admin_and_watcher
     transition(ntenant, "job-1", "TRANSFERRING")
@@ -75,9 +80,9 @@ def test_a_removed_member_receives_no_more_watch_emails(client, ntenant, admin_a
     assert "no longer a member" in queued.last_error
 
 
-def test_a_delivery_queued_for_someone_removed_some_other_way_is_not_sent(ntenant, smtp,
-                                                                          admin_and_watcher,
-                                                                          settings):  # fmt: skip
+def test_a_delivery_queued_for_someone_removed_some_other_way_is_not_sent(
+    ntenant, smtp, admin_and_watcher, settings
+):
     """Removed by a bulk delete (no signal): the worker still checks membership at send time."""
     settings.NOTIFY_ALLOW_PRIVATE_TARGETS = True
     _, watcher, member = admin_and_watcher
