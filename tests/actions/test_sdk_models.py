@@ -22,21 +22,38 @@ OBS = CreateRequest(
 VARIANTS = {
     "obs-minimal": OBS,
     "obs-everything": CreateRequest(
-        name="erp-one-db", target_instance_id="in04", bucket_name="b-1", description="d",
-        enterprise_project_id="ep-1", ms_file_stream_status="true", tags={"customer": "acme"},
-        files=[BackupFile("a.bak"), BackupFile("b.bak", "x/")], is_default_restore=False,
-        db_names=["Sales"], new_db_name="Sales2", is_cover=True, is_delete_backup_file=False,
+        name="erp-one-db",
+        target_instance_id="in04",
+        bucket_name="b-1",
+        description="d",
+        enterprise_project_id="ep-1",
+        ms_file_stream_status="true",
+        tags={"customer": "acme"},
+        files=[BackupFile("a.bak"), BackupFile("b.bak", "x/")],
+        is_default_restore=False,
+        db_names=["Sales"],
+        new_db_name="Sales2",
+        is_cover=True,
+        is_delete_backup_file=False,
         consistency_check_mode="async",
     ),
     "obs-incremental": CreateRequest(
-        name="erp-incre", target_instance_id="in04", bucket_name="b-1", recovery_mode="incre",
-        is_last_backup=False, files=[BackupFile("x.trn")], consistency_check_mode="sync",
+        name="erp-incre",
+        target_instance_id="in04",
+        bucket_name="b-1",
+        recovery_mode="incre",
+        is_last_backup=False,
+        files=[BackupFile("x.trn")],
+        consistency_check_mode="sync",
     ),
     "rds": CreateRequest(
-        name="erp-rds", target_instance_id="in04", file_source="RDS", file_id="f-1",
+        name="erp-rds",
+        target_instance_id="in04",
+        file_source="RDS",
+        file_id="f-1",
         files=[BackupFile(rds_version="2019_SE", rds_source_instance_id="src-in04")],
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", VARIANTS)

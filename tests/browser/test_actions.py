@@ -31,9 +31,12 @@ def test_recreate_a_failed_job_and_watch_the_new_one_finish(
 ):
     page = operator
     failed = simulator.add_live_job(
-        0, "FAILED", name="erp-nightly", bucket_name="erp-backups",
+        0,
+        "FAILED",
+        name="erp-nightly",
+        bucket_name="erp-backups",
         error_log="Msg 1801, Level 16, State 3, Line 1\nDatabase 'Sales' already exists.",
-    )  # fmt: skip
+    )
     page.goto(f"{live_server.url}/tenants/{tenant.slug}/jobs/{failed}/")
     page.locator("#recreate").click()
     expect(page.locator("#id_name")).to_have_value("erp-nightly-r2")
@@ -58,9 +61,15 @@ def test_recreate_a_failed_job_and_watch_the_new_one_finish(
 def test_cut_over_is_prefilled_from_a_restoring_job(operator, live_server, tenant, simulator):
     page = operator
     restoring = simulator.add_live_job(
-        0, "SUCCESS", name="erp-chain-full", bucket_name="erp-backups", recovery_mode="full",
-        is_last_backup=False, is_default_restore=False, db_names=["Sales"],
-    )  # fmt: skip
+        0,
+        "SUCCESS",
+        name="erp-chain-full",
+        bucket_name="erp-backups",
+        recovery_mode="full",
+        is_last_backup=False,
+        is_default_restore=False,
+        db_names=["Sales"],
+    )
     page.goto(f"{live_server.url}/tenants/{tenant.slug}/jobs/{restoring}/")
     page.locator("#cut-over").click()
     expect(page.locator("h1")).to_have_text("Cut over")

@@ -155,14 +155,17 @@ def test_read_only_credentials_get_their_own_error_naming_the_permission(
     common = {"project_id": simulator_config.project_id, "drs_endpoint": simulator.url}
     if method == "password":
         client = DrsClient.with_password(
-            iam_endpoint=simulator.url, credentials=PasswordCredentials(*READER_USER),
-            settings=FAST, **common,
-        )  # fmt: skip
+            iam_endpoint=simulator.url,
+            credentials=PasswordCredentials(*READER_USER),
+            settings=FAST,
+            **common,
+        )
     else:
         client = DrsClient.with_access_key(
             credentials=AccessKeyCredentials(READER_ACCESS_KEY, READER_SECRET_KEY),
-            settings=FAST, **common,
-        )  # fmt: skip
+            settings=FAST,
+            **common,
+        )
     assert client.list_jobs().count > 0  # reading works
     jobs_before = len(simulator.store)
     with pytest.raises(ActionNotPermitted) as refused:
