@@ -180,11 +180,36 @@ def bucket_ok(bucket: str) -> bool:
     return False
 
 
+KNOWN_FIELDS = {
+    "": {"base_info", "target_db_info", "backup_info", "options"},
+    "base_info": {"name", "engine_type", "description", "enterprise_project_id", "tags"},
+    "target_db_info": {"target_instance_id", "ms_file_stream_status", "file_id"},
+    "backup_info": {"file_source", "bucket_name", "files"},
+    "options": {
+        "is_cover",
+        "is_default_restore",
+        "is_last_backup",
+        "is_precheck",
+        "is_delete_backup_file",
+        "recovery_mode",
+        "db_names",
+        "reset_db_name_map",
+        "consistency_check_mode",
+    },
+}  # the CreateOfflineTaskReq models (huaweicloudsdkdrs 3.1.219)
+
+
 def from_body(body: dict) -> CreateRequest:
     """The request a body describes (the CLI's `--file`); missing parts stay empty, so
-    `problems` names them. Raises ValueError if the body is not shaped like a create."""
+    `problems` names them. Raises ValueError if the body is not shaped like a create, or has
+    a field the create API does not have (a typo would otherwise be dropped silently)."""
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
+    for section, known in KNOWN_FIELDS.items():
+        part = body.get(section, {}) if section else body
+        if isinstance(part, dict) and (unknown := sorted(set(part) - known)):
+            where = f"{section}." if section else ""
+            raise ValueError(f"the create API has no field {where}{unknown[0]}")
     sections = {}
     for key in ("base_info", "target_db_info", "backup_info", "options"):
         value = body.get(key, {})

@@ -101,3 +101,12 @@ def test_recreate_refuses_a_job_that_did_not_fail(on, simulator):
     done = simulator.add_live_job(0, "SUCCESS")
     error = refused("jobs", "recreate", on.slug, done, "--yes")
     assert error.returncode == 1 and "did not fail" in str(error)
+
+
+def test_create_refuses_a_field_the_api_does_not_have(on, simulator, tmp_path):
+    body = json.loads(json.dumps(BODY))
+    body["options"]["is_precheckk"] = True
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(body))
+    error = refused("jobs", "create", on.slug, "--file", str(path), "--yes")
+    assert error.returncode == 1 and "options.is_precheckk" in str(error)
