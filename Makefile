@@ -3,6 +3,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 SIMULATOR_PORT ?= 8001
+# Jobs in the AK/SK demo tenant's project (the IAM token tenant's has 300 and the showcase).
+DEMO_EXTRA_PROJECT_JOBS ?= 150
 
 .PHONY: venv run ready screenshots test test-outbound test-prod lint format bench soak serve worker beat
 
@@ -19,17 +21,21 @@ venv: $(VENV)/.installed
 # five Python processes below.
 KEY_WARNING := DASHBOARD_CREDENTIAL_KEYS is not set
 run: export DRS_ALLOW_CUSTOM_ENDPOINTS ?= 1
+# Links in notifications point at this dashboard, on whatever PORT it runs.
+run: export DASHBOARD_BASE_URL ?= http://127.0.0.1:$(PORT)
+# The terminal shows notifications and problems, not a line per page request or DRS call.
+run: export REQUEST_LOG_LEVEL ?= WARNING
+run: export DRS_CALL_LOG_LEVEL ?= WARNING
 run: export NOTIFY_ALLOW_PRIVATE_TARGETS = 1
 run: export PYTHONWARNINGS = ignore:$(KEY_WARNING)
 run: venv
 	@$(PY) manage.py migrate --noinput -v0
-	@$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT) >/dev/null
+	@# --log-channel: notifications without an external service, a channel per demo tenant
+	@# that writes one line per message to this terminal.
+	@$(PY) manage.py demo --simulator-url http://127.0.0.1:$(SIMULATOR_PORT) --log-channel >/dev/null
 	@# Notifications without an external service: a channel that writes to this terminal.
-	@$(PY) manage.py notify list demo-token | grep -q "^channel	Server log" || \
-		NOTIFY_URL=log:// $(PY) manage.py notify channel-add demo-token "Server log" >/dev/null
-	@for e in failed precheck-failed succeeded stalled; do \
-		$(PY) manage.py notify rule-add demo-token --event $$e --channel "Server log" >/dev/null; done
-	@$(PY) manage.py drs_simulator --port $(SIMULATOR_PORT) --quiet & sim=$$!; \
+	@$(PY) manage.py drs_simulator --port $(SIMULATOR_PORT) --quiet \
+		--extra-project-jobs $(DEMO_EXTRA_PROJECT_JOBS) & sim=$$!; \
 	$(PY) manage.py sync --loop & sync=$$!; \
 	trap 'kill $$sim $$sync $$ready 2>/dev/null' EXIT INT TERM; \
 	{ until $(PY) -c "import socket as s; [s.create_connection(('127.0.0.1', p), 1).close() for p in ($(PORT), $(SIMULATOR_PORT))]" 2>/dev/null; \

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "jobs.web.middleware.TimezoneMiddleware",
+    "jobs.accounts.language.AccountLanguageMiddleware",
     "jobs.web.middleware.ContentSecurityPolicyMiddleware",
     "jobs.web.middleware.PrivatePagesMiddleware",
     "jobs.web.errors.ErrorPagesMiddleware",
@@ -211,7 +212,9 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["controls"]}
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Sync: the background mirror of every tenant's jobs (jobs/sync/, `manage.py sync`, Celery).
@@ -264,6 +267,12 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = NOTIFY_TIMEOUT
+# Quieter terminals on request (`make run` sets both to WARNING): runserver's line per request,
+# and the line per call to DRS (its sync would print one a second). Unset: as configured above.
+if env("REQUEST_LOG_LEVEL"):
+    LOGGING["loggers"]["django.server"] = {"level": env("REQUEST_LOG_LEVEL")}
+if env("DRS_CALL_LOG_LEVEL"):
+    LOGGING["loggers"]["jobs.drs"] = {"level": env("DRS_CALL_LOG_LEVEL")}
 LOGGING["loggers"]["apprise"] = {"level": env("NOTIFY_APPRISE_LOG_LEVEL", "WARNING")}
 CELERY_IMPORTS = ["jobs.notify.tasks"]
 CELERY_BEAT_SCHEDULE["deliver-notifications"] = {

@@ -535,6 +535,14 @@ def messages(error_log: str) -> list[Message]:
     return found
 
 
+def without_header(line: str) -> str:
+    """A line of a log without its "Msg N, Level L, State S, Line 1" (or "Error: N, Severity:
+    L, State: S.") header: "" for a header alone."""
+    line = _ERRORLOG_PREFIX.sub("", line)
+    match = _HEADER.match(line)
+    return (match["rest"] if match else line).strip()
+
+
 def _message(header: re.Match | None, text: str) -> Message:
     text = text.strip()
     number = level = None

@@ -4,7 +4,7 @@ from jobs.accounts import oidc
 from jobs.api import views as api_pages
 from jobs.api.urls import urls as api_v1
 from jobs.notify import views as notify
-from jobs.views import accounts, actions, fleet, health, job_page, operations, tenants
+from jobs.views import accounts, actions, fleet, health, job_page, operations, people, tenants
 
 
 class JobIdConverter:
@@ -37,6 +37,24 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/preferences/", accounts.preferences, name="preferences"),
+    # People (jobs/views/people.py): one's email address, Django's password reset, the people page.
+    path("accounts/email/", people.account_email, name="account_email"),
+    path(
+        "accounts/email/confirm/<str:token>/",
+        people.account_email_confirm,
+        name="account_email_confirm",
+    ),
+    path("accounts/password_reset/", people.password_reset, name="password_reset"),
+    path("accounts/password_reset/done/", people.password_reset_done, name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        people.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", people.password_reset_complete, name="password_reset_complete"),
+    path("people/", people.people, name="people"),
+    path("people/invite/", people.people_invite, name="people_invite"),
+    path("people/<int:user_id>/", people.person_action, name="person_action"),
     path("tenants/", tenants.tenant_list, name="tenant_list"),
     path("tenants/new/", tenants.tenant_create, name="tenant_create"),
     path(

@@ -1,1 +1,1 @@
-"""People: sign-in with its lockout, the cached signed-in user, preferences."""
+"""People: sign-in and its lockout, preferences kept on the account, one's email, invitations."""

@@ -14,6 +14,11 @@ class UserPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The interface language chosen on the account (empty: the browser's), kept across sign-ins.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # An address the person asked for and has not confirmed yet: `user.email` (where every
+    # notification goes) changes only once the link sent to it is opened.
+    pending_email = models.EmailField(_("unconfirmed email address"), blank=True)
     # The last filters used on each tenant's job list: {tenant slug: query string}.
     list_filters = models.JSONField(default=dict, blank=True)
 

@@ -81,5 +81,11 @@ class TriageForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=30,
-        choices=[(7, _("7 days")), (30, _("30 days")), (90, _("90 days")), (0, _("any time"))],
+        choices=[
+            (1, _("1 day")),
+            (7, _("7 days")),
+            (30, _("30 days")),
+            (90, _("90 days")),
+            (0, _("any time")),
+        ],
     )

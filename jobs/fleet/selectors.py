@@ -234,6 +234,26 @@ def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
     ]
 
 
+RECENT_FINISH = timedelta(hours=1)
+RECENT_FINISH_CREATED = timedelta(days=7)  # bounds the scan to the `mirror_recent` index
+
+
+def finished_recently(tenants: list[Tenant], limit: int = 10) -> list[MirroredJob]:
+    """Jobs that ended in the last hour, newest end first (beside "Running now": a job that
+    ends does not vanish from the overview). Jobs created more than a week before are left out."""
+    now = timezone.now()
+    return list(
+        mirror(tenants)
+        .filter(
+            create_time__gte=now - RECENT_FINISH_CREATED,
+            finish_time__gte=now - RECENT_FINISH,
+            status__in=TERMINAL_STATUSES,
+        )
+        .select_related("tenant")
+        .order_by("-finish_time")[:limit]
+    )
+
+
 def running_jobs(tenants: list[Tenant], limit: int = 50) -> list[MirroredJob]:
     rows = running(tenants).select_related("tenant").order_by("create_time")[:limit]
     return with_progress(rows, timezone.now())

@@ -20,6 +20,21 @@ def human_bytes(value: int | None) -> str:
     return f"{value} B"
 
 
+def file_size(value: int | None) -> str:
+    """A size in the units DRS writes ("704 KB", "45.0 GB"), counted in 1024s as DRS's text is
+    parsed: per-file sizes and their total read alike and match the numbers DRS shows."""
+    if value is None:
+        return "—"
+    if value < 1024:
+        return f"{value} B"
+    size = value / 1024
+    for unit in ("KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "KB" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"
+
+
 def human_duration(value: timedelta | None) -> str:
     if value is None:
         return "—"

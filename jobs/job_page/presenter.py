@@ -12,7 +12,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from jobs.drs import Job, JobStatus
-from jobs.job_page.formatting import human_bytes, human_duration, yes_no
+from jobs.job_page.formatting import file_size, human_duration, yes_no
 
 TEXT, CODE, CODES, TIME, ELAPSED = "text", "code", "codes", "time", "elapsed"
 ENGINES = {"sqlserver": "SQL Server"}
@@ -64,46 +64,59 @@ def engine(value: str) -> str:
 
 
 def database_state(job: Job) -> DatabaseState:
+    """The databases' state and the warnings that hold for this job now: a pre-check that
+    failed restored nothing (no overwrite warning); high availability is off only while an
+    overwrite runs, and said in the past tense once it ended."""
+    state = _state(job)
+    return DatabaseState(state.tone, state.headline, state.detail, _warnings(job))
+
+
+def _warnings(job: Job) -> tuple[str, ...]:
     o = job.options
-    warnings = []
-    if o.is_cover:
-        warnings.append(
+    if not o.is_cover or job.status == JobStatus.PRECHECK_FAILED:
+        return ()
+    if not job.is_terminal:
+        return (
             _(
                 "Overwrite is on: DRS turns off the target's high availability (primary/standby) "
-                "while an overwrite job runs."
-            )
+                "while this job runs."
+            ),
         )
-    if job.is_failed and o.is_cover:
+    warnings = [
+        _(
+            "This job overwrote the existing database: DRS turned off the target's high "
+            "availability (primary/standby) while it ran. Check that it is on again."
+        )
+    ]
+    if job.is_failed:
         warnings.append(
             _(
-                "A failed overwrite may have left the old database dropped or in RESTORING state: "
-                "check the instance before anyone uses it."
+                "A failed overwrite may have left the old database dropped or in RESTORING "
+                "state: check the instance before anyone uses it."
             )
         )
-    warnings = tuple(warnings)
+    return tuple(warnings)
+
+
+def _state(job: Job) -> DatabaseState:
+    o = job.options
     if not job.status and not job.is_terminal:
-        return DatabaseState(
-            "unknown", _("Unknown — DRS did not say what state the job is in."), warnings=warnings
-        )
+        return DatabaseState("unknown", _("Unknown — DRS did not say what state the job is in."))
     if not job.is_terminal:
-        return DatabaseState("running", _("RESTORING — the restore is running."), warnings=warnings)
+        return DatabaseState("running", _("RESTORING — the restore is running."))
     if job.status == JobStatus.PRECHECK_FAILED:
         return DatabaseState(
-            "failed",
-            _("Unchanged — the pre-check failed before anything was restored."),
-            warnings=warnings,
+            "failed", _("Unchanged — the pre-check failed before anything was restored.")
         )
     if job.is_failed:
-        return DatabaseState(
-            "failed",
-            _("Not restored — the restore failed."),
-            _("A database it had started may be left in RESTORING state on the instance."),
-            warnings,
+        detail = (
+            ""  # the overwrite warning says what may be left
+            if o.is_cover
+            else _("A database it had started may be left in RESTORING state on the instance.")
         )
+        return DatabaseState("failed", _("Not restored — the restore failed."), detail)
     if job.status == JobStatus.SUCCESS and o.is_last_backup:
-        return DatabaseState(
-            "ok", _("ONLINE — the databases are recovered and usable."), warnings=warnings
-        )
+        return DatabaseState("ok", _("ONLINE — the databases are recovered and usable."))
     if job.status == JobStatus.SUCCESS and o.is_last_backup is False:
         return DatabaseState(
             "waiting",
@@ -112,12 +125,9 @@ def database_state(job: Job) -> DatabaseState:
                 "This job restored with NORECOVERY: the databases stay unusable until a job "
                 "with “last backup” set restores the final backup."
             ),
-            warnings,
         )
     return DatabaseState(
-        "unknown",
-        _("Unknown — DRS did not say whether this was the last backup."),
-        warnings=warnings,
+        "unknown", _("Unknown — DRS did not say whether this was the last backup.")
     )
 
 
@@ -134,7 +144,7 @@ def _files(job: Job) -> Section:
         facts.append(Fact(_("Bucket"), backup.bucket_name, CODE))
     total = backup.total_bytes
     if count and total is not None:
-        about = {"count": count, "total": human_bytes(total)}
+        about = {"count": count, "total": file_size(total)}
         estimate = _("an estimate: DRS does not say whether its sizes count in 1000s or 1024s")
         facts.append(
             Fact(_("Files"), _("%(count)d, about %(total)s in total") % about, note=estimate)
@@ -149,10 +159,13 @@ def _target(job: Job) -> Section:
     facts = [
         Fact(_("Instance id"), target.target_instance_id or "—", CODE),
         Fact(_("Instance name"), job.instance_name or "—"),
-        Fact(_("FILESTREAM enabled on target"), _filestream(target.ms_file_stream_status)),
+        Fact(_("FILESTREAM on the target"), _filestream(target.ms_file_stream_status)),
     ]
     if job.backup_info.file_source.upper() == "RDS":
-        facts.append(Fact(_("RDS backup file id"), target.file_id or _("not given"), CODE))
+        if target.file_id:
+            facts.append(Fact(_("RDS backup file id"), target.file_id, CODE))
+        else:
+            facts.append(Fact(_("RDS backup file id"), not_reported()))
     return Section("target", _("Target instance"), tuple(facts))
 
 
@@ -160,8 +173,17 @@ def _filestream(value: str) -> str:
     words = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}
     flag = words.get(value.strip().lower())
     if flag is None:
-        return value or _("not given")
-    return yes_no(flag)
+        return value or not_reported()
+    return _("on") if flag else _("off")
+
+
+def not_reported() -> str:
+    """A field DRS left out of its answer (every field is optional)."""
+    return _("not reported by DRS")
+
+
+def _flag(value: bool | None) -> str:
+    return not_reported() if value is None else yes_no(value)
 
 
 RECOVERY_MODES = {"full": "full", "1": "full", "incre": "incre", "2": "incre"}
@@ -173,32 +195,33 @@ def recovery_mode(value: str) -> str:
         return _("Full migration")
     if mode == "incre":
         return _("Incremental migration")
-    return value or _("not given")
+    return value or not_reported()
+
+
+def _consistency(value: str) -> str:
+    """DRS's own word with ours: "asynchronous (async)"."""
+    if not value:
+        return _("not set for this job")
+    words = {"sync": _("synchronous"), "async": _("asynchronous")}.get(value.strip().lower())
+    return f"{words} ({value})" if words else value
 
 
 def _options(job: Job) -> Section:
     o = job.options
     facts = [
         Fact(_("Recovery mode"), recovery_mode(o.recovery_mode)),
-        Fact(_("Last backup"), yes_no(o.is_last_backup), note=_last_backup_note(o.is_last_backup)),
-        Fact(_("Overwrites the existing database"), yes_no(o.is_cover)),
-        Fact(_("Pre-check before restoring"), yes_no(o.is_precheck)),
-        Fact(_("Deletes the downloaded backup file afterwards"), yes_no(o.is_delete_backup_file)),
-        Fact(
-            _("Consistency check (DBCC)"),
-            {"sync": _("synchronous"), "async": _("asynchronous")}.get(
-                o.consistency_check_mode.lower(), o.consistency_check_mode or _("not given")
-            ),
-            note=_("What this mode changes in the job's timing is not documented by DRS.")
-            if o.consistency_check_mode
-            else "",
-        ),
-        _databases(o),
+        Fact(_("Last backup"), _flag(o.is_last_backup), note=_last_backup_note(o.is_last_backup)),
+        Fact(_("Overwrites the existing database"), _flag(o.is_cover)),
+        Fact(_("Pre-check before restoring"), _flag(o.is_precheck)),
+        Fact(_("Deletes the downloaded backup file afterwards"), _flag(o.is_delete_backup_file)),
+        Fact(_("Consistency check (DBCC)"), _consistency(o.consistency_check_mode)),
+        *_databases(o),
     ]
     for old, new in o.reset_db_name_map:
         facts.append(Fact(_("Renamed"), f"{old or _('the database in the backup')} → {new}", CODE))
     if job.new_db_names is None:
-        facts.append(Fact(_("New database names"), job.new_db_names_raw or _("not given"), CODE))
+        raw = job.new_db_names_raw
+        facts.append(Fact(_("New database names"), raw or not_reported(), CODE if raw else TEXT))
     else:
         names = job.new_db_names
         facts.append(Fact(_("New database names"), names or _("none"), CODES if names else TEXT))
@@ -216,17 +239,18 @@ def _last_backup_note(value: bool | None) -> str:
     return ""
 
 
-def _databases(o) -> Fact:
+def _databases(o) -> tuple[Fact, ...]:
+    """Which databases: all of the backup, or the ones named. Names sent along with "all" are
+    shown on a line of their own, as the job lists them."""
     label = _("Databases to restore")
-    if o.is_default_restore and o.db_names:
-        return Fact(
-            label, o.db_names, CODES, note=_("all databases in the backup (names given too)")
-        )
     if o.is_default_restore:
-        return Fact(label, _("all databases in the backup"))
+        facts = [Fact(label, _("all databases in the backup"))]
+        if o.db_names:
+            facts.append(Fact(_("Database names in the job"), o.db_names, CODES))
+        return tuple(facts)
     if o.db_names:
-        return Fact(label, o.db_names, CODES)
-    return Fact(label, _("none given"))
+        return (Fact(label, o.db_names, CODES),)
+    return (Fact(label, _("none named in the job")),)
 
 
 def _basic(job: Job) -> Section:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -70,13 +68,10 @@ class RuleForm(forms.Form):
 
 
 class SubscriptionForm(forms.ModelForm):
+    """What to email about. The language and time zone are the account's (Preferences): the
+    view copies them onto the subscription, where the digest's schedule reads them."""
+
     class Meta:
         model = Subscription
-        fields = ["failures", "digest_at", "time_zone", "language"]
+        fields = ["failures", "digest_at"]
         widgets = {"digest_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
-
-    def clean_time_zone(self) -> str:
-        zone = self.cleaned_data["time_zone"].strip() or "UTC"
-        if zone not in zoneinfo.available_timezones() and zone != "UTC":
-            raise forms.ValidationError(_("Unknown time zone."))
-        return zone

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from jobs.hints import hints_for
+from jobs.hints import hints_for, without_header
 from jobs.mirror.models import JobEvent, TenantSyncState
 from jobs.notify.models import Delivery, Event
 from jobs.tenants.models import Tenant
@@ -53,10 +53,11 @@ def clip(text: str | None, limit: int = UPSTREAM_TEXT_MAX) -> str:
 
 
 def first_error_line(error_log: str) -> str:
-    """The first non-empty line, clipped: DRS error logs can hold megabytes on one line. Only
-    the first 64 KiB are looked at."""
+    """The error message itself: the first line that is not a "Msg N, Level L, State S" header
+    (nor the SQL Server error log's "Error: N, Severity: L" one), clipped: DRS error logs can
+    hold megabytes on one line. Only the first 64 KiB are looked at."""
     head = (error_log or "")[: 64 * 1024]
-    return clip(next((line.strip() for line in head.splitlines() if line.strip()), ""))
+    return clip(next((text for line in head.splitlines() if (text := without_header(line))), ""))
 
 
 def when(value: datetime | None, zone: str = "UTC") -> str:

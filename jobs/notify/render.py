@@ -35,6 +35,15 @@ def body(notice: Notice, fmt: str) -> str:
     return "\n".join(lines)
 
 
+def line(notice: Notice) -> str:
+    """The whole message on one line, for a log: "Job failed: nightly · Tenant: Acme · … · link"."""
+    esc = ESCAPES["text"]
+    parts = [title(notice)]
+    parts += [f"{label}: {esc(value)}" for label, value in notice.facts if value]
+    parts.append(notice.link)
+    return " · ".join(part for part in parts if part)
+
+
 def _ours(text: str, fmt: str) -> str:
     """Our own translated labels still pass through the format's escape for its syntax."""
     if fmt == "html":

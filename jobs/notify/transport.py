@@ -86,8 +86,7 @@ def send_to_channel(channel: Channel, notice: Notice, delivery_key: str) -> None
     except targets.TargetRefused as exc:
         raise SendError(str(exc), permanent=True) from exc
     if target.kind == "log":
-        log.info("Notification [%s] %s\n%s", channel.name, render.title(notice),
-                 render.body(notice, "text"))  # fmt: skip
+        log.info("Notification [%s] %s", channel.name, render.line(notice))
         return
     if target.kind == "webhook":
         bounded(_post_webhook, url, channel.signing_secret, notice, delivery_key, secret_url=url)

@@ -7,13 +7,17 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jobs.accounts.models import UserPreference
+from jobs.drs import is_terminal
+from jobs.mirror.models import JobSnapshot, MirroredJob
 from jobs.notify import services
 from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
-from jobs.notify.models import Channel, Delivery, Rule, Subscription, Watch
+from jobs.notify.models import ENGLISH, LANGUAGES, Channel, Delivery, Rule, Subscription, Watch
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
 from jobs.tenants.access import administered_tenants, signed_in, tenant_role
@@ -130,15 +134,48 @@ def delivery_log(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @tenant_role(Role.VIEWER)
 @require_POST
 def watch_job(request: HttpRequest, tenant: Tenant, job_id: str) -> HttpResponse:
-    watch, created = Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
-    if not created:
+    watch = Watch.objects.filter(user=request.user, tenant=tenant, job_id=job_id).first()
+    if watch is not None:
         watch.delete()
         messages.success(request, _("You no longer watch this job."))
-    elif not request.user.email:
-        messages.warning(request, _("Watching: add an email address to your account to hear."))
+        return redirect("job_detail", slug=tenant.slug, job_id=job_id)
+    if _finished(tenant, job_id):
+        messages.info(request, _("This job has already finished: there is nothing to watch."))
+        return redirect("job_detail", slug=tenant.slug, job_id=job_id)
+    Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
+    if not request.user.email:
+        messages.warning(
+            request,
+            _(
+                "Watching: add your email address under Preferences → Email address to hear "
+                "when it ends."
+            ),
+        )
     else:
         messages.success(request, _("You will get an email when this job ends."))
     return redirect("job_detail", slug=tenant.slug, job_id=job_id)
+
+
+def account_zone_and_language(request) -> tuple[str, str]:
+    """The account's time zone (else the one in force, e.g. the browser's) and language (else
+    the page's), for the emails of a subscription."""
+    preference = UserPreference.objects.filter(user=request.user).first()
+    zone = (preference and preference.time_zone) or timezone.get_current_timezone_name()
+    language = (preference and preference.language) or translation.get_language() or "en"
+    return zone or "UTC", language if language in dict(LANGUAGES) else ENGLISH
+
+
+def _finished(tenant: Tenant, job_id: str) -> bool:
+    """Whether the job had ended when we last saw it (the mirror, else the job page's snapshot)."""
+    row = MirroredJob.objects.filter(tenant=tenant, job_id=job_id).first()
+    if row is not None:
+        return row.is_finished
+    status = (
+        JobSnapshot.objects.filter(tenant=tenant, job_id=job_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return bool(status) and is_terminal(status)
 
 
 @signed_in
@@ -149,7 +186,9 @@ def my_notifications(request: HttpRequest) -> HttpResponse:
     )
     form = SubscriptionForm(request.POST or None, instance=subscription)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        subscription = form.save(commit=False)
+        subscription.time_zone, subscription.language = account_zone_and_language(request)
+        subscription.save()
         messages.success(request, _("Saved."))
         return redirect("notify_mine")
     admin_of = administered_tenants(request.user)

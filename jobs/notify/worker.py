@@ -19,6 +19,7 @@ from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from jobs.accounts.models import UserPreference
 from jobs.notify import messages, render
 from jobs.notify.digest import render_digest
 from jobs.notify.models import Delivery, Subscription
@@ -140,8 +141,9 @@ def send(delivery: Delivery) -> None:
     if delivery.tenant_id is not None and not _still_member(user, delivery.tenant_id):
         raise SendError(NOT_A_MEMBER, permanent=True)
     sub = Subscription.objects.filter(user=user).first()
-    language = sub.language if sub else settings.LANGUAGE_CODE
-    zone = sub.time_zone if sub else "UTC"
+    account = UserPreference.objects.filter(user=user).first()  # language, zone on the account
+    language = sub.language if sub else (account and account.language) or settings.LANGUAGE_CODE
+    zone = sub.time_zone if sub else (account and account.time_zone) or "UTC"
     if delivery.source == Delivery.Source.DIGEST:
         since = datetime.fromisoformat(delivery.detail["since"])
         subject, text, html = render_digest(user, since, language, zone)

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from jobs.drs import JobStatus
-from jobs.job_page.formatting import human_bytes, human_duration, status_label, yes_no
+from jobs.job_page.formatting import file_size, human_bytes, human_duration, status_label, yes_no
 from jobs.upstream import messages
 
 register = template.Library()
@@ -45,6 +45,7 @@ def utc_offset(local: datetime) -> str:
 
 
 register.filter("human_bytes", human_bytes)
+register.filter("file_size", file_size)
 register.filter("human_duration", human_duration)
 register.filter("yes_no", yes_no)
 

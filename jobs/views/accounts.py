@@ -16,8 +16,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from jobs.accounts import lockout, oidc
+from jobs.accounts.language import remember_language
 from jobs.accounts.models import UserPreference
 from jobs.accounts.passwords import local_password_allowed
+from jobs.notify.models import Subscription
 from jobs.tenants import audit
 from jobs.tenants.access import public, signed_in
 from jobs.web.middleware import remember_zone
@@ -100,8 +102,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
             problem = _("Unknown language.")
         else:
             preference.time_zone = zone
-            preference.save(update_fields=["time_zone"])
+            preference.language = language  # kept on the account: the next sign-in has it
+            preference.save(update_fields=["time_zone", "language"])
             remember_zone(request, zone)
+            remember_language(request, language)
+            # The subscription's copy, which schedules the digest and words the emails.
+            Subscription.objects.filter(user=request.user).update(
+                time_zone=zone or timezone.get_current_timezone_name(), language=language
+            )
             translation.activate(language)
             messages.success(request, _("Preferences saved."))
             response = redirect("preferences")

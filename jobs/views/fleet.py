@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from jobs.accounts.models import UserPreference
 from jobs.drs.models import TRANSFERRING
 from jobs.fleet import selectors
+from jobs.fleet.causes import causes
 from jobs.fleet.export import csv_response, json_response
 from jobs.fleet.forms import JobListForm, TriageForm
 from jobs.fleet.serialize import SUMMARY_FIELDS, mirrored_to_api
@@ -167,6 +168,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "totals": _totals(rows),
         "failing": [r for r in rows if r.fresh.failing],
         "running": selectors.running_jobs(tenants),
+        "finished": selectors.finished_recently(tenants),
         "days": days,
         "chart": _chart(days),
         "sort": sort,
@@ -245,12 +247,12 @@ def failures(request: HttpRequest) -> HttpResponse:
         ]
         return _export_failures(selectors.failed(tenants, since), groups, export, incomplete)
     shown = groups[: selectors.MAX_GROUPS]
+    found = causes(shown)
     context = {
         "form": form,
-        "groups": shown,
-        "causes": _triage(shown),
-        "cause_count": len(groups),
-        "shared_hints": _shared_hints(shown),
+        "causes": found,
+        "cause_count": len(found) + len(groups) - len(shown),
+        "hidden_groups": len(groups) - len(shown),
         "tenants_affected": len({job.tenant_id for g in shown for job in g.jobs}),
         "newest": max((g.last_seen for g in shown if g.last_seen), default=None),
         "fresh": list(fresh.values()),
@@ -261,6 +263,7 @@ def failures(request: HttpRequest) -> HttpResponse:
         "total": sum(g.count for g in groups),
         "poll_seconds": REFRESH_SECONDS,
         "now": timezone.now(),
+        "open_causes": OPEN_CAUSES,
     }
     template = (
         "jobs/failures.html#groups"
@@ -270,43 +273,7 @@ def failures(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-ROWS_SHOWN = 3  # per cause before "show all"
-ROWS_MAX = 100
-
-
-def _shared_hints(groups) -> list:
-    """Hints that explain more than one cause (e.g. "the restore was aborted"): said once on
-    top of the page, not in every group."""
-    seen: dict[str, list] = {}
-    for group in groups:
-        for hint in group.hints:
-            seen.setdefault(hint.code, []).append(hint)
-    return [hints[0] for hints in seen.values() if len(hints) > 1]
-
-
-def _triage(groups) -> list[dict]:
-    """Per cause, for the summary and the headings: the title in words (the group's own hint,
-    else a shared one), the message as the subtitle, tenants affected, the first rows."""
-    shared = {hint.code for hint in _shared_hints(groups)}
-    causes = []
-    for number, group in enumerate(groups, start=1):
-        hints = group.hints
-        own = [h for h in hints if h.code not in shared]
-        title = (own or hints)[0].title if hints else _("Not explained yet")
-        jobs = group.jobs[:ROWS_MAX]
-        causes.append(
-            {
-                "anchor": f"cause-{number}",
-                "group": group,
-                "title": title,
-                "own_hints": own,
-                "shared_hints": [h for h in hints if h.code in shared],
-                "tenants": sorted({job.tenant.name for job in group.jobs}),
-                "first": jobs[:ROWS_SHOWN],
-                "rest": jobs[ROWS_SHOWN:],
-            }
-        )
-    return causes
+OPEN_CAUSES = 3  # the largest causes start open; the others are one line each until opened
 
 
 def _export_failures(failed, groups, export: str, incomplete: list[str]) -> HttpResponse:

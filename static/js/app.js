@@ -150,6 +150,39 @@
     rows.forEach(function (row) { body.appendChild(row); });
   });
 
+  // Failures by cause: a link to a cause opens its card; a refresh keeps the cards the reader
+  // opened or closed, and the summary's sort.
+  function openTarget() {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  window.addEventListener("hashchange", openTarget);
+  document.addEventListener("DOMContentLoaded", openTarget);
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "failure-groups") return;
+    kept = { open: {}, sort: null };
+    event.detail.target.querySelectorAll("details[id]").forEach(function (el) { kept.open[el.id] = el.open; });
+    var sorted = event.detail.target.querySelector("#cause-ranking th[aria-sort]");
+    if (sorted) kept.sort = [Array.prototype.indexOf.call(sorted.parentNode.children, sorted), sorted.getAttribute("aria-sort")];
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!kept) return;
+    Object.keys(kept.open).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && el.tagName === "DETAILS") el.open = kept.open[id];
+    });
+    if (kept.sort) {
+      var th = document.querySelectorAll("#cause-ranking th")[kept.sort[0]];
+      var button = th && th.querySelector("button[data-sort]");
+      if (button && th.getAttribute("aria-sort") !== kept.sort[1]) {
+        th.setAttribute("aria-sort", kept.sort[1] === "ascending" ? "descending" : "ascending");
+        button.click();
+      }
+    }
+    kept = null;
+  });
+
   // The tenant form: only the chosen authentication method's fields. Without this script both
   // fieldsets show; hidden fields are still sent, so their stored values stay as they were.
   function showAuthFields(select) {

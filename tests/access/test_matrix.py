@@ -66,6 +66,16 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "notify_rule_delete": ("POST", {**TENANT_ADMIN, "others": 302}),
     "notify_deliveries": ("GET", {**TENANT_ADMIN, "others": 200}),
     "notify_watch": ("POST", {"anonymous": LOGIN, "outsider": 404, "others": 302}),
+    "account_email": ("GET", SIGNED_IN),
+    "account_email_confirm": ("GET", {"anonymous": LOGIN, "others": 400}),  # a bad token
+    "password_reset": ("GET", {"others": 200}),
+    "password_reset_done": ("GET", {"others": 200}),
+    "password_reset_confirm": ("GET", {"others": 200}),  # a bad link: says so
+    "password_reset_complete": ("GET", {"others": 200}),
+    "people": ("GET", {"anonymous": LOGIN, "admin": 200, "root": 200, "others": 404}),
+    "people_invite": ("POST", {"anonymous": LOGIN, "admin": 400, "root": 400, "others": 404}),
+    # the viewer: the admin manages them (302); others cannot see them
+    "person_action": ("POST", {"anonymous": LOGIN, "admin": 302, "root": 302, "others": 404}),
     # Single sign-on is off in the tests' settings (tests/accounts/test_oidc.py turns it on).
     "oidc_start": ("GET", {"others": 404}),
     "oidc_callback": ("GET", {"others": 404}),
@@ -121,6 +131,9 @@ def url_for(route: str, tenant, people) -> str:
         .replace("<job_id:job_id>", EXAMPLE_ID)
         .replace("<int:channel_id>", str(channel.pk if channel else 0))
         .replace("<int:rule_id>", str(channel.rules.first().pk if channel else 0))
+        .replace("<int:user_id>", str(people["viewer"].pk))
+        .replace("<str:token>", "not-a-token")
+        .replace("<uidb64>/<token>", "MQ/bad-token")
     )
 
 

@@ -98,7 +98,7 @@ def throughput(stack: Stack) -> list[tuple[str, str]]:
             f"{result}; {calls} upstream calls",
         )
     )
-    page = f"/tenants/demo-aksk/jobs/{EXAMPLE_ID}/"
+    page = f"/tenants/demo-token/jobs/{EXAMPLE_ID}/"  # the showcase's project
     status, _ = stack.get(page)  # the first view stores the snapshot
     assert status == 200, status
     stack.simulator.reset_counters()

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.stack import ROOT, RemoteSimulator
+from tests.bench.stack import AKSK_PROJECT_ID, ROOT, RemoteSimulator
 from tests.support import EXAMPLE_ID
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
@@ -170,8 +170,8 @@ def pages(simulator) -> list[tuple[str, str]]:
     call_command("demo", simulator_url=simulator.url, stdout=open(os.devnull, "w"))  # noqa: SIM115
     client = Client(HTTP_HOST="localhost")
     client.login(username="demo", password="drs-demo-2026")
-    page = f"/tenants/demo-aksk/jobs/{EXAMPLE_ID}/"
-    running = simulator.add_live_job(3600)
+    page = f"/tenants/demo-token/jobs/{EXAMPLE_ID}/"  # the showcase's project
+    running = simulator.add_live_job(3600, project_id=AKSK_PROJECT_ID)  # demo-aksk's own
     fragment = f"/tenants/demo-aksk/jobs/{running}/"
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}
     client.get(page), client.get(fragment)

@@ -35,6 +35,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 REFRESH_SECONDS = 5
 # Extra gunicorn options, to try a change before making it in gunicorn.conf.py (CLI wins).
 GUNICORN_ARGS = shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", ""))
+# The AK/SK demo tenant reads its own simulator project (`manage.py demo`): its live jobs go there.
+AKSK_PROJECT_ID = "7d1f3b5a9c2e4f6081a3c5e7f9b2d4a6"  # SimulatorConfig.extra_projects' erp one
 HTMX_LIVE = {"HX-Request": "true", "HX-Target": "job-live"}
 HTMX_TABLE = {"HX-Request": "true", "HX-Target": "job-table", "HX-Trigger": "job-table"}
 
@@ -118,8 +120,11 @@ class RemoteSimulator:
     def reset_counters(self) -> None:
         self._control("POST", "/_sim/reset-counters")
 
-    def add_live_job(self, duration_seconds: float, outcome: str = "SUCCESS") -> str:
-        body = {"duration_seconds": duration_seconds, "outcome": outcome}
+    def add_live_job(
+        self, duration_seconds: float, outcome: str = "SUCCESS", project_id: str = AKSK_PROJECT_ID
+    ) -> str:
+        """In the AK/SK demo tenant's project (the one the benches watch) unless told."""
+        body = {"duration_seconds": duration_seconds, "outcome": outcome, "project_id": project_id}
         return self._control("POST", "/_sim/jobs", body)["job_id"]
 
     def add_fault(self, kind: str, target: str = "*", count: int = 1, **params) -> dict:

@@ -310,8 +310,10 @@ def test_the_overview_follows_a_finished_job_without_a_reload(
     page.goto(f"{live_server.url}/")
     fleet = page.locator("#fleet")
     expect(fleet).to_have_attribute("data-poll-seconds", str(fast_refresh))
-    job = fleet.locator(f"a[href$='/{job_id}/']")
-    expect(job).not_to_have_count(0)  # among the jobs running now
+    job = fleet.locator(f"#running-now a[href$='/{job_id}/']")
+    expect(job).to_have_count(1)  # among the jobs running now
+    ended = fleet.locator(f"#finished-recently a[href$='/{job_id}/']")
+    expect(ended).to_have_count(0)
     row = page.locator(f"#tenant-{tenant.slug}")
     running = row.locator("a[href*='status=TRANSFERRING']")
     before = int(running.text_content())
@@ -324,6 +326,7 @@ def test_the_overview_follows_a_finished_job_without_a_reload(
     assert now.running < before
 
     expect(job).to_have_count(0, timeout=15_000)
+    expect(ended).to_have_count(1)  # it moved beside: finished in the last hour
     expect(running).to_have_text(str(now.running))
     assert total(page, RUNNING) == now.running
     expect(fleet).to_have_attribute("data-poll-seconds", str(fast_refresh))  # still refreshing
@@ -349,11 +352,11 @@ def test_failures_are_grouped_by_cause_filtered_by_tenant_and_exported(
     summary = page.locator("main p.muted").filter(has_text=TOTAL)
     expect(summary).to_be_visible()
     both = int(TOTAL.search(summary.text_content()).group(1))
-    group = page.locator("article.failure-group").filter(
-        has=page.locator(".subtitle code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+    group = page.locator("details.failure-group").filter(
+        has=page.locator(".cause-meta code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group).to_have_count(1)
-    expect(group.locator(".hint strong").first).to_have_text(
+    expect(group.locator("summary h2 > span").first).to_have_text(
         "The backup file could not be opened: it was not found"
     )
     expect(group.locator("tbody td:first-child").filter(has_text="Acme keys")).not_to_have_count(0)
@@ -366,7 +369,7 @@ def test_failures_are_grouped_by_cause_filtered_by_tenant_and_exported(
     one = int(TOTAL.search(summary.text_content()).group(1))
     assert one > 0 and one * 2 == both
     expect(group).to_have_count(1)
-    tenants = set(page.locator("article.failure-group tbody td:first-child").all_text_contents())
+    tenants = set(page.locator("details.failure-group tbody td:first-child").all_text_contents())
     assert tenants == {tenant.name}
 
     with page.expect_download() as download:
@@ -399,8 +402,8 @@ def test_a_new_failure_joins_the_open_failures_page_in_place(
 
     assert finish(simulator, job_id) == "FAILED"
     sync(tenant)
-    group = groups.locator("article.failure-group").filter(
-        has=page.locator(".subtitle code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
+    group = groups.locator("details.failure-group").filter(
+        has=page.locator(".cause-meta code", has_text=re.compile(f"^{re.escape(MSG_3201)}$"))
     )
     expect(group.locator(f"a[href$='/{job_id}/']")).to_have_count(1, timeout=15_000)
     since = timezone.now() - timedelta(days=30)

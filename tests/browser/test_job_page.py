@@ -77,7 +77,8 @@ def test_lookup_from_the_tenant_page_lands_on_the_permalink_with_every_section(
     expect(files.locator("tbody tr")).to_have_count(1)
     row = files.locator("tbody tr").first
     expect(row).to_contain_text("1706510914000_1_Test_Database.bak")
-    expect(row).to_contain_text("704KB")
+    expect(row).to_contain_text("704 KB")  # the form of the total; DRS's text on hover
+    expect(row.locator("[title='DRS says 704KB']")).to_have_count(1)
     expect(files).to_contain_text("zyy-obs")
 
     expect(page.locator("#target")).to_be_visible()

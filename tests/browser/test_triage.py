@@ -1,5 +1,5 @@
-"""Failures triage for support staff: a ranked summary first, headings in words, groups
-collapsed to a few rows with "show all", one shared explanation instead of repeats."""
+"""Failures triage for support staff: a ranked, sortable summary first, one card per cause as
+the reader sees it (a title once, its explanation inside), a few rows with "show all"."""
 
 from __future__ import annotations
 
@@ -31,43 +31,47 @@ def test_the_failures_page_starts_with_a_ranked_summary(support, live_server):
     ]
     assert len(counts) > 3 and counts == sorted(counts, reverse=True)
     assert sum(counts) == int(re.match(r"(\d+)", totals.inner_text()).group(1))
-    # Each cause names its tenants and its newest occurrence, and leads to its group.
+    # Each cause counts its tenants (named on hover) and its newest occurrence, and leads to
+    # its card, which opens.
     first = ranking.first
-    expect(first.locator("td").nth(2)).to_contain_text("Acme, Acme keys")
+    expect(first.locator("td").nth(2)).to_have_text("2")
+    expect(first.locator("td").nth(2)).to_have_attribute("title", "Acme, Acme keys")
     expect(first.locator("time")).to_have_count(1)
-    link = first.locator("a")
+    last = ranking.last
+    link = last.locator("a")
     anchor = link.get_attribute("href")
+    card = page.locator(anchor)
+    expect(card).not_to_have_attribute("open", "")
     link.click()
     expect(page).to_have_url(re.compile(f"{anchor}$"))
-    group = page.locator(anchor)
-    expect(group.locator("h2")).to_have_text(link.inner_text())
+    expect(card).to_have_attribute("open", "")
+    expect(card.locator("summary h2 > span").first).to_have_text(link.inner_text())
 
 
-def test_headings_are_words_and_the_message_is_the_subtitle(support, live_server):
+def test_titles_are_words_once_and_the_messages_are_inside(support, live_server):
     page = support
     page.goto(f"{live_server.url}/failures/")
-    for heading in page.locator("article.failure-group h2").all_inner_texts():
-        assert not re.match(r"^(Msg \d+|\(N)", heading), heading
-    group = (
-        page.locator("article.failure-group")
-        .filter(
-            has=page.locator(
-                ".subtitle code", has_text=re.compile(r"^Msg 3201: Cannot open backup")
-            )
-        )
-        .first
+    titles = page.locator("details.failure-group summary h2 > span:first-child").all_inner_texts()
+    assert len(titles) == len(set(titles)), titles
+    explained = page.locator("details.failure-group").filter(has=page.locator(".cause-meta code"))
+    for title in explained.locator("summary h2 > span:first-child").all_inner_texts():
+        assert not re.match(r"^(Msg \d+|\(N)", title), title
+    card = explained.filter(
+        has=page.locator(".cause-meta code", has_text=re.compile(r"^Msg 3201: Cannot open backup"))
     )
-    expect(group.locator("h2")).to_have_text(
+    expect(card).to_have_count(1)
+    expect(card.locator("summary h2 > span").first).to_have_text(
         "The backup file could not be opened: it was not found"
     )
 
 
-def test_groups_show_a_few_rows_and_the_rest_behind_show_all(support, live_server):
+def test_cards_show_a_few_rows_and_the_rest_behind_show_all(support, live_server):
     page = support
     page.goto(f"{live_server.url}/failures/")
-    big = page.locator("article.failure-group").filter(has=page.locator("details.show-all")).first
+    big = page.locator("details.failure-group[open]").filter(has=page.locator("details.show-all"))
+    big = big.first
     expect(big).to_be_visible()
-    count = int(big.locator(".title-row .badge").inner_text())
+    count = int(re.match(r"\d+", big.locator("summary .badge").inner_text()).group(0))
     assert count > 3
     visible = big.locator("tbody tr:visible")
     expect(visible).to_have_count(3)
@@ -78,16 +82,26 @@ def test_groups_show_a_few_rows_and_the_rest_behind_show_all(support, live_serve
     expect(visible).to_have_count(min(count, 100))
 
 
-def test_an_explanation_shared_by_causes_is_said_once(support, live_server):
+def test_each_explanation_is_inside_its_own_card_and_a_refresh_keeps_what_was_opened(
+    support, live_server, fast_refresh
+):
     page = support
     page.goto(f"{live_server.url}/failures/")
-    shared = page.locator("#shared-hints aside.hint")
-    titles = shared.locator("strong").all_inner_texts()
-    assert titles, "the seeded failures share at least one explanation"
-    for title in titles:
-        # Once in full (on top); the groups refer to it with a link.
-        expect(page.locator("aside.hint strong", has_text=title)).to_have_count(1)
-        refs = page.locator("p.shared-ref a", has_text=title)
-        assert refs.count() >= 2
-        refs.first.click()
-        expect(page).to_have_url(re.compile(r"#hint-"))
+    expect(page.locator("#shared-hints")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("See also")
+    for card in page.locator("details.failure-group").all():
+        expect(card.locator(".advice").first).to_be_attached()
+    page.evaluate("window.__marker = 1")
+    closed = page.locator("details.failure-group:not([open])").first
+    anchor = closed.get_attribute("id")
+    closed.locator(":scope > summary").click()
+    opened = page.locator(f"#{anchor}")
+    expect(opened).to_have_attribute("open", "")
+    with page.expect_response(
+        lambda r: "/failures/" in r.url and r.request.headers.get("hx-request")
+    ):
+        pass
+    page.wait_for_timeout(300)
+    expect(opened).to_have_attribute("open", "")  # the refresh kept it open
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
+    assert page.problems == []

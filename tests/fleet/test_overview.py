@@ -113,3 +113,18 @@ def test_sync_status_page_and_metrics(login, tenant, client, settings):
     ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
     assert ok.status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="10.0.0.8").status_code == 404
+
+
+def test_the_overview_lists_what_finished_in_the_last_hour(login, tenant, simulator):
+    from jobs.drs.models import SUCCESS
+
+    job_id = simulator.add_live_job(0, "SUCCESS", name="just-finished-here")
+    sync_tenant(tenant)
+    html = login("viewer").get("/").content.decode()
+    recent = html[html.index('id="finished-recently"') :]
+    recent = recent[: recent.index("</section>")]
+    assert f"/jobs/{job_id}/" in recent and "just-finished-here" in recent
+    running = html[html.index('id="running-now"') : html.index('id="finished-recently"')]
+    assert f"/jobs/{job_id}/" not in running
+    old = MirroredJob.objects.filter(tenant=tenant, status=SUCCESS).order_by("finish_time").first()
+    assert f"/jobs/{old.job_id}/" not in recent  # days ago: not "recently"

@@ -40,39 +40,53 @@ def test_a_last_backup_leaves_the_database_online():
     assert presenter.database_state(job(options__is_last_backup=True)).tone == "ok"
 
 
-def test_a_failed_overwrite_warns_about_the_old_database_and_ha():
+def test_a_failed_overwrite_warns_about_the_old_database_and_ha_in_the_past():
     state = presenter.database_state(job(status="FAILED", options__is_cover=True))
     assert state.tone == "failed"
-    assert any("high availability" in w for w in state.warnings)
+    assert any("turned off the target's high availability" in w for w in state.warnings)
+    assert not any("turns off" in w for w in state.warnings)  # it ended: past tense
     assert any("dropped or in RESTORING" in w for w in state.warnings)
     plain = presenter.database_state(job(status="FAILED", options__is_cover=False))
     assert not any("dropped" in w for w in plain.warnings)
+    assert "RESTORING" in plain.detail  # without overwrite, the detail says it once
 
 
-def test_a_failed_precheck_left_everything_unchanged():
-    state = presenter.database_state(job(status="PRECHECK FAILED", options__is_precheck=True))
+def test_high_availability_is_off_only_while_an_overwrite_runs():
+    running = presenter.database_state(
+        job(status="TRANSFERRING", finish_time=None, options__is_cover=True)
+    )
+    assert running.tone == "running"
+    assert running.warnings == (
+        "Overwrite is on: DRS turns off the target's high availability (primary/standby) "
+        "while this job runs.",
+    )
+    no_cover = job(status="TRANSFERRING", finish_time=None, options__is_cover=False)
+    assert presenter.database_state(no_cover).warnings == ()
+    done = presenter.database_state(job(status="SUCCESS", options__is_cover=True))
+    assert len(done.warnings) == 1 and "turned off" in done.warnings[0]
+
+
+def test_a_failed_precheck_left_everything_unchanged_and_warns_of_nothing():
+    state = presenter.database_state(
+        job(status="PRECHECK FAILED", options__is_precheck=True, options__is_cover=True)
+    )
     assert state.headline.startswith("Unchanged")
+    assert state.warnings == () and state.detail == ""
 
 
 @pytest.mark.parametrize(
-    ("default", "names", "shown", "note"),
+    ("default", "names", "shown", "listed"),
     [
-        (True, [], "all databases in the backup", ""),
-        (False, ["Sales", "HR"], ("Sales", "HR"), ""),
-        (False, [], "none given", ""),  # not "all databases"
-        (True, ["Sales"], ("Sales",), "names given too"),  # the names are not hidden
+        (True, [], "all databases in the backup", None),
+        (False, ["Sales", "HR"], ("Sales", "HR"), None),
+        (False, [], "none named in the job", None),  # not "all databases"
+        (True, ["Sales"], "all databases in the backup", ("Sales",)),  # the names not hidden
     ],
 )
-def test_databases_to_restore(default, names, shown, note):
-    fact = next(
-        f
-        for s in presenter.sections(
-            job(options__is_default_restore=default, options__db_names=names)
-        )
-        for f in s.facts
-        if f.label == "Databases to restore"
-    )
-    assert fact.value == shown and note in fact.note
+def test_databases_to_restore(default, names, shown, listed):
+    f = facts(job(options__is_default_restore=default, options__db_names=names))
+    assert f["Databases to restore"] == shown
+    assert f.get("Database names in the job") == listed
 
 
 def test_the_rds_backup_line_follows_the_file_source():
@@ -80,7 +94,7 @@ def test_the_rds_backup_line_follows_the_file_source():
     rds = facts(job(backup_info__file_source="RDS", target_db_info__file_id="f-1"))
     assert rds["RDS backup file id"] == "f-1"
     missing = facts(job(backup_info__file_source="RDS"))
-    assert missing["RDS backup file id"] == "not given"  # never "restored from OBS"
+    assert missing["RDS backup file id"] == "not reported by DRS"  # never "restored from OBS"
 
 
 @pytest.mark.parametrize(("mode", "words"), [("1", "Full migration"), ("2", "Incremental migration"),
@@ -94,14 +108,27 @@ def test_engine_filestream_and_dbcc_in_words():
         job(target_db_info__ms_file_stream_status="true", options__consistency_check_mode="async")
     )
     assert presenter.engine("sqlserver") == "SQL Server"
-    assert f["FILESTREAM enabled on target"] == "yes"
-    assert f["Consistency check (DBCC)"] == "asynchronous"
+    assert f["FILESTREAM on the target"] == "on"
+    assert f["Consistency check (DBCC)"] == "asynchronous (async)"
+    absent = facts(job())
+    assert absent["FILESTREAM on the target"] == "not reported by DRS"
+    assert absent["Consistency check (DBCC)"] == "not set for this job"
 
 
 def test_sizes_as_drs_gives_them_and_the_total_an_estimate():
     files = next(s for s in presenter.sections(job()) if s.id == "files").facts
     total = next(f for f in files if f.label == "Files")
-    assert total.value.startswith("1, about") and "estimate" in total.note
+    assert total.value == "1, about 704 KB in total" and "estimate" in total.note
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(512, "512 B"), (720896, "704 KB"), (48_318_382_080, "45.0 GB"), (1024**4 * 3, "3.0 TB")],
+)
+def test_sizes_read_in_the_units_drs_writes(size, shown):
+    from jobs.job_page.formatting import file_size
+
+    assert file_size(size) == shown
 
 
 def test_only_apig_0101_means_the_region_has_no_v5():

@@ -32,8 +32,8 @@ def test_a_failed_transition_sends_one_message_per_rule(ntenant, webhook, receiv
     assert {m["path"].split("?")[0] for m in receiver.messages} == {"/one", "/two"}
     message = receiver.messages[0]
     assert message["event"] == "failed" and message["job"]["name"] == "nightly restore"
-    assert message["error"].startswith("Msg 3201")
-    assert message["hint"]  # the hint's title
+    assert message["error"].startswith("Cannot open backup device")  # not the "Msg" header
+    assert message["hint"] == "The backup file could not be opened: it was not found"
     assert message["url"] == "https://dash.example.com/tenants/acme/jobs/job-1/"
     assert Delivery.objects.filter(state="sent").count() == 2
 

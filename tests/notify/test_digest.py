@@ -210,8 +210,8 @@ def test_the_digest_counts_each_visible_tenant_and_lists_failures_with_their_cau
     failures = [line.strip() for line in text.splitlines() if line.strip().startswith("- ")]
     assert failures == [
         "- bad-2 restore (2026-06-02 08:00 UTC): The source and target versions do not match",
-        "- bad-1 restore (2026-06-02 06:00 UTC): Msg 3201, Level 16, State 1 "
-        "[The backup file could not be opened: it was not found]",
+        "- bad-1 restore (2026-06-02 06:00 UTC): Cannot open backup device 'D:\\x.\u200bbak'. "
+        "Operating system error 2. [The backup file could not be opened: it was not found]",
     ]
     assert "https://dash.example.com/tenants/acme/jobs/bad-1/" in text
     assert "https://dash.example.com/tenants/acme/jobs/bad-1/" in html

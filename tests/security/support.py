@@ -15,6 +15,8 @@ PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:chann
 OTHER_IDS = ("<int:channel_id>", "<int:rule_id>", "<int:token_id>")
 SLUGS = ("<slug:slug>", "<slug>")  # the read API's routes (django-ninja) name them plainly
 JOB_IDS = ("<job_id:job_id>", "<job_id>")
+# People (jobs/views/people.py): no such person, and links whose token is not valid.
+FIXED = {"<int:user_id>": "0", "<str:token>": "not-a-token", "<uidb64>": "MQ", "<token>": "bad"}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -30,6 +32,8 @@ def fill(route: str, slug: str = "", job_id: str = "", member_id: int | str = ""
         url = url.replace(placeholder, job_id)
     for placeholder in OTHER_IDS:
         url = url.replace(placeholder, "0")
+    for placeholder, value in FIXED.items():
+        url = url.replace(placeholder, value)
     assert "<" not in url, f"unknown placeholder in {route}: extend PLACEHOLDERS"
     return url
 

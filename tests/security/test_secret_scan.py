@@ -247,7 +247,10 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
         seen.cli("notify", "list", "demo-aksk")
 
     if debug:  # internal errors mid-call show the debug page, to a viewer and to an admin
-        crashing_id = simulator.add_live_job(600)
+        crashing = {  # each demo tenant reads its own simulator project
+            slug: simulator.add_live_job(600, project_id=tenant.project_id)
+            for slug, tenant in tenants.items()
+        }
         for who, path_part in (("viewer", "backup-migration-jobs"), ("admin", "/v3/auth/tokens")):
             client = Client(raise_request_exception=False)
             client.force_login(users[who])
@@ -258,7 +261,7 @@ def test_no_secret_or_token_anywhere(simulator, debug_logs, settings, monkeypatc
                     SHARED_TOKENS.clear()
                     cache.clear()
                 for slug, tenant in tenants.items():
-                    page = f"/tenants/{slug}/jobs/{crashing_id}/"
+                    page = f"/tenants/{slug}/jobs/{crashing[slug]}/"
                     response, _ = seen.get(client, who, page, {"refresh": "1"})
                     crashes = who == "viewer" or slug == "demo-token"
                     assert response.status_code == (500 if crashes else 200)

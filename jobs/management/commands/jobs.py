@@ -32,7 +32,7 @@ from jobs.drs.models import BackupFile, Job
 from jobs.fleet.serialize import job_to_api, summary_to_api
 from jobs.hints import hints_for
 from jobs.job_page import presenter
-from jobs.job_page.formatting import human_duration
+from jobs.job_page.formatting import file_size, human_duration
 from jobs.lib.terminal import json_text, safe
 from jobs.management.output import clean, facts, section, table, utc
 from jobs.tenants.models import Tenant
@@ -323,6 +323,8 @@ def fact_text(fact: presenter.Fact) -> tuple[str, str]:
 
 
 def file_row(file: BackupFile) -> tuple[str, str, str]:
-    size = clean(file.size_text) or "—"
+    # The same form as the total ("45.0 GB"); DRS's own text when it cannot be read.
+    size = file_size(file.size_bytes) if file.size_bytes is not None else clean(file.size_text)
+    size = size or "—"
     modified = utc(file.last_modified) if file.last_modified else clean(file.last_modified_raw)
     return clean(file.name), size, modified or "—"
