@@ -113,6 +113,9 @@ class MirroredJob(models.Model):
     enterprise_project_id = models.CharField(max_length=64, blank=True)
     # `jobs.hints.signature(error_log)`, written with the error log: failures group by it.
     failure_signature = models.CharField(max_length=120, blank=True)
+    # A digest of the list fields as last written (`record.Seen.digest`): a run that finds
+    # nothing new compares these, not every field.
+    seen_digest = models.CharField(max_length=32, blank=True)
     # From the detail response: the backup files' total, and its size class (powers of 4).
     total_bytes = models.BigIntegerField(null=True, blank=True)
     size_class = models.SmallIntegerField(null=True, blank=True)
@@ -269,6 +272,12 @@ class TenantSyncState(models.Model):
     last_finished_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_full_walk_at = models.DateTimeField(null=True, blank=True)
+    # A full walk longer than one run: when it began, where the next run resumes it, and the
+    # list's length as DRS last reported it (None when no walk is under way).
+    walk_started_at = models.DateTimeField(null=True, blank=True)
+    walk_offset = models.PositiveIntegerField(default=0)
+    walk_count = models.PositiveIntegerField(null=True, blank=True)
+    details_pending = models.PositiveIntegerField(default=0)  # rows needing their detail
     last_duration_ms = models.PositiveIntegerField(default=0)
     last_calls = models.PositiveIntegerField(default=0)
     last_note = models.CharField(max_length=200, blank=True)  # e.g. "call budget spent"

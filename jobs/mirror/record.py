@@ -15,13 +15,15 @@ listens); the mirror imports nothing above it.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs.drs import Job, JobSummary
@@ -96,6 +98,13 @@ class Seen:
             from_detail=True,
         )
 
+    @property
+    def digest(self) -> str:
+        """A digest of the list fields: the steady state compares this to the row's
+        `seen_digest` instead of loading every field of every row."""
+        text = "\x1f".join("" if (v := getattr(self, n)) is None else str(v) for n in LIST_FIELDS)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
 
 LIST_FIELDS = (
     "name",
@@ -116,47 +125,131 @@ def observe(
     *,
     events_since: datetime | None,
     snapshot: JobSnapshot | None = None,
+    touch: bool = True,
 ) -> set[str]:
+    """`observe_counted` without the count."""
+    return observe_counted(
+        tenant, seen, at, events_since=events_since, snapshot=snapshot, touch=touch
+    )[0]
+
+
+def observe_counted(
+    tenant: Tenant,
+    seen: Iterable[Seen],
+    at: datetime,
+    *,
+    events_since: datetime | None,
+    snapshot: JobSnapshot | None = None,
+    touch: bool = True,
+) -> tuple[set[str], int]:
     """Record the jobs as seen at `at` (list items; `saw_detail` passes a detail with its
     `snapshot`). Returns the ids that were already known, alive and finished before (the
     incremental walk stops when it reaches them). `events_since`: a job seen for the first
     time gets an event only if it finished after this (None: a first sync, no events for the
-    fleet's history; see `events_since`)."""
+    fleet's history; see `events_since`). `touch`: move `last_seen_at` of unchanged rows to `at`
+    (a full walk does, so "not seen since the walk began" means missing; an incremental run
+    that changes nothing writes nothing).
+
+    Set-based, like a bulk load: one read of the page's rows; when nothing differs (the steady
+    state) nothing else. Otherwise, in one transaction: the rows re-read locked, the new ones
+    inserted complete in one statement (never inserted empty and then updated), the changed
+    ones updated in one statement, their status history inserted in one statement.
+    Also returns how many rows were inserted or changed."""
     by_id = {s.job_id: s for s in seen if s.job_id}
     if not by_id:
-        return set()
-    known_finished: set[str] = set()
+        return set(), 0
+    if not touch and snapshot is None:
+        peek = {
+            row[0]: row
+            for row in MirroredJob.objects.filter(
+                tenant=tenant, job_id__in=list(by_id)
+            ).values_list(*PEEK)
+        }
+        if len(peek) == len(by_id) and not any(
+            _differs(peek[i], item, at) for i, item in by_id.items()
+        ):
+            return {i for i, row in peek.items() if _alive_and_finished(row)}, 0
     with transaction.atomic():
-        rows = _locked_rows(tenant, list(by_id), at)
-        untouched = []
-        for job_id, item in by_id.items():
-            row = rows[job_id]
-            if row.is_alive and row.is_finished:
-                known_finished.add(job_id)
-            if not _apply(tenant, row, item, at, events_since, snapshot):
-                untouched.append(row.pk)
-        if untouched:
-            MirroredJob.objects.filter(pk__in=untouched, last_seen_at__lt=at).update(
-                last_seen_at=at
-            )
-    return known_finished
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    return _observe_locked(tenant, by_id, at, events_since, snapshot, touch)
+            except IntegrityError:
+                continue  # another writer inserted some of the same rows: again, locked
+        return _observe_locked(tenant, by_id, at, events_since, snapshot, touch)
 
 
-def _locked_rows(tenant: Tenant, job_ids: list[str], at: datetime) -> dict[str, MirroredJob]:
-    existing = set(
-        MirroredJob.objects.filter(tenant=tenant, job_id__in=job_ids).values_list(
-            "job_id", flat=True
+def _observe_locked(tenant, by_id, at, events_since, snapshot, touch) -> tuple[set[str], int]:
+    rows = {
+        row.job_id: row
+        for row in MirroredJob.objects.select_for_update().filter(
+            tenant=tenant, job_id__in=list(by_id)
         )
-    )
-    new = [
-        MirroredJob(tenant=tenant, job_id=i, first_seen_at=at, last_seen_at=at, synced_at=at)
-        for i in job_ids
-        if i not in existing
-    ]
+    }
+    known_finished = {i for i, row in rows.items() if row.is_alive and row.is_finished}
+    new, changed, untouched, history, events = [], [], [], [], []
+    for job_id, item in by_id.items():
+        row = rows.get(job_id)
+        if row is None:
+            row = MirroredJob(
+                tenant=tenant, job_id=job_id, first_seen_at=at, last_seen_at=at, synced_at=at
+            )
+            _apply(tenant, row, item, at, events_since, snapshot, history, events)
+            new.append(row)
+        elif _apply(tenant, row, item, at, events_since, snapshot, history, events):
+            changed.append(row)
+        elif touch:
+            untouched.append(row.pk)
     if new:
-        MirroredJob.objects.bulk_create(new, ignore_conflicts=True)
-    rows = MirroredJob.objects.select_for_update().filter(tenant=tenant, job_id__in=job_ids)
-    return {row.job_id: row for row in rows}
+        MirroredJob.objects.bulk_create(new)  # ids come back (PostgreSQL, SQLite ≥ 3.35)
+    if changed:
+        MirroredJob.objects.bulk_update(changed, WRITTEN_FIELDS)
+    if untouched:
+        MirroredJob.objects.filter(pk__in=untouched, last_seen_at__lt=at).update(last_seen_at=at)
+    if history:
+        JobStatusChange.objects.bulk_create(
+            [JobStatusChange(job=row, **change) for row, change in history]
+        )
+    for row, kind, occurred_at, detail in events:
+        _event(tenant, row, kind, occurred_at, detail)
+    return known_finished, len(new) + len(changed)
+
+
+WRITTEN_FIELDS = (
+    *LIST_FIELDS,
+    "failure_signature",
+    "seen_digest",
+    "total_bytes",
+    "size_class",
+    "needs_detail",
+    "snapshot",
+    "deleted_at",
+    "last_seen_at",
+    "synced_at",
+)
+
+
+PEEK = ("job_id", "seen_digest", "status", "deleted_at", "last_seen_at", "finish_time")
+
+
+@functools.lru_cache(maxsize=2048)
+def _signature(error_log: str) -> str:
+    """`hints.signature`, once per distinct log: a fleet's failures share a few causes, and a
+    first sync would otherwise run the hints' expressions over every failed job's log."""
+    return signature(error_log)
+
+
+def _differs(row: tuple, item: Seen, at: datetime) -> bool:
+    """Would `_apply` change this row (a PEEK tuple) for this list item?"""
+    _job_id, digest, status, deleted_at, last_seen_at, _finish = row
+    if status and last_seen_at > at:
+        return False  # older than what the row knows
+    return not status or deleted_at is not None or digest != item.digest
+
+
+def _alive_and_finished(row: tuple) -> bool:
+    _job_id, _digest, status, deleted_at, _last_seen, finish_time = row
+    return deleted_at is None and (finish_time is not None or status in TERMINAL_STATUSES)
 
 
 def _apply(
@@ -166,18 +259,23 @@ def _apply(
     at: datetime,
     events_since: datetime | None,
     snapshot: JobSnapshot | None,
+    history: list,
+    events: list,
 ) -> bool:
-    """Update one locked row; False when nothing changed."""
+    """Update one row in memory (new, or locked); False when nothing changed. Its status
+    change goes to `history`, its events to `events`, written by the caller in bulk."""
     first_sight = not row.status
     if not first_sight and row.last_seen_at > at:
         return False  # an older observation arriving late: the row already knows better
     before = {name: getattr(row, name) for name in LIST_FIELDS}
     after = {name: getattr(item, name) for name in LIST_FIELDS}
-    changed = before != after or row.deleted_at is not None
+    digest = item.digest
+    changed = before != after or row.deleted_at is not None or row.seen_digest != digest
+    row.seen_digest = digest
     for name, value in after.items():
         setattr(row, name, value)
     if first_sight or before["error_log"] != item.error_log:
-        row.failure_signature = signature(item.error_log) if item.error_log else ""
+        row.failure_signature = _signature(item.error_log) if item.error_log else ""
     if item.from_detail:
         changed = changed or row.needs_detail or row.total_bytes != item.total_bytes
         row.total_bytes = item.total_bytes
@@ -192,18 +290,15 @@ def _apply(
     row.last_seen_at = max(row.last_seen_at, at)
     row.synced_at = timezone.now()
     if before["status"] != item.status:
-        _status_changed(tenant, row, item, at, before["status"], events_since)
+        _status_changed(row, item, at, before["status"], events_since, history, events)
     if before["name"] and item.name and before["name"] != item.name:
-        _event(tenant, row, JobEvent.Kind.RENAMED, at, {"from": before["name"], "to": item.name})
-    row.save()
+        events.append((row, JobEvent.Kind.RENAMED, at, {"from": before["name"], "to": item.name}))
     return True
 
 
-def _status_changed(tenant, row, item: Seen, at, previous: str, events_since) -> None:
+def _status_changed(row, item: Seen, at, previous: str, events_since, history, events) -> None:
     first_sight = not previous
-    JobStatusChange.objects.create(
-        job=row, status=item.status, seen_at=at, finish_time=item.finish_time
-    )
+    history.append((row, {"status": item.status, "seen_at": at, "finish_time": item.finish_time}))
     if not item.from_detail and (not first_sight or item.status not in TERMINAL_STATUSES):
         row.needs_detail = True  # a change, or a running job we have no size for yet
     kind = TERMINAL_EVENTS.get(item.status)
@@ -212,7 +307,7 @@ def _status_changed(tenant, row, item: Seen, at, previous: str, events_since) ->
     happened = item.finish_time or at
     if first_sight and (events_since is None or happened < events_since):
         return  # history we are learning about, not news
-    _event(tenant, row, kind, happened, {"status": item.status, "previous": previous})
+    events.append((row, kind, happened, {"status": item.status, "previous": previous}))
 
 
 def _event(tenant, row, kind: str, occurred_at: datetime, detail: dict) -> None:
@@ -227,9 +322,14 @@ def events_since(tenant: Tenant) -> datetime | None:
     """Jobs first seen finished after this are news: the tenant's last successful sync, less
     the idle interval. Before its first full sync nothing is (None)."""
     state = TenantSyncState.objects.filter(tenant=tenant).only("last_success_at").first()
-    if state is None or state.last_success_at is None:
+    return events_since_success(state.last_success_at if state else None)
+
+
+def events_since_success(last_success_at: datetime | None) -> datetime | None:
+    """`events_since` for a tenant whose last successful sync began at `last_success_at`."""
+    if last_success_at is None:
         return None
-    return state.last_success_at - timedelta(seconds=settings.SYNC_IDLE_SECONDS)
+    return last_success_at - timedelta(seconds=settings.SYNC_IDLE_SECONDS)
 
 
 def saw_detail(tenant: Tenant, asked_id: str, job: Job, at: datetime) -> bool:

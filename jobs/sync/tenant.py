@@ -1,8 +1,12 @@
 """One unit of work: sync one tenant's jobs into the mirror.
 
 1. Walk the list newest first; an incremental run stops at the first page ending in jobs
-   already known and finished, a full run (hourly) walks everything.
-2. After a complete full walk, a known job that did not appear is checked (its detail).
+   already known and finished, a full run (hourly) walks everything. A full walk longer than
+   one run (SYNC_MAX_PAGES, or the call budget) keeps its cursor in the tenant's sync state:
+   the next runs read the newest jobs, then resume the walk there, until it is complete; until
+   then every run says how far it is and none says "ok".
+2. After a complete full walk, a known job that did not appear since the walk began is checked
+   (its detail).
 3. Jobs the mirror thinks are running and the walk did not reach are refreshed from the list
    filtered to TRANSFERRING; those missing from it have changed and are checked too.
 4. Details only for jobs whose status changed (or that need checking), recorded under the id
@@ -15,6 +19,10 @@ definition (`MirroredJob.objects.running()`).
 
 Every call takes a permit from the tenant's budget; a DRS failure ends the run, is recorded on
 the tenant's sync state and backs the next run off. What was written before stays.
+
+A run that finds nothing new costs three queries: the sync state read as the run is marked
+started (one UPDATE … RETURNING), the newest page's rows compared, the sync state written.
+Counts and pending details are read again only after a run that wrote something.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +55,9 @@ from jobs.upstream.messages import explain
 
 log = logging.getLogger(__name__)
 INCREMENTAL_PAGE = 100
+# The incremental walk's first page: a run that finds nothing new reads (and compares) only
+# this many jobs; when they are all new, the walk goes on in pages of INCREMENTAL_PAGE.
+INCREMENTAL_FIRST_PAGE = 20
 
 
 @dataclass
@@ -56,6 +68,8 @@ class SyncResult:
     full: bool = False
     complete: bool = False
     incomplete: bool = False  # a walk stopped at SYNC_MAX_PAGES: not "ok", jobs are missing
+    walked: int = 0  # a resumable full walk: where it is in the list, of `walk_count`
+    walk_count: int | None = None
     calls: int = 0
     seen: int = 0
     details: int = 0
@@ -114,6 +128,9 @@ class Run:
     meter: Meter = field(init=False)
     seen: set[str] = field(default_factory=set)
     skipped: int = 0  # list items without a usable id, shown on the tenant's pages
+    written: int = 0  # mirror rows this run inserted or changed
+    running_jobs: int = 0  # as the run ends
+    full_walk: Walk | None = None  # the full walk under way, whose cursor is kept
 
     def __post_init__(self) -> None:
         self.result = SyncResult(self.tenant.slug)
@@ -121,24 +138,27 @@ class Run:
 
     def run(self, full: bool | None) -> SyncResult:
         clock = time.monotonic()
-        state = TenantSyncState.objects.get_or_create(tenant=self.tenant)[0]
-        self.full = full if full is not None else _full_walk_due(state, self.started)
-        self.result.full = self.full
-        self.events_since = mirror.events_since(self.tenant)
         # Provisional: a run that dies is retried once the idle interval has passed.
-        TenantSyncState.objects.filter(pk=state.pk).update(
-            last_started_at=self.started,
-            next_due_at=self.started + timedelta(seconds=settings.SYNC_IDLE_SECONDS),
-        )
+        self.state = state = _start(self.tenant, self.started)
+        resuming = state.walk_started_at is not None
+        self.full = full if full is not None else resuming or _full_walk_due(state, self.started)
+        self.result.full = self.full
+        self.events_since = mirror.events_since_success(state.last_success_at)
         error: drs.DrsError | None = None
         try:
             self.client = _client(self.tenant)
-            self.walk_newest()
+            if self.full and resuming:
+                self.walk_newest(full=False)  # what is new first, then on where we stopped
+                self.walk_full(state.walk_offset)
+            else:
+                self.walk_newest(full=self.full)
             self.refresh_running()
             self.fetch_details()
             self.result.ok = not self.result.incomplete
             notes = []
-            if self.result.incomplete:
+            if self.result.incomplete and self.full_walk is not None:
+                notes.append(self.progress_note())
+            elif self.result.incomplete:
                 notes.append(
                     _(
                         "Incomplete: the job list was longer than %(pages)d pages, the most "
@@ -155,15 +175,36 @@ class Run:
             self.result.note = " ".join(notes)
         except BudgetSpent:
             self.result.note = _("Call budget spent; the sync continues on its next run.")
+            if self.full_walk is not None and not self.full_walk.complete:
+                self.result.incomplete = True
+                self.result.note = f"{self.progress_note()} {self.result.note}"
         except drs.DrsError as exc:
             error = exc
             self.result.error = explain(exc, self.tenant)
         finally:
             self.result.calls = self.meter.calls
             self._finish(clock, error)
-        if self.result.ok or self.result.incomplete:
+        if (self.result.ok or self.result.incomplete) and (self.running_jobs or self.written):
             flag_stalls(self.tenant, timezone.now())
         return self.result
+
+    def progress_note(self) -> str:
+        """How far the resumable full walk is."""
+        walked, count = self.full_walk.offset, self.full_walk.count
+        self.result.walked, self.result.walk_count = walked, count
+        if count:
+            return _(
+                "Incomplete: %(walked)s of %(count)s jobs walked (%(percent)d%%); the walk "
+                "continues on the next run, jobs beyond are not mirrored yet."
+            ) % {
+                "walked": f"{walked:,}",
+                "count": f"{count:,}",
+                "percent": min(int(100 * walked / count), 99),
+            }
+        return _(
+            "Incomplete: %(walked)s jobs walked; the walk continues on the next run, jobs "
+            "beyond are not mirrored yet."
+        ) % {"walked": f"{walked:,}"}
 
     # -- the steps ------------------------------------------------------------------------
 
@@ -187,41 +228,67 @@ class Run:
                 f"{len(walk.seen)} jobs"
             )
 
-    def observe(self, jobs, at: datetime) -> set[str]:
+    def observe(self, jobs, at: datetime, *, touch: bool = False) -> set[str]:
         self.result.seen += len(jobs)
         self.seen.update(job.id for job in jobs)
-        return mirror.observe(
+        known_finished, written = mirror.observe_counted(
             self.tenant,
             [mirror.Seen.of_summary(j) for j in jobs],
             at,
             events_since=self.events_since,
+            touch=touch,
         )
+        self.written += written
+        return known_finished
 
-    def walk_newest(self) -> None:
-        limit = settings.SYNC_PAGE_SIZE if self.full else INCREMENTAL_PAGE
-        walk = self.walk(JobFilters(sort_key="created_at", sort_dir="desc"), limit)
+    def walk_newest(self, *, full: bool) -> None:
+        if full:
+            self.walk_full(0)
+            return
+        walk = self.walk(JobFilters(sort_key="created_at", sort_dir="desc"), INCREMENTAL_PAGE)
+        walk.first_limit = min(INCREMENTAL_FIRST_PAGE, INCREMENTAL_PAGE)
         for jobs in walk.pages():
             known_finished = self.observe(jobs, timezone.now())
-            if not self.full and jobs[-1].id in known_finished:
+            if jobs[-1].id in known_finished:
                 break  # reached the part of the list we already know
         self.result.complete = walk.complete
         self.walked(walk)
         if walk.incomplete_reason:
             log.warning("Sync of %s: walk incomplete, %s", self.tenant.slug, walk.incomplete_reason)
-        if self.full and walk.complete:
+
+    def walk_full(self, offset: int) -> None:
+        """The whole list from `offset` (0, or where the last run's walk stopped); every row it
+        shows is marked seen now, so a complete walk knows which known jobs it did not show."""
+        self.full_walk = walk = self.walk(
+            JobFilters(sort_key="created_at", sort_dir="desc"), settings.SYNC_PAGE_SIZE
+        )
+        walk.offset = offset
+        walk.count = self.state.walk_count if offset else None
+        self.walk_started_at = self.state.walk_started_at if offset else self.started
+        for jobs in walk.pages():
+            self.observe(jobs, timezone.now(), touch=True)
+        self.result.complete = walk.complete
+        self.walked(walk)
+        if walk.incomplete_reason:
+            log.warning("Sync of %s: walk incomplete, %s", self.tenant.slug, walk.incomplete_reason)
+        if walk.complete:
             self.check_missing()
-            TenantSyncState.objects.filter(tenant=self.tenant).update(
-                last_full_walk_at=self.started
-            )
 
     def check_missing(self) -> None:
-        """Known jobs a complete walk did not show: deleted, or skipped as the list shifted."""
-        known = MirroredJob.objects.filter(tenant=self.tenant).alive()
-        missing = set(known.values_list("job_id", flat=True)) - self.seen
+        """Known jobs the complete walk did not show (not seen since it began): deleted, or
+        skipped as the list shifted. Their details tell."""
+        missing = (
+            MirroredJob.objects.filter(tenant=self.tenant, last_seen_at__lt=self.walk_started_at)
+            .alive()
+            .values_list("job_id", flat=True)
+        )
+        missing = set(missing)
         if missing:
-            mirror.want_detail(self.tenant, missing)
+            self.written += mirror.want_detail(self.tenant, missing)
 
     def refresh_running(self) -> None:
+        if not self.state.running_jobs and not self.written:
+            return  # none ran after the last run, and this one found nothing new
         running = set(_running(self.tenant).values_list("job_id", flat=True)) - self.seen
         if not running:
             return
@@ -232,9 +299,11 @@ class Run:
             still_running.update(job.id for job in jobs)
         self.walked(walk)
         if walk.complete:
-            mirror.want_detail(self.tenant, running - still_running)
+            self.written += mirror.want_detail(self.tenant, running - still_running)
 
     def fetch_details(self) -> None:
+        if not self.state.details_pending and not self.written:
+            return  # none left by the last run, and none asked for since
         pending = (
             MirroredJob.objects.filter(tenant=self.tenant, needs_detail=True)
             .alive()
@@ -252,16 +321,21 @@ class Run:
                 continue
             mirror.saw_detail(self.tenant, job_id, job, fetched_at)
             self.result.details += 1
+            self.written += 1
 
     # -- bookkeeping ----------------------------------------------------------------------
 
     def _finish(self, clock: float, error: drs.DrsError | None) -> None:
         now = timezone.now()
-        running = _running(self.tenant).count()
-        total = MirroredJob.objects.filter(tenant=self.tenant).alive().count()
-        state = TenantSyncState.objects.filter(tenant=self.tenant).first()
-        if state is None:
-            return  # the tenant was deleted meanwhile
+        state = self.state
+        if self.written or self.result.details or self.result.deleted:
+            mine = MirroredJob.objects.filter(tenant=self.tenant)
+            running = _running(self.tenant).count()
+            total = mine.alive().count()
+            pending = mine.alive().filter(needs_detail=True).count()
+        else:  # nothing written: the counts the last run left stand
+            running, total, pending = state.running_jobs, state.jobs_total, state.details_pending
+        self.running_jobs = running
         update = {
             "last_finished_at": now,
             "last_duration_ms": int((time.monotonic() - clock) * 1000),
@@ -269,10 +343,15 @@ class Run:
             "last_note": self.result.note[:200],
             "running_jobs": running,
             "jobs_total": total,
-            "calls_ok_total": F("calls_ok_total") + self.meter.ok,
-            "calls_failed_total": F("calls_failed_total") + self.meter.failed,
-            "calls_throttled_total": F("calls_throttled_total") + self.meter.throttled,
+            "details_pending": pending,
         }
+        for name, count in (
+            ("calls_ok_total", self.meter.ok),
+            ("calls_failed_total", self.meter.failed),
+            ("calls_throttled_total", self.meter.throttled),
+        ):
+            if count:
+                update[name] = F(name) + count
         if error is None and (self.result.ok or self.result.note):
             update |= {
                 "error": "",
@@ -284,6 +363,7 @@ class Run:
             }
             if self.result.ok:
                 update["last_success_at"] = self.started
+            update |= self._cursor(now)
         else:
             failures = state.consecutive_failures + 1
             throttled = isinstance(error, drs.Throttled)
@@ -295,7 +375,61 @@ class Run:
                 "consecutive_failures": failures,
                 "next_due_at": now + schedule.backoff(failures, throttled, running),
             }
+            update |= self._cursor(now, failed=True)
         TenantSyncState.objects.filter(pk=state.pk).update(**update)
+
+    def _cursor(self, now: datetime, *, failed: bool = False) -> dict:
+        """The full walk's cursor: cleared when it completed, kept where it stopped otherwise
+        (then the next run is due soon, unless this one failed and backs off)."""
+        walk = self.full_walk
+        if walk is None:
+            return {}
+        if walk.complete:
+            return {
+                "walk_started_at": None,
+                "walk_offset": 0,
+                "walk_count": None,
+                "last_full_walk_at": self.walk_started_at,
+            }
+        if walk.incomplete_reason == REPEATED:
+            return {"walk_started_at": None, "walk_offset": 0, "walk_count": None}
+        cursor = {
+            "walk_started_at": self.walk_started_at,
+            "walk_offset": walk.offset,
+            "walk_count": walk.count,
+        }
+        if not failed:
+            cursor["next_due_at"] = now + timedelta(seconds=settings.SYNC_RUNNING_SECONDS)
+        return cursor
+
+
+def _start(tenant: Tenant, now: datetime) -> TenantSyncState:
+    """The tenant's sync state, marked started (and due again after the idle interval, should
+    this run die) in one statement; created on the first run."""
+    due = now + timedelta(seconds=settings.SYNC_IDLE_SECONDS)
+    table = TenantSyncState._meta.db_table
+    columns = [f.column for f in TenantSyncState._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_started_at = %s, next_due_at = %s "  # noqa: S608
+            f"WHERE tenant_id = %s RETURNING {', '.join(columns)}",
+            [now, due, tenant.pk],
+        )
+        found = cursor.fetchone()
+    if found is not None:
+        values = []
+        for model_field, value in zip(TenantSyncState._meta.concrete_fields, found, strict=True):
+            column = model_field.get_col(table)
+            converters = connection.ops.get_db_converters(column)
+            for convert in converters + column.get_db_converters(connection):
+                value = convert(value, column, connection)
+            values.append(value)
+        names = [f.attname for f in TenantSyncState._meta.concrete_fields]
+        return TenantSyncState.from_db(connection.alias, names, values)
+    state, _created = TenantSyncState.objects.update_or_create(
+        tenant=tenant, defaults={"last_started_at": now, "next_due_at": due}
+    )
+    return state
 
 
 def _full_walk_due(state: TenantSyncState, now: datetime) -> bool:

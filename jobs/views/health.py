@@ -26,9 +26,15 @@ def _database() -> bool:
 
 
 def _cache() -> bool:
-    key, value = "healthz", uuid.uuid4().hex
+    """A write and a read back under this probe's own key: probes running at once never see
+    each other's value (one shared key made concurrent probes answer 503 for a healthy cache)."""
+    value = uuid.uuid4().hex
+    key = f"healthz:{value}"
     cache.set(key, value, 10)
-    return cache.get(key) == value
+    try:
+        return cache.get(key) == value
+    finally:
+        cache.delete(key)
 
 
 CHECKS = {"database": _database, "cache": _cache}

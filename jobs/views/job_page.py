@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
@@ -67,12 +68,15 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     # Answers without a status so far (this one included): asked again a few times, then not.
     asked = 0 if state.job.status_raw else (_int(request.GET.get("incomplete")) if live else 0) + 1
     if not live:
+        others = request.GET.get("others") == "1"
+        if _page_cacheable(state, force, others, asked):
+            return _cached_page(request, tenant, state)
         context = _context(tenant, state, poll_errors, asked)
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
         if not context["deleted_at"]:
             context["actions"] = offered(tenant, request.role, state.job)
-        if request.GET.get("others") == "1":  # without JavaScript, the page brings them along
+        if others:  # without JavaScript, the page brings them along
             context.update(_same_target_context(tenant, job_id, state.job))
         return render(request, "jobs/job.html", context)
     response = HttpResponse(_live_update(request, tenant, state, poll_errors, asked))
@@ -83,6 +87,51 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
     ):
         response.status_code = HTMX_STOP_POLLING
     return response
+
+
+PAGE_CACHE_SECONDS = 600
+
+
+def _page_cacheable(state: JobState, force: bool, others: bool, asked: int) -> bool:
+    """A finished job's page, from a fresh snapshot, as anyone would see it: its body is the
+    same for everyone in one language and time zone until the snapshot changes."""
+    return state.job.is_terminal and not state.is_stale and not force and not others and not asked
+
+
+def _cached_page(request, tenant, state: JobState) -> HttpResponse:
+    """The body rendered once per snapshot, language and time zone (and deletion mark), kept in
+    the shared cache; each request adds only the per-person bits (the watch button, the menu,
+    the CSRF token) around it. A miss renders and reads the history once for everyone."""
+    key = ":".join(
+        (
+            "job-page",
+            shared_key(tenant, state.job_id, drs_language()),
+            timezone.get_current_timezone_name(),
+            str(state.fetched_at.timestamp()),
+            state.deleted_at.isoformat() if state.deleted_at else "",
+        )
+    )
+    parts = cache.get(key)
+    if parts is None:
+        context = _context(tenant, state, 0, 0)
+        context["history"] = _history(tenant, state.job_id)
+        context["deleted_at"] = state.deleted_at or _deleted_at(tenant, state.job_id)
+        parts = (
+            render_to_string("jobs/job.html#page-top", context, request),
+            render_to_string("jobs/job.html#page-rest", context, request),
+        )
+        cache.set(key, parts, PAGE_CACHE_SECONDS)
+    top, rest = parts
+    context = {
+        "tenant": tenant,
+        "job": state.job,
+        "job_id": state.job_id,
+        "cached_top": mark_safe(top),  # noqa: S308 - our own render, escaped when rendered
+        "cached_rest": mark_safe(rest),  # noqa: S308
+        # Per person, outside the shared body: the job actions this role may take.
+        "actions": None if state.deleted_at else offered(tenant, request.role, state.job),
+    }
+    return render(request, "jobs/job.html", context)
 
 
 def _live_update(request, tenant, state: JobState, poll_errors: int, asked: int) -> str:

@@ -87,3 +87,39 @@ def test_gunicorn_binds_loopback_by_default(monkeypatch):
     assert runpy.run_path(str(ROOT / "dashboard/gunicorn.conf.py"))["bind"] == "127.0.0.1:8000"
     monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:9000")
     assert runpy.run_path(str(ROOT / "dashboard/gunicorn.conf.py"))["bind"] == "0.0.0.0:9000"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_200_concurrent_probes_all_healthy(monkeypatch):
+    """200 probes at once against a healthy, slowish cache: each writes and reads back its own
+    key, so none sees another's value and none answers 503."""
+    import contextlib
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    real_set = cache.set
+
+    def slow_set(*args, **kwargs):  # widen the window between a probe's write and its read
+        real_set(*args, **kwargs)
+        time.sleep(0.005)
+
+    monkeypatch.setattr(cache, "set", slow_set)
+    start = threading.Barrier(50)
+
+    def probe(_):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start.wait(timeout=5)
+        try:
+            response = Client().get("/healthz")
+            return response.status_code, response.content
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(probe, range(200)))
+    assert len(answers) == 200
+    assert [a for a in answers if a[0] != 200] == []
+    assert not [key for key in getattr(cache, "_cache", {}) if "healthz" in key]  # cleaned up

@@ -10,7 +10,6 @@ from jobs.drs import normalise_status
 from jobs.mirror import record as mirror_module
 from jobs.mirror.models import JobEvent, JobStatusChange, MirroredJob, TenantSyncState
 from jobs.sync.tenant import Run, sync_tenant
-from tests.support import run_in_threads
 from tests.sync.conftest import delete_job, oldest_ids, rename_job
 
 pytestmark = pytest.mark.django_db
@@ -99,10 +98,13 @@ def test_a_job_deleted_while_its_detail_is_due_is_marked_deleted(sim, sim_tenant
     tenant = sim_tenant()
     sync_tenant(tenant)
     (job_id,) = oldest_ids(sim, 1)
+    # As a run that found the job changed leaves it: its detail due, and counted as pending.
     MirroredJob.objects.filter(job_id=job_id).update(needs_detail=True)
+    TenantSyncState.objects.filter(tenant=tenant).update(details_pending=1)
     delete_job(sim, job_id)
     sync_tenant(tenant)
     assert MirroredJob.objects.get(job_id=job_id).deleted_at is not None
+    assert TenantSyncState.objects.get(tenant=tenant).details_pending == 0
     assert JobEvent.objects.get().kind == "deleted"
 
 
@@ -116,7 +118,7 @@ def test_a_sync_killed_half_way_and_run_again_loses_and_duplicates_nothing(
 ):
     tenant = sim_tenant()
     job_id = sim.add_live_job(60, "SUCCESS")
-    real = mirror_module.observe
+    real = mirror_module.observe_counted
     calls = {"n": 0}
 
     def dying(*args, **kwargs):
@@ -125,13 +127,13 @@ def test_a_sync_killed_half_way_and_run_again_loses_and_duplicates_nothing(
             raise Killed
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mirror_module, "observe", dying)
+    monkeypatch.setattr(mirror_module, "observe_counted", dying)
     with pytest.raises(Killed):
         sync_tenant(tenant)
     assert 0 < MirroredJob.objects.count() < len(sim.store)
     state = TenantSyncState.objects.get(tenant=tenant)
     assert state.error and state.failing_since  # recorded, visible
-    monkeypatch.setattr(mirror_module, "observe", real)
+    monkeypatch.setattr(mirror_module, "observe_counted", real)
     assert sync_tenant(tenant).ok  # the lock was released
     assert sync_tenant(tenant, full=True).ok
     assert mirror_of(tenant) == store_of(sim)
@@ -143,13 +145,19 @@ def test_a_sync_killed_half_way_and_run_again_loses_and_duplicates_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_duplicate_nothing(sim, sim_tenant):
+    import threading
+
     tenant = sim_tenant()
     results = []
 
     def run():
         results.append(Run(tenant).run(full=True))  # no lock: the database must hold
 
-    run_in_threads([run] * 2)
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert all(r.ok for r in results), results
     assert MirroredJob.objects.count() == len(sim.store)
     assert JobStatusChange.objects.count() == len(sim.store)
