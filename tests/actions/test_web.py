@@ -421,3 +421,12 @@ def test_hostile_input_never_gives_a_500(login, on, quick, value, settings):
         (f"/tenants/{on.slug}/jobs/delete/", {"job_id": [value, value]}),
     ]:
         assert client.post(url, data).status_code < 500, (url, value)
+
+
+def test_a_finished_jobs_cached_page_offers_actions_per_person(login, on, simulator):
+    job_id = simulator.add_live_job(0, "SUCCESS", name="cached-page-job")
+    url = f"/tenants/{on.slug}/jobs/{job_id}/"
+    assert 'id="delete"' in login("operator").get(url).content.decode()
+    assert 'id="delete"' in login("operator").get(url).content.decode()  # from the cache
+    viewer = login("viewer").get(url).content.decode()
+    assert "cached-page-job" in viewer and 'id="job-actions"' not in viewer
