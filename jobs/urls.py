@@ -4,7 +4,17 @@ from jobs.accounts import oidc
 from jobs.api import views as api_pages
 from jobs.api.urls import urls as api_v1
 from jobs.notify import views as notify
-from jobs.views import accounts, fleet, health, job_page, migrations, operations, people, tenants
+from jobs.views import (
+    accounts,
+    actions,
+    fleet,
+    health,
+    job_page,
+    migrations,
+    operations,
+    people,
+    tenants,
+)
 
 
 class JobIdConverter:
@@ -75,6 +85,7 @@ urlpatterns = [
     ),
     path("tenants/<slug:slug>/", tenants.tenant_detail, name="tenant_detail"),
     path("tenants/<slug:slug>/edit/", tenants.tenant_edit, name="tenant_edit"),
+    path("tenants/<slug:slug>/actions/", tenants.tenant_actions, name="tenant_actions"),
     path(
         "tenants/<slug:slug>/test-connection/",
         tenants.tenant_test_connection,
@@ -90,6 +101,11 @@ urlpatterns = [
     path("audit/", tenants.audit_log, name="audit_log"),
     path("jobs/lookup/", job_page.lookup, name="job_lookup"),
     path("tenants/<slug:slug>/jobs/", fleet.job_list, name="job_list"),
+    path("tenants/<slug:slug>/jobs/new/", actions.job_create, name="job_create"),
+    path("tenants/<slug:slug>/jobs/delete/", actions.jobs_delete, name="jobs_delete"),
+    path("tenants/<slug:slug>/jobs/<job_id:job_id>/rename/", actions.job_rename, name="job_rename"),
+    path("tenants/<slug:slug>/jobs/<job_id:job_id>/tags/", actions.job_tags, name="job_tags"),
+    path("tenants/<slug:slug>/jobs/<job_id:job_id>/delete/", actions.job_delete, name="job_delete"),
     path("tenants/<slug:slug>/jobs/<job_id:job_id>/", job_page.job_detail, name="job_detail"),
     path(
         "tenants/<slug:slug>/jobs/<job_id:job_id>/error-log.txt",

@@ -4,6 +4,7 @@ running) shows under two tenants, and the overview counts each once."""
 from __future__ import annotations
 
 import argparse
+import io
 import re
 from pathlib import Path
 
@@ -40,8 +41,7 @@ def make_run_data():
     assert options["extra_project_jobs"] >= 100  # the second tenant is not a stub
     server = Simulator(cli.config_from(options)).start()
     try:
-        call_command("demo", simulator_url=server.url, log_channel=True,
-                     stdout=open("/dev/null", "w"))  # noqa: SIM115  # fmt: skip
+        call_command("demo", simulator_url=server.url, log_channel=True, stdout=io.StringIO())
         tenants = list(Tenant.objects.order_by("slug"))
         for tenant in tenants:
             assert sync_tenant(tenant).ok, tenant.slug
@@ -53,8 +53,10 @@ def make_run_data():
 def test_no_job_id_appears_under_two_tenants(make_run_data):
     _server, tenants = make_run_data
     assert len({t.project_id for t in tenants}) == 2
-    ids = {t.slug: set(MirroredJob.objects.filter(tenant=t).values_list("job_id", flat=True))
-           for t in tenants}  # fmt: skip
+    ids = {
+        t.slug: set(MirroredJob.objects.filter(tenant=t).values_list("job_id", flat=True))
+        for t in tenants
+    }
     aksk, token = ids["demo-aksk"], ids["demo-token"]
     assert len(aksk) >= 150 and len(token) >= 300
     assert not aksk & token
@@ -79,6 +81,5 @@ def test_each_demo_tenant_logs_its_notifications(make_run_data):
         assert channel.kind == "log"
         events = set(Rule.objects.filter(channel=channel).values_list("event", flat=True))
         assert events == {"failed", "precheck_failed", "succeeded", "stalled"}
-    call_command("demo", simulator_url="http://127.0.0.1:1", log_channel=True,
-                 stdout=open("/dev/null", "w"))  # noqa: SIM115  # fmt: skip
+    call_command("demo", simulator_url="http://127.0.0.1:1", log_channel=True, stdout=io.StringIO())
     assert Rule.objects.count() == 8  # run again (every `make run`): nothing doubles

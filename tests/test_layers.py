@@ -16,7 +16,7 @@ LAYERS = [
     {"accounts", "upstream"},
     {"mirror"},
     {"notify"},
-    {"sync", "job_page", "fleet", "chains"},
+    {"sync", "job_page", "fleet", "chains", "actions"},
     {"web", "metrics", "api"},
     {"views", "templatetags", "management", "tasks"},
     {"urls", "apps", "models"},

@@ -29,9 +29,11 @@ class EmailForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     username = forms.CharField(
-        label=_("Username"), max_length=150, required=False,
+        label=_("Username"),
+        max_length=150,
+        required=False,
         help_text=_("Leave empty to use the part of the address before the @."),
-    )  # fmt: skip
+    )
     tenant = forms.ModelChoiceField(label=_("Tenant"), queryset=Tenant.objects.none())
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
 
@@ -53,7 +55,12 @@ class AuditedPasswordResetForm(PasswordResetForm):
 
     def save(self, *args, request=None, **kwargs) -> None:
         for user in self.get_users(self.cleaned_data["email"]):
-            audit.record(audit.Action.PASSWORD_RESET_SENT, request=request, actor=user,
-                         member=user.get_username(), by="self")  # fmt: skip
+            audit.record(
+                audit.Action.PASSWORD_RESET_SENT,
+                request=request,
+                actor=user,
+                member=user.get_username(),
+                by="self",
+            )
         kwargs["extra_email_context"] = {"base_url": absolute("")}
         super().save(*args, request=request, **kwargs)

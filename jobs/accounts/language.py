@@ -35,8 +35,13 @@ class AccountLanguageMiddleware:
         response = self.get_response(request)
         cookie = settings.LANGUAGE_COOKIE_NAME
         if language in self.languages and request.COOKIES.get(cookie) != language:
-            response.set_cookie(cookie, language, max_age=365 * 24 * 3600, samesite="Lax",
-                                secure=settings.SESSION_COOKIE_SECURE)  # fmt: skip
+            response.set_cookie(
+                cookie,
+                language,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
         return response
 
 

@@ -46,8 +46,12 @@ def request_email(user, address: str, *, request=None) -> None:
     preference.pending_email = address
     preference.save(update_fields=["pending_email"])
     link = mail.absolute(reverse("account_email_confirm", args=[confirmation_token(user, address)]))
-    mail.send("confirm", address, {"user": user, "link": link, "days": CONFIRM_MAX_AGE // 86400},
-              preference.language or None)  # fmt: skip
+    mail.send(
+        "confirm",
+        address,
+        {"user": user, "link": link, "days": CONFIRM_MAX_AGE // 86400},
+        preference.language or None,
+    )
     audit.record(Action.EMAIL_CONFIRMATION_SENT, request=request, actor=user, email=address)
 
 
@@ -139,8 +143,9 @@ def username_from(address: str) -> str:
     return name
 
 
-def invite(actor, address: str, tenant: Tenant | None, role: str, *, username: str = "",
-           request=None):  # fmt: skip
+def invite(
+    actor, address: str, tenant: Tenant | None, role: str, *, username: str = "", request=None
+):
     """A new account for `address` with no usable password, a membership, and an email with
     the link to choose a password. The link goes to that address: opening it confirms it."""
     if tenant is None and not actor.is_superuser:
@@ -159,8 +164,14 @@ def invite(actor, address: str, tenant: Tenant | None, role: str, *, username: s
         person.save()
         if tenant is not None:
             Membership.objects.create(user=person, tenant=tenant, role=role)
-        audit.record(Action.PERSON_INVITED, request=request, tenant=tenant, member=name,
-                     email=address, role=role if tenant else "")  # fmt: skip
+        audit.record(
+            Action.PERSON_INVITED,
+            request=request,
+            tenant=tenant,
+            member=name,
+            email=address,
+            role=role if tenant else "",
+        )
     context = {
         "person": person,
         "inviter": actor,
@@ -187,8 +198,9 @@ def send_password_reset(actor, person, *, request=None) -> None:
         )
     context = {"person": person, "link": mail.password_link(person)}
     mail.send("reset", person.email, context)
-    audit.record(Action.PASSWORD_RESET_SENT, request=request, member=person.get_username(),
-                 by="admin")  # fmt: skip
+    audit.record(
+        Action.PASSWORD_RESET_SENT, request=request, member=person.get_username(), by="admin"
+    )
 
 
 def set_active(actor, person, active: bool, *, request=None) -> None:

@@ -139,9 +139,11 @@ def _unauthorized(request, exc):
 @api.exception_handler(RateLimited)
 def _rate_limited(request, exc):
     response = error(
-        request, 429, "rate_limited",
+        request,
+        429,
+        "rate_limited",
         f"More than {settings.API_REQUESTS_PER_MINUTE} requests this minute with this token.",
-    )  # fmt: skip
+    )
     response["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -291,36 +293,54 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: Error
 
 
 def _fresh(fresh: selectors.Freshness) -> dict:
-    return {"synced_at": iso_utc(fresh.synced_at), "age_seconds": fresh.age_seconds,
-            "failing": fresh.failing}  # fmt: skip
+    return {
+        "synced_at": iso_utc(fresh.synced_at),
+        "age_seconds": fresh.age_seconds,
+        "failing": fresh.failing,
+    }
 
 
 @api.get(
-    "/tenants", response={200: list[TenantOut], **ERRORS}, tags=["tenants"],
-    summary="The tenants you may see", **policy("api_tenants", "token:signed-in"),
-)  # fmt: skip
+    "/tenants",
+    response={200: list[TenantOut], **ERRORS},
+    tags=["tenants"],
+    summary="The tenants you may see",
+    **policy("api_tenants", "token:signed-in"),
+)
 def tenants(request):
     user = request.user
     rows = list(visible_tenants(user).order_by("name"))
     fresh = selectors.freshness(rows)
     roles = dict(user.memberships.values_list("tenant_id", "role"))
     return [
-        {"slug": t.slug, "name": t.name, "region": t.region,
-         "role": Role.ADMIN.value if user.is_superuser else roles.get(t.pk, Role.VIEWER.value),
-         "sync": _fresh(fresh[t.pk])}
+        {
+            "slug": t.slug,
+            "name": t.name,
+            "region": t.region,
+            "role": Role.ADMIN.value if user.is_superuser else roles.get(t.pk, Role.VIEWER.value),
+            "sync": _fresh(fresh[t.pk]),
+        }
         for t in rows
-    ]  # fmt: skip
+    ]
 
 
 @api.get(
-    "/tenants/{slug}", response={200: TenantOut, **ERRORS}, tags=["tenants"],
-    summary="One tenant", **policy("api_tenant", "token:tenant:viewer"),
-)  # fmt: skip
+    "/tenants/{slug}",
+    response={200: TenantOut, **ERRORS},
+    tags=["tenants"],
+    summary="One tenant",
+    **policy("api_tenant", "token:tenant:viewer"),
+)
 def tenant(request, slug: str):
     found, role = tenant_for(request.user, slug)
     fresh = selectors.freshness([found])[found.pk]
-    return {"slug": found.slug, "name": found.name, "region": found.region,
-            "role": Role(role).value, "sync": _fresh(fresh)}  # fmt: skip
+    return {
+        "slug": found.slug,
+        "name": found.name,
+        "region": found.region,
+        "role": Role(role).value,
+        "sync": _fresh(fresh),
+    }
 
 
 class JobFilters(Schema):
@@ -339,10 +359,12 @@ def _utc_day(day: date | None) -> datetime | None:
 
 
 @api.get(
-    "/tenants/{slug}/jobs", response={200: JobPageOut, **ERRORS}, tags=["jobs"],
+    "/tenants/{slug}/jobs",
+    response={200: JobPageOut, **ERRORS},
+    tags=["jobs"],
     summary="A tenant's jobs, from the mirror (the job list page's filters, sort and paging)",
     **policy("api_jobs", "token:tenant:viewer"),
-)  # fmt: skip
+)
 def jobs(request, slug: str, filters: Query[JobFilters]):
     found, _role = tenant_for(request.user, slug)
     form = JobListForm({k: str(v) for k, v in filters.dict().items() if v is not None})
@@ -350,11 +372,13 @@ def jobs(request, slug: str, filters: Query[JobFilters]):
         fields = {k: [str(m) for m in v] for k, v in form.errors.items()}
         return error(request, 400, "invalid", "Some parameters are not valid.", fields=fields)
     query = selectors.ListQuery(
-        status=filters.status, name=filters.name,
+        status=filters.status,
+        name=filters.name,
         created_from=_utc_day(filters.created_from),
         completed_from=_utc_day(filters.completed_from),
-        sort=filters.sort, descending=filters.dir == "desc",
-    )  # fmt: skip
+        sort=filters.sort,
+        descending=filters.dir == "desc",
+    )
     rows = selectors.tenant_jobs(found, query)
     count = rows.count()
     start = (filters.page - 1) * filters.size
@@ -363,10 +387,14 @@ def jobs(request, slug: str, filters: Query[JobFilters]):
     )
     fresh = selectors.freshness([found])[found.pk]
     body = {
-        "tenant": found.slug, "count": count, "page": filters.page, "size": filters.size,
+        "tenant": found.slug,
+        "count": count,
+        "page": filters.page,
+        "size": filters.size,
         "pages": max((count + filters.size - 1) // filters.size, 1),
-        "jobs": [mirrored_to_api(j) for j in page], "sync": _fresh(fresh),
-    }  # fmt: skip
+        "jobs": [mirrored_to_api(j) for j in page],
+        "sync": _fresh(fresh),
+    }
     # Rendered as built: re-validating 100 rows against JobPageOut would cost a third of the
     # request (tests/api checks the answers against the documented schema).
     return api.create_response(request, body, status=200)
@@ -378,11 +406,12 @@ def _why(error: drs.DrsError, tenant) -> dict:
 
 
 @api.get(
-    "/tenants/{slug}/jobs/{job_id}", response={200: JobOut, **ERRORS, 502: ErrorOut,
-                                               503: ErrorOut},
-    tags=["jobs"], summary="One job, read live from DRS (shared with the job page's watchers)",
+    "/tenants/{slug}/jobs/{job_id}",
+    response={200: JobOut, **ERRORS, 502: ErrorOut, 503: ErrorOut},
+    tags=["jobs"],
+    summary="One job, read live from DRS (shared with the job page's watchers)",
     **policy("api_job", "token:tenant:viewer"),
-)  # fmt: skip
+)
 def job(request, slug: str, job_id: str):
     found, _role = tenant_for(request.user, slug)
     try:
@@ -394,49 +423,64 @@ def job(request, slug: str, job_id: str):
         why = _why(failure.error, found)
         return error(request, 503 if busy else 502, why["code"], why["message"])
     return {
-        "tenant": found.slug, "fetched_at": iso_utc(state.fetched_at), "stale": state.is_stale,
+        "tenant": found.slug,
+        "fetched_at": iso_utc(state.fetched_at),
+        "stale": state.is_stale,
         "stale_reason": _why(state.error, found) if state.error else None,
-        "deleted_at": iso_utc(state.deleted_at), "job": job_to_api(state.job),
-    }  # fmt: skip
+        "deleted_at": iso_utc(state.deleted_at),
+        "job": job_to_api(state.job),
+    }
 
 
 @api.get(
-    "/tenants/{slug}/sync", response={200: SyncOut, **ERRORS}, tags=["sync"],
+    "/tenants/{slug}/sync",
+    response={200: SyncOut, **ERRORS},
+    tags=["sync"],
     summary="How the background sync of a tenant is going",
     **policy("api_sync", "token:tenant:viewer"),
-)  # fmt: skip
+)
 def sync(request, slug: str):
     found, _role = tenant_for(request.user, slug)
     fresh = selectors.freshness([found])[found.pk]
     state = fresh.state
     return {
-        "tenant": found.slug, "synced_at": iso_utc(fresh.synced_at),
-        "age_seconds": fresh.age_seconds, "failing": fresh.failing,
+        "tenant": found.slug,
+        "synced_at": iso_utc(fresh.synced_at),
+        "age_seconds": fresh.age_seconds,
+        "failing": fresh.failing,
         "failing_since": iso_utc(state.failing_since) if state else None,
         "consecutive_failures": state.consecutive_failures if state else 0,
-        "error": state.error if state else "", "error_code": state.error_code if state else "",
+        "error": state.error if state else "",
+        "error_code": state.error_code if state else "",
         "last_started_at": iso_utc(state.last_started_at) if state else None,
         "last_finished_at": iso_utc(state.last_finished_at) if state else None,
         "last_duration_ms": state.last_duration_ms if state else 0,
         "next_due_at": iso_utc(state.next_due_at) if state else None,
         "jobs_total": state.jobs_total if state else 0,
         "running_jobs": state.running_jobs if state else 0,
-    }  # fmt: skip
+    }
 
 
 @api.get(
-    "/failures", response={200: FailuresOut, **ERRORS}, tags=["failures"],
+    "/failures",
+    response={200: FailuresOut, **ERRORS},
+    tags=["failures"],
     summary="Failed jobs across your tenants, grouped by cause (largest first)",
     **policy("api_failures", "token:signed-in"),
-)  # fmt: skip
+)
 def failures(
     request,
     tenant: str = Query("", description="One tenant's slug; empty: all of yours."),
     days: int = Query(30, description="Created in the last 7, 30 or 90 days; 0: any time."),
 ):
     if days not in DAYS:
-        return error(request, 400, "invalid", "Some parameters are not valid.",
-                     fields={"days": [f"One of {', '.join(map(str, DAYS))}."]})  # fmt: skip
+        return error(
+            request,
+            400,
+            "invalid",
+            "Some parameters are not valid.",
+            fields={"days": [f"One of {', '.join(map(str, DAYS))}."]},
+        )
     every = list(visible_tenants(request.user))
     chosen = [t for t in every if not tenant or t.slug == tenant]
     if tenant and not chosen:
@@ -447,9 +491,13 @@ def failures(
         "days": days,
         "total": sum(g.count for g in groups),
         "causes": [
-            {"signature": g.signature, "count": g.count, "first_seen": iso_utc(g.first_seen),
-             "last_seen": iso_utc(g.last_seen),
-             "jobs": [{"tenant": j.tenant.slug, **mirrored_to_api(j)} for j in g.jobs]}
+            {
+                "signature": g.signature,
+                "count": g.count,
+                "first_seen": iso_utc(g.first_seen),
+                "last_seen": iso_utc(g.last_seen),
+                "jobs": [{"tenant": j.tenant.slug, **mirrored_to_api(j)} for j in g.jobs],
+            }
             for g in groups[: selectors.MAX_GROUPS]
         ],
-    }  # fmt: skip
+    }

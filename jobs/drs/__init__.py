@@ -3,6 +3,8 @@
 from jobs.drs.auth import AccessKeyCredentials, PasswordCredentials, TokenCache
 from jobs.drs.client import (
     ClientSettings,
+    Created,
+    Done,
     DrsClient,
     InvalidFilter,
     JobFilters,
@@ -10,6 +12,7 @@ from jobs.drs.client import (
     validate_job_id,
 )
 from jobs.drs.errors import (
+    ActionNotPermitted,
     ApiNotServed,
     AuthenticationFailed,
     BadUpstreamResponse,
@@ -34,10 +37,13 @@ from jobs.drs.status import JobStatus
 __all__ = [
     "REGIONS",
     "AccessKeyCredentials",
+    "ActionNotPermitted",
     "ApiNotServed",
     "AuthenticationFailed",
     "BadUpstreamResponse",
     "ClientSettings",
+    "Created",
+    "Done",
     "DrsClient",
     "DrsError",
     "EmptyResult",

@@ -1,4 +1,5 @@
-"""The DRS v5 backup-migration API: `get_job` and `list_jobs`, with retries inside a deadline."""
+"""The DRS v5 backup-migration API: `get_job` and `list_jobs`, with retries inside a deadline;
+`create_job`, `update_job`, `delete_job` and the job's tags (drs-api.md §10), never retried."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from jobs.drs.auth import (
     TokenCache,
 )
 from jobs.drs.deadline import DeadlineAdapter, limit
-from jobs.drs.models import JOB_ID, Job, JobPage
+from jobs.drs.models import JOB_ID, Job, JobPage, Tag
 from jobs.drs.signing import canonical_query
 from jobs.drs.status import JobStatus
 
@@ -110,6 +111,26 @@ class JobFilters:
         pairs = [(key, value) for key, value in single.items() if value]
         pairs += [("dbs_instance_ids", i) for i in self.dbs_instance_ids if i]
         return pairs
+
+
+TAG_RESOURCE_TYPE = "backupMigration"  # drs-api.md §10: the v5 tag APIs' type for these jobs
+
+
+@dataclass(frozen=True)
+class Created:
+    """A create's answer: the new job's id and DRS's request id."""
+
+    job_id: str
+    request_id: str
+    status: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """An update, delete or tag change DRS accepted (any 2xx; the body is undocumented)."""
+
+    request_id: str
+    status: int
 
 
 @dataclass(frozen=True)
@@ -478,6 +499,97 @@ class DrsClient:
             return JobPage(0, (), limit, offset, request_id=empty.request_id)
         data, _ = _json_object(response)
         return JobPage.parse(data, limit, offset, request_id=response.request_id)
+
+    # -- changing jobs (drs-api.md §10). None is retried: a create has no idempotency key, and
+    # a retried delete or update would answer for the first attempt's effect.
+
+    def create_job(self, body: dict, *, language: str | None = None) -> Created:
+        """POST the `CreateOfflineTaskReq` body; 200 `{"job_id": "…"}`."""
+        response = self._write("POST", self._jobs_path(), body, language)
+        data, _ = _json_object(response)
+        job_id = data.get("job_id")
+        if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+            raise errors.BadUpstreamResponse(
+                "DRS accepted the create but answered no usable job id",
+                status=response.status,
+                request_id=response.request_id,
+            )
+        return Created(job_id, response.request_id, response.status)
+
+    def update_job(
+        self,
+        job_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        language: str | None = None,
+    ) -> Done:
+        """PUT `{name, description}` (`ModifyOfflineTaskReq`); fields left None are not sent."""
+        body = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+        if not body:
+            raise ValueError("update_job needs a name or a description")
+        response = self._write("PUT", self._job_path(job_id), body, language)
+        return Done(response.request_id, response.status)
+
+    def delete_job(self, job_id: str, *, language: str | None = None) -> Done:
+        """DELETE a completed job."""
+        response = self._write("DELETE", self._job_path(job_id), None, language)
+        return Done(response.request_id, response.status)
+
+    def job_tags(self, job_id: str, *, language: str | None = None) -> tuple[Tag, ...]:
+        """`GET /v5/{project}/backupMigration/{job_id}/tags` → `{"tags": [{key, value}]}`."""
+        response = self._get(self._tags_path(job_id), [], language)
+        data, _ = _json_object(response)
+        items = data.get("tags") if isinstance(data.get("tags"), list) else []
+        return tuple(
+            Tag(str(i.get("key") or ""), str(i.get("value") or ""))
+            for i in items
+            if isinstance(i, dict) and i.get("key")
+        )
+
+    def add_tags(self, job_id: str, tags: dict[str, str], *, language: str | None = None) -> Done:
+        """`POST …/{job_id}/tags/create` `{"tags": [{key, value}]}` (SDK `batch_create_tags`)."""
+        body = {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
+        response = self._write("POST", self._tags_path(job_id) + "/create", body, language)
+        return Done(response.request_id, response.status)
+
+    def remove_tags(
+        self, job_id: str, tags: dict[str, str], *, language: str | None = None
+    ) -> Done:
+        """`POST …/{job_id}/tags/delete` `{"tags": [{key, value}]}` (SDK `batch_delete_tags`)."""
+        body = {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
+        response = self._write("POST", self._tags_path(job_id) + "/delete", body, language)
+        return Done(response.request_id, response.status)
+
+    def _job_path(self, job_id: str) -> str:
+        return f"{self._jobs_path()}/{quote(validate_job_id(job_id), safe='')}"
+
+    def _tags_path(self, job_id: str) -> str:
+        project = quote(self.project_id, safe="")
+        return f"/v5/{project}/{TAG_RESOURCE_TYPE}/{quote(validate_job_id(job_id), safe='')}/tags"
+
+    def _write(self, method: str, path: str, body: dict | None, language: str | None) -> Response:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-Language": _language(language or self.language),
+            "User-Agent": USER_AGENT,
+        }
+        data = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
+        try:
+            return self.transport.send(
+                method, path, [], headers=headers, body=data, auth=self.auth, retry=False
+            )
+        except errors.PermissionDenied as exc:
+            if type(exc) is not errors.PermissionDenied:
+                raise  # no DRS role, a wrong project id: their own sentences
+            raise errors.ActionNotPermitted(
+                "These credentials may not change jobs",
+                status=exc.status,
+                error_code=exc.error_code,
+                error_msg=exc.error_msg,
+                request_id=exc.request_id,
+            ) from exc
 
     def _jobs_path(self) -> str:
         return f"/v5/{quote(self.project_id, safe='')}/backup-migration-jobs"

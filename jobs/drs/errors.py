@@ -57,6 +57,20 @@ class PermissionDenied(DrsError):
     """The credentials work but lack DRS permissions."""
 
 
+class ActionNotPermitted(PermissionDenied):
+    """A create, update, delete or tag call refused for lack of permission (403, DRS.M00102 or
+    DRS.M00103 on a write): the credentials may read jobs but not change them.
+    `missing_permission` is the IAM action DRS named (e.g. `drs:backupMigration:create`), or ""."""
+
+    @property
+    def missing_permission(self) -> str:
+        match = _PERMISSION_NAME.search(self.error_msg or "")
+        return match.group(0) if match else ""
+
+
+_PERMISSION_NAME = re.compile(r"\b[a-z]+:[A-Za-z]+:[A-Za-z*]+\b")
+
+
 class Throttled(DrsError):
     """HTTP 429 from the gateway; keeps its code and message."""
 

@@ -34,7 +34,7 @@ class JobListForm(forms.Form):
         label=_("Sort by"),
         required=False,
         choices=[("created_at", _("Created")), ("name", _("Name"))],
-    )  # fmt: skip
+    )
     dir = forms.ChoiceField(
         label=_("Order"),
         required=False,

@@ -125,9 +125,13 @@ def _post_webhook(url: str, secret: str, notice: Notice, delivery_key: str) -> N
     timeout = settings.NOTIFY_TIMEOUT
     try:
         with requests.post(
-            targets.webhook_url(url), data=body, headers=headers, allow_redirects=False,
-            timeout=(min(timeout, 5.0), timeout), stream=True,
-        ) as response:  # fmt: skip
+            targets.webhook_url(url),
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=(min(timeout, 5.0), timeout),
+            stream=True,
+        ) as response:
             read = 0
             for chunk in response.iter_content(8192):
                 read += len(chunk)

@@ -26,8 +26,9 @@ from jobs.tenants.models import Role, Tenant
 LOG_PAGE_SIZE = 100
 
 
-def _settings_page(request, tenant, *, channel_form=None, rule_form=None, new_secret="",
-                   status=200) -> HttpResponse:  # fmt: skip
+def _settings_page(
+    request, tenant, *, channel_form=None, rule_form=None, new_secret="", status=200
+) -> HttpResponse:
     context = {
         "tenant": tenant,
         "channels": Channel.objects.filter(tenant=tenant),
@@ -99,8 +100,9 @@ def rule_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if not form.is_valid():
         return _settings_page(request, tenant, rule_form=form, status=400)
     data = form.cleaned_data
-    services.add_rule(tenant, data["event"], data["channel"], data["after_minutes"] or 30,
-                      request=request)  # fmt: skip
+    services.add_rule(
+        tenant, data["event"], data["channel"], data["after_minutes"] or 30, request=request
+    )
     messages.success(request, _("Rule added."))
     return redirect("notify_settings", slug=tenant.slug)
 

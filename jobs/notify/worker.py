@@ -119,8 +119,13 @@ def _failed(delivery: Delivery, token: str, error: str, permanent: bool) -> str:
     if permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         _finish(delivery, token, state=State.FAILED, last_error=error[:300])
         return State.FAILED
-    _finish(delivery, token, state=State.RETRYING, last_error=error[:300],
-            next_try_at=timezone.now() + backoff(delivery.attempts))  # fmt: skip
+    _finish(
+        delivery,
+        token,
+        state=State.RETRYING,
+        last_error=error[:300],
+        next_try_at=timezone.now() + backoff(delivery.attempts),
+    )
     return State.RETRYING
 
 
@@ -134,8 +139,9 @@ def _finish(delivery: Delivery, token: str, **fields) -> None:
 
 def send(delivery: Delivery) -> None:
     if delivery.channel is not None:
-        send_to_channel(delivery.channel, notice_for(delivery, delivery.channel.language),
-                        delivery.key)  # fmt: skip
+        send_to_channel(
+            delivery.channel, notice_for(delivery, delivery.channel.language), delivery.key
+        )
         return
     user = delivery.user
     if delivery.tenant_id is not None and not _still_member(user, delivery.tenant_id):

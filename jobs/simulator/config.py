@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 DEMO_PROJECT_ID = "054ba152d480d55b2f5dc0069e7ddef0"
 DEMO_ACCESS_KEY = "DEMOAKSIMULATOR00001"
 DEMO_SECRET_KEY = "demoSKsimulatorR7vQ2mX9kL4pN8wT3yZ6bC1dq"  # noqa: S105  (demo value)
+# Read-only demo credentials: they read jobs, and every change is refused 403 DRS.M00102.
+READER_USER = ("demo-domain", "demo-reader", "demo-Reader0!")
+READER_ACCESS_KEY = "DEMOAKSIMREADONLY001"
+READER_SECRET_KEY = "demoSKreadonlyQ4wE8rT2yU6iO0pA3sD7fG1hJ5"  # noqa: S105  (demo value)
 
 
 def _demo_users() -> list[tuple[str, str, str]]:
-    return [("demo-domain", "demo-user", "demo-Passw0rd!")]
+    return [("demo-domain", "demo-user", "demo-Passw0rd!"), READER_USER]
 
 
 @dataclass
@@ -18,7 +22,16 @@ class SimulatorConfig:
     project_id: str = DEMO_PROJECT_ID
     region: str = "ap-southeast-3"  # the project name IAM reports for project_id
     iam_users: list[tuple[str, str, str]] = field(default_factory=_demo_users)  # domain, user, pw
-    access_keys: dict[str, str] = field(default_factory=lambda: {DEMO_ACCESS_KEY: DEMO_SECRET_KEY})
+    access_keys: dict[str, str] = field(
+        default_factory=lambda: {
+            DEMO_ACCESS_KEY: DEMO_SECRET_KEY,
+            READER_ACCESS_KEY: READER_SECRET_KEY,
+        }
+    )
+    # IAM user names and access keys that may read but not change jobs.
+    read_only: frozenset[str] = frozenset({READER_USER[1], READER_ACCESS_KEY})
+    # How long a job made by a create runs (its precheck is the first third).
+    created_job_seconds: float = 6.0
     # Further projects DRS serves, each with its own jobs (IAM project name -> project id,
     # like other_projects). The jobs of one project never show in another.
     extra_projects: dict[str, str] = field(

@@ -16,6 +16,7 @@ Classic kinds:
 - `drop`: close the connection without answering.
 - `missing_fields`: nulls, wrong types, a list item that is not an object.
 - `unknown_status` (`status`="PAUSED").  `expired_token`: 401 "token expires" (tokens only).
+- `lost_answer` (`seconds`=0, creates only): the job is created, the answer never arrives.
 
 Hostile-upstream kinds (valid HTTP, content meant to break a client):
 - `trickle` (`seconds`=1.0): status line, headers and body sent one byte every `seconds`
@@ -62,6 +63,7 @@ CLASSIC_KINDS = (
     "missing_fields",
     "unknown_status",
     "expired_token",
+    "lost_answer",
 )
 HOSTILE_KINDS = (
     "trickle",
@@ -77,6 +79,7 @@ HOSTILE_KINDS = (
 KINDS = CLASSIC_KINDS + HOSTILE_KINDS
 LIST_ONLY = frozenset({"repeated_pages"})
 DETAIL_ONLY = frozenset({"huge_files"})
+CREATE_ONLY = frozenset({"lost_answer"})
 # Kinds that also hit PUT and DELETE: they fail the request before the job changes.
 WRITE_KINDS = frozenset(
     {"http_500", "http_502", "http_503", "throttle", "drop", "redirect_internal"}
@@ -107,7 +110,7 @@ _NUMBERS = {  # parameter: (integer only, smallest allowed)
 
 def usable_on_reads(is_list: bool) -> Callable[[str], bool]:
     """The fault kinds that apply to a list read (True) or a detail read (False)."""
-    excluded = DETAIL_ONLY if is_list else LIST_ONLY
+    excluded = (DETAIL_ONLY if is_list else LIST_ONLY) | CREATE_ONLY
     return lambda kind: kind not in excluded
 
 

@@ -76,6 +76,16 @@ class Gateway:
             return self._check_signature(request, project_id)
         return _unauthorized(request, "x-auth-token not found")
 
+    def may_change(self, request: Request) -> bool:
+        """Whether the (already authenticated) caller may change jobs: not one of
+        `config.read_only`."""
+        token = request.headers.get("X-Auth-Token")
+        if token is not None:
+            issued = self.iam.lookup(token.strip())
+            return issued is not None and issued.user not in self.config.read_only
+        match = _AUTHORIZATION.fullmatch(request.headers.get("Authorization", "").strip())
+        return match is not None and match.group("ak") not in self.config.read_only
+
     def _check_token(
         self, request: Request, token: str, project_id: str, job_id: str | None
     ) -> Reply | None:

@@ -6,7 +6,20 @@
 - `DELETE …/{job_id}`: only for completed jobs (SUCCESS, FAILED, PRECHECK FAILED, any case);
   an empty 200. Afterwards detail answers 400 DRS.10000010 and the list leaves it out.
 
+- `POST …/backup-migration-jobs` with a `CreateOfflineTaskReq` body: checked and run as
+  `creating` documents; 200 `{"job_id": "…"}`.
+- Tags (resource type `backupMigration`): `GET /v5/{project}/backupMigration/{job_id}/tags`
+  → `{"tags": [{key, value}]}`; `POST …/tags/create` and `POST …/tags/delete` with
+  `{"tags": [{key, value}]}` (the SDK's batch_create_tags / batch_delete_tags) → empty 200.
+  Keys and values follow the documented tag rules (else 400 DRS.M00007); at most 10 per call.
+
 Choices where drs-api.md is silent:
+- Credentials in `SimulatorConfig.read_only` read but may not change: every create, PUT,
+  DELETE and tag change is 403 DRS.M00102 "Policy doesn't allow drs:backupMigration:<action>
+  to be performed." (the wording is IAM's usual form; DRS's own is unknown).
+- Faults with target `create` hit creates only (and `*` ones hit them too).
+- Fault `lost_answer` (creates only, `seconds`=0): the job is created, then the connection is
+  closed without an answer after `seconds`, as when a create's answer is lost on the way.
 - Paths are matched exactly (no trailing slash); other methods are 404 APIG.0101.
 - A project the simulator does not serve is 403 DRS.M00102.
 - PUT needs a JSON object with at least one of `name` and `description`, both strings; the name
@@ -28,6 +41,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from jobs.simulator import creating
 from jobs.simulator import faults as fault_kinds
 from jobs.simulator.config import SimulatorConfig
 from jobs.simulator.faults import FaultSet
@@ -41,7 +55,17 @@ JOB_NOT_FOUND = "Job does not exist, please check job ID."
 NOT_COMPLETED = "Failed. Only completed jobs can be deleted."
 _JOBS_PATH = re.compile(r"/v5/(?P<project>[^/]+)/backup-migration-jobs(?:/(?P<job>[^/]+))?")
 _JOB_NAME = re.compile(r"[\w-]{4,50}")
-_METHODS = {"GET": (True, True), "PUT": (False, True), "DELETE": (False, True)}  # list, job
+_METHODS = {
+    "GET": (True, True),
+    "POST": (True, False),
+    "PUT": (False, True),
+    "DELETE": (False, True),
+}  # list, job
+_TAGS_PATH = re.compile(
+    r"/v5/(?P<project>[^/]+)/backupMigration/(?P<job>[^/]+)/tags(?:/(?P<action>create|delete))?"
+)
+MAX_TAGS_PER_CALL = 10
+CREATE_TARGET = "create"  # a fault with this target hits creates only
 
 
 def route(method: str, path: str) -> tuple[str, str | None] | None:
@@ -58,6 +82,12 @@ def route(method: str, path: str) -> tuple[str, str | None] | None:
 
 def _not_found() -> Reply:
     return drs_error(400, "DRS.10000010", JOB_NOT_FOUND)
+
+
+def _not_allowed(action: str) -> Reply:
+    return drs_error(
+        403, "DRS.M00102", f"Policy doesn't allow drs:backupMigration:{action} to be performed."
+    )
 
 
 def _invalid(message: str) -> Reply:
@@ -98,6 +128,9 @@ class JobsApi:
             self._languages.clear()
 
     def handle(self, request: Request) -> Reply:
+        tags = _TAGS_PATH.fullmatch(request.path)
+        if tags is not None:
+            return self._tags(request, tags)
         found = route(request.method, request.path)
         if found is None:
             return gateway_error(404, "APIG.0101", API_NOT_FOUND, request.request_id)
@@ -113,8 +146,74 @@ class JobsApi:
             return forbidden()
         if request.method == "GET":
             return self._read(store, request, job_id)
-        assert job_id is not None  # route() serves writes on job paths only
+        if not self.gateway.may_change(request):
+            return _not_allowed("create" if request.method == "POST" else request.method.lower())
+        if request.method == "POST":
+            return self._create(store, request)
+        assert job_id is not None  # route() serves PUT and DELETE on job paths only
         return self._write(store, request, job_id)
+
+    def _create(self, store: JobStore, request: Request) -> Reply:
+        delay, fault = self.faults.take(
+            CREATE_TARGET, lambda kind: kind in fault_kinds.WRITE_KINDS or kind == "lost_answer"
+        )
+        if delay:
+            time.sleep(delay)
+        if fault is not None and fault.kind != "lost_answer":
+            return fault_kinds.apply(fault, 200, {}, None, request.request_id)
+        try:
+            body = json.loads(request.body or b"null")
+            creating.validate(body)
+        except ValueError as exc:  # creating.Invalid, or not JSON
+            reason = str(exc) if isinstance(exc, creating.Invalid) else "the body is not JSON."
+            return _invalid(reason)
+        job = creating.new_job(body, time.time(), self.config.created_job_seconds)
+        store.add(job)
+        if fault is not None:  # lost_answer: the job exists, the answer never arrives
+            time.sleep(float(fault.params.get("seconds", 0)))
+            return Reply(0, drop=True)
+        return json_reply(200, {"job_id": job.id})
+
+    def _tags(self, request: Request, match: re.Match[str]) -> Reply:
+        project_id, job_id = unquote(match.group("project")), unquote(match.group("job"))
+        action = match.group("action")
+        if (request.method, bool(action)) not in (("GET", False), ("POST", True)):
+            return gateway_error(404, "APIG.0101", API_NOT_FOUND, request.request_id)
+        with self._lock:
+            self._calls[request.path] += 1
+        denied = self.gateway.authenticate(request, project_id, job_id)
+        if denied is not None:
+            return denied
+        store = self.stores.get(project_id)
+        if store is None:
+            return forbidden()
+        view = store.get(job_id)
+        if view is None:
+            return _not_found()
+        if action is None:
+            return json_reply(200, {"tags": (view.get("base_info") or {}).get("tags") or []})
+        if not self.gateway.may_change(request):
+            return _not_allowed("tag")
+        try:
+            tags = (json.loads(request.body or b"null") or {}).get("tags")
+            if not isinstance(tags, list) or not 1 <= len(tags) <= MAX_TAGS_PER_CALL:
+                raise creating.Invalid(f"tags must be a list of 1 to {MAX_TAGS_PER_CALL} tags.")
+            for tag in tags:
+                creating._check_tag(tag)
+        except (ValueError, AttributeError) as exc:
+            return _invalid(str(exc) if isinstance(exc, creating.Invalid) else "bad tags body.")
+
+        def edit(job: Job) -> None:
+            base = job.data.setdefault("base_info", {})
+            current = {t["key"]: t.get("value", "") for t in base.get("tags") or []}
+            for tag in tags:
+                if action == "create":
+                    current[tag["key"]] = tag.get("value", "")
+                else:
+                    current.pop(tag["key"], None)
+            base["tags"] = [{"key": k, "value": v} for k, v in current.items()]
+
+        return empty_reply() if store.change(job_id, edit) else _not_found()
 
     def _read(self, store: JobStore, request: Request, job_id: str | None) -> Reply:
         delay, fault = self.faults.take(job_id, fault_kinds.usable_on_reads(job_id is None))

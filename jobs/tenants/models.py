@@ -58,6 +58,9 @@ class Tenant(models.Model):
     # Fernet tokens; read and write through the properties below.
     password_encrypted = models.TextField(blank=True, editable=False)
     secret_key_encrypted = models.TextField(blank=True, editable=False)
+    # Job actions (create, rename, delete, tags) are off until a tenant admin turns them on:
+    # many tenants give us read-only credentials.
+    actions_enabled = models.BooleanField(_("job actions enabled"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -162,6 +165,14 @@ class AuditEvent(models.Model):
         PASSWORD_RESET_DONE = "password_reset_done", _("Password set from an email link")
         ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
         ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+        ACTIONS_ENABLED = "actions_enabled", _("Job actions turned on")
+        ACTIONS_DISABLED = "actions_disabled", _("Job actions turned off")
+        JOB_CREATED = "job_created", _("DRS job created")
+        JOB_CREATE_FAILED = "job_create_failed", _("DRS job create refused or failed")
+        JOB_UPDATED = "job_updated", _("DRS job renamed or re-described")
+        JOB_DELETED = "job_deleted", _("DRS job deleted")
+        JOB_TAGGED = "job_tagged", _("DRS job tags changed")
+        JOB_ACTION_FAILED = "job_action_failed", _("DRS job change refused or failed")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -139,3 +139,18 @@ def membership_remove(
         tenant=membership.tenant,
         member=username,
     )
+
+
+@transaction.atomic
+def set_actions(
+    *, tenant: Tenant, enabled: bool, request: HttpRequest | None = None, actor_name: str = ""
+) -> bool:
+    """Turn the tenant's job actions on or off; audited. True if this changed anything."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.actions_enabled == enabled:
+        return False
+    tenant.actions_enabled = enabled
+    tenant.save(update_fields=["actions_enabled", "updated_at"])
+    action = Action.ACTIONS_ENABLED if enabled else Action.ACTIONS_DISABLED
+    audit.record(action, request=request, actor_name=actor_name, tenant=tenant)
+    return True

@@ -42,6 +42,20 @@ def _unavailable(error: drs.DrsError, tenant: Tenant | None) -> str:
     return _("Could not reach the endpoint: %(reason)s.") % {"reason": error.error_msg}
 
 
+def _not_permitted(error: drs.DrsError) -> str:
+    missing = getattr(error, "missing_permission", "")
+    if missing:
+        return _(
+            "These credentials may not change jobs: DRS says the IAM user lacks the permission "
+            "%(permission)s."
+        ) % {"permission": missing}
+    return _(
+        "These credentials may not change jobs: DRS refused the change for lack of permission "
+        "(%(reason)s). Grant the IAM user DRS write access (e.g. DRS FullAccess) or keep "
+        "actions off for this tenant."
+    ) % {"reason": error.error_msg}
+
+
 # Most specific first: the first class the error is an instance of gives the sentence.
 TABLE: list[tuple[type[drs.DrsError], Sentence]] = [
     (EndpointRefused, lambda e, t: str(e.error_msg)),
@@ -70,6 +84,7 @@ TABLE: list[tuple[type[drs.DrsError], Sentence]] = [
         drs.InvalidProjectId,
         lambda e, t: _("The project id is not valid for these credentials: check the project id."),
     ),
+    (drs.ActionNotPermitted, lambda e, t: _not_permitted(e)),
     (
         drs.PermissionDenied,
         lambda e, t: _(

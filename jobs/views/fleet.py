@@ -125,6 +125,8 @@ def _list_page(request, tenant, form, rows, status: int = 200, restored=False) -
         "now": now,
         "running_filter": form.is_valid() and form.cleaned_data.get("status") == TRANSFERRING,
         "restored": _filter_words(form.cleaned_data) if restored and form.is_valid() else [],
+        # Job actions on and an operator or above: rows can be selected for a bulk delete.
+        "select": tenant.actions_enabled and Role(request.role).rank >= Role.OPERATOR.rank,
     }
     template = "jobs/list.html#table" if _fragment(request, "job-table") else "jobs/list.html"
     return render(request, template, context, status=status)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HTMX_STOP_POLLING
 
 from jobs import drs
+from jobs.actions.prefill import offered
 from jobs.chains.present import steps_of_job
 from jobs.chains.search import search
 from jobs.drs import Job
@@ -77,6 +78,8 @@ def job_detail(request: HttpRequest, tenant, job_id: str) -> HttpResponse:
         context["history"] = _history(tenant, job_id)
         context["deleted_at"] = state.deleted_at or _deleted_at(tenant, job_id)
         context.update(_migration_context(tenant, job_id))
+        if not context["deleted_at"]:
+            context["actions"] = offered(tenant, request.role, state.job)
         if others:  # without JavaScript, the page brings them along
             context.update(_same_target_context(tenant, job_id, state.job))
         return render(request, "jobs/job.html", context)
@@ -139,6 +142,8 @@ def _cached_page(request, tenant, state: JobState) -> HttpResponse:
         "job_id": state.job_id,
         "cached_top": mark_safe(top),  # noqa: S308 - our own render, escaped when rendered
         "cached_rest": mark_safe(rest),  # noqa: S308
+        # Per person, outside the shared body: the job actions this role may take.
+        "actions": None if state.deleted_at else offered(tenant, request.role, state.job),
     }
     return render(request, "jobs/job.html", context)
 

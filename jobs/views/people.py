@@ -36,9 +36,12 @@ def account_email(request: HttpRequest) -> HttpResponse:
         services.request_email(request.user, address, request=request)
         messages.success(
             request,
-            _("We sent a link to %(email)s. Open it to confirm the address; until then "
-              "nothing is sent there.") % {"email": address},
-        )  # fmt: skip
+            _(
+                "We sent a link to %(email)s. Open it to confirm the address; until then "
+                "nothing is sent there."
+            )
+            % {"email": address},
+        )
         return redirect("account_email")
     context = {"form": form, "pending": preference.pending_email}
     return render(request, "people/email.html", context, status=400 if form.errors else 200)
@@ -50,9 +53,11 @@ def account_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         address = services.confirm_email(request.user, token, request=request)
     except services.Refused as refused:
-        context = {"form": EmailForm(user=request.user), "problem": str(refused),
-                   "pending": getattr(getattr(request.user, "preference", None),
-                                      "pending_email", "")}  # fmt: skip
+        context = {
+            "form": EmailForm(user=request.user),
+            "problem": str(refused),
+            "pending": getattr(getattr(request.user, "preference", None), "pending_email", ""),
+        }
         return render(request, "people/email.html", context, status=400)
     messages.success(request, _("Confirmed: notifications go to %(email)s.") % {"email": address})
     return redirect("account_email")
@@ -96,8 +101,14 @@ def people_invite(request: HttpRequest) -> HttpResponse:
         return _people_page(request, form=form, status=400)
     data = form.cleaned_data
     try:
-        person = services.invite(actor, data["email"], data["tenant"], data["role"],
-                                 username=data["username"], request=request)  # fmt: skip
+        person = services.invite(
+            actor,
+            data["email"],
+            data["tenant"],
+            data["role"],
+            username=data["username"],
+            request=request,
+        )
     except services.Refused as refused:
         form.add_error(None, str(refused))
         return _people_page(request, form=form, status=400)

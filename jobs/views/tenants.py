@@ -60,6 +60,19 @@ def tenant_detail(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @tenant_role(Role.ADMIN)
+@require_POST
+def tenant_actions(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Turn the tenant's job actions on (`enabled=on`) or off."""
+    enabled = request.POST.get("enabled") == "on"
+    if services.set_actions(tenant=tenant, enabled=enabled, request=request):
+        if enabled:
+            messages.success(request, _("Job actions are on for this tenant."))
+        else:
+            messages.success(request, _("Job actions are off for this tenant."))
+    return redirect("tenant_detail", tenant.slug)
+
+
+@tenant_role(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("password", "secret_key")
 def tenant_edit(request: HttpRequest, tenant: Tenant) -> HttpResponse:

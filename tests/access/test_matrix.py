@@ -20,6 +20,9 @@ LOGIN = 302  # to the sign-in page
 SIGNED_IN = {"anonymous": LOGIN, "others": 200}
 TENANT_READ = {"anonymous": LOGIN, "outsider": 404, "others": 200}
 TENANT_ADMIN = {"anonymous": LOGIN, "outsider": 404, "viewer": 403, "operator": 403}
+# Job actions, with the tenant's actions off (the default): members above viewers get the
+# "actions are off" page, 403 too; ACTIONS_ON below has them on.
+TENANT_OPERATOR = {"anonymous": LOGIN, "outsider": 404, "viewer": 403, "others": 403}
 SUPERUSER = {"anonymous": LOGIN, "root": None, "others": 404}
 
 EXPECTED: dict[str, tuple[str, dict]] = {
@@ -51,6 +54,12 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "migrations": ("GET", SIGNED_IN),  # only the person's own tenants
     "tenant_migrations": ("GET", TENANT_READ),
     "migration_detail": ("GET", TENANT_READ),
+    "tenant_actions": ("POST", {**TENANT_ADMIN, "others": 302}),
+    "job_create": ("GET", TENANT_OPERATOR),
+    "jobs_delete": ("POST", TENANT_OPERATOR),
+    "job_rename": ("GET", TENANT_OPERATOR),
+    "job_tags": ("POST", TENANT_OPERATOR),
+    "job_delete": ("GET", TENANT_OPERATOR),
     "notify_mine": ("GET", SIGNED_IN),
     "notify_settings": ("GET", {**TENANT_ADMIN, "others": 200}),
     "notify_channel_create": ("POST", {**TENANT_ADMIN, "others": 400}),  # empty form: errors
@@ -181,6 +190,39 @@ def test_matrix(route, name, person, login, tenant, people):
     url = url_for(route, tenant, people)
     response = client.post(url, {}) if method == "POST" else client.get(url)
     assert response.status_code == expected_status(name, person), (name, person)
+
+
+# With the tenant's actions on: what operators and above get (an empty POST is refused 400).
+ACTIONS_ON: dict[str, dict] = {
+    "job_create": {**TENANT_OPERATOR, "others": 200},
+    "jobs_delete": {**TENANT_OPERATOR, "others": 400},  # nothing selected
+    "job_rename": {**TENANT_OPERATOR, "others": 200},
+    "job_tags": {**TENANT_OPERATOR, "others": 400},  # no tags given
+    "job_delete": {**TENANT_OPERATOR, "others": 200},  # the confirmation page
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize(
+    ("route", "name"), [(r, p.name) for r, p in access.all_routes() if p.name in ACTIONS_ON]
+)
+def test_action_matrix_with_actions_on(route, name, person, login, tenant, people):
+    tenant.actions_enabled = True
+    tenant.save()
+    client = login(person)
+    method, _ = EXPECTED[name]
+    url = url_for(route, tenant, people)
+    response = client.post(url, {}) if method == "POST" else client.get(url)
+    table = ACTIONS_ON[name]
+    assert response.status_code == table.get(person, table.get("others")), (name, person)
+
+
+def test_every_action_url_is_in_the_actions_on_matrix():
+    names = {
+        p.name for r, p in access.all_routes() if p.callback.__module__ == "jobs.views.actions"
+    }
+    assert names == set(ACTIONS_ON)
 
 
 def test_every_api_url_is_in_the_api_matrix():

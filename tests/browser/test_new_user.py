@@ -36,8 +36,9 @@ def demo(tenant, make_tenant, people, simulator, simulator_config, sync, setting
     settings.JOB_REFRESH_SECONDS = 1
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.DASHBOARD_BASE_URL = "http://dash.test"
-    erp = make_tenant("Acme ERP", auth="aksk",
-                      project_id=simulator_config.extra_projects["ap-southeast-3_erp"])  # fmt: skip
+    erp = make_tenant(
+        "Acme ERP", auth="aksk", project_id=simulator_config.extra_projects["ap-southeast-3_erp"]
+    )
     for role in ROLES:
         people[role].memberships.create(tenant=erp, role=role)
     sync(tenant, erp)
@@ -46,10 +47,12 @@ def demo(tenant, make_tenant, people, simulator, simulator_config, sync, setting
 
 def sign_in(page: Page, live_server, username: str, language: str = "en") -> Page:
     page.context.clear_cookies()
-    page.context.add_cookies([
-        {"name": "tz", "value": "Asia/Shanghai", "url": live_server.url},
-        {"name": "django_language", "value": language, "url": live_server.url},
-    ])  # fmt: skip
+    page.context.add_cookies(
+        [
+            {"name": "tz", "value": "Asia/Shanghai", "url": live_server.url},
+            {"name": "django_language", "value": language, "url": live_server.url},
+        ]
+    )
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -65,8 +68,9 @@ def job_url(live_server, tenant, job_id: str) -> str:
 # -- every changed page, in every combination -----------------------------------------------------
 
 
-@pytest.mark.parametrize(("width", "scheme", "language"), COMBOS,
-                         ids=[f"{w}-{s}-{lang}" for w, s, lang in COMBOS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("width", "scheme", "language"), COMBOS, ids=[f"{w}-{s}-{lang}" for w, s, lang in COMBOS]
+)
 def test_changed_pages_read_in_the_language_fit_and_pass_axe(
     page, live_server, demo, simulator, width, scheme, language
 ):
@@ -117,11 +121,13 @@ def test_changed_pages_read_in_the_language_fit_and_pass_axe(
         if violations := axe_violations(page):
             problems[f"{name} axe"] = violations
     page.context.clear_cookies()
-    page.context.add_cookies([{"name": "django_language", "value": language,
-                               "url": live_server.url}])  # fmt: skip
-    for name, path, text in (("login", "/accounts/login/", t("Forgot your password?")),
-                             ("password-reset", "/accounts/password_reset/",
-                              t("Send the link"))):  # fmt: skip
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    for name, path, text in (
+        ("login", "/accounts/login/", t("Forgot your password?")),
+        ("password-reset", "/accounts/password_reset/", t("Send the link")),
+    ):
         page.goto(live_server.url + path)
         expect(page.locator("main")).to_contain_text(text)
         if (extra := horizontal_overflow(page)) > 0:
@@ -134,8 +140,9 @@ def test_changed_pages_read_in_the_language_fit_and_pass_axe(
 # -- each item, on a desktop in English (light) and on a phone in Chinese (dark) -----------------
 
 VARIANTS = [(1440, "light", "en"), (390, "dark", "zh-hans")]
-variants = pytest.mark.parametrize(("width", "scheme", "language"), VARIANTS,
-                                   ids=[f"{w}-{s}-{lang}" for w, s, lang in VARIANTS])  # fmt: skip
+variants = pytest.mark.parametrize(
+    ("width", "scheme", "language"), VARIANTS, ids=[f"{w}-{s}-{lang}" for w, s, lang in VARIANTS]
+)
 
 
 @pytest.fixture
@@ -160,8 +167,9 @@ def fact(page: Page, scope: str, term: str):
 
 
 @variants
-def test_1_the_demo_tenants_never_show_a_job_twice(reader, live_server, demo, simulator,
-                                                    simulator_config):  # fmt: skip
+def test_1_the_demo_tenants_never_show_a_job_twice(
+    reader, live_server, demo, simulator, simulator_config
+):
     page = reader()
     tenant, erp = demo
     page.goto(f"{live_server.url}/")
@@ -191,12 +199,16 @@ def test_2_job_pages_say_what_holds_for_that_job(reader, live_server, demo, simu
 
     running = simulator.add_live_job(4, "FAILED", name="overwrite-soon-done", is_cover=True)
     page.goto(job_url(live_server, tenant, running))
-    now = t("Overwrite is on: DRS turns off the target's high availability (primary/standby) "
-            "while this job runs.")  # fmt: skip
+    now = t(
+        "Overwrite is on: DRS turns off the target's high availability (primary/standby) "
+        "while this job runs."
+    )
     expect(page.locator("#job-live .banner")).to_have_text([now])
     assert finish(simulator, running) == "FAILED"
-    after = t("This job overwrote the existing database: DRS turned off the target's high "
-              "availability (primary/standby) while it ran. Check that it is on again.")  # fmt: skip
+    after = t(
+        "This job overwrote the existing database: DRS turned off the target's high "
+        "availability (primary/standby) while it ran. Check that it is on again."
+    )
     expect(page.locator("#job-live .banner").first).to_have_text(after, timeout=15_000)
     expect(page.locator("#job-live")).not_to_contain_text(now)
 
@@ -217,10 +229,14 @@ def test_2_job_pages_say_what_holds_for_that_job(reader, live_server, demo, simu
 
 def add_unexplained_failures(simulator, sync, tenant, count: int) -> None:
     ids = [
-        simulator.add_live_job(0, "FAILED", name=f"odd-{n}",
-                               error_log=f"Something no hint knows, variant {'xyzwvu'[n]}.")
+        simulator.add_live_job(
+            0,
+            "FAILED",
+            name=f"odd-{n}",
+            error_log=f"Something no hint knows, variant {'xyzwvu'[n]}.",
+        )
         for n in range(count)
-    ]  # fmt: skip
+    ]
     for job_id in ids:
         finish(simulator, job_id)
     sync(tenant)
@@ -388,7 +404,7 @@ def test_6_the_overview_lists_what_just_finished_and_the_picker_fits(
           c.font = css.font;
           const text = c.measureText(s.options[s.selectedIndex].text).width;
           return [text, s.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight)];
-        }""")  # fmt: skip
+        }""")
         assert fits[0] <= fits[1], fits  # "All my tenants" whole, not "All my te"
     else:
         assert beside["y"] >= running["y"] + running["height"] - 1, (running, beside)

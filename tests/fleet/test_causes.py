@@ -27,10 +27,18 @@ def test_causes_with_the_same_hint_are_one_and_unexplained_ones_keep_their_messa
     logs = [NEWER_2022, NEWER_2022, NEWER_PRECHECK, UNKNOWN_A, UNKNOWN_B]
     for n, log in enumerate(logs):
         MirroredJob.objects.create(
-            tenant=tenant, job_id=f"job-{n}", name=f"job {n}", status="FAILED", error_log=log,
-            failure_signature=signature(log), create_time=at, finish_time=at,
-            first_seen_at=at, last_seen_at=at, synced_at=at,
-        )  # fmt: skip
+            tenant=tenant,
+            job_id=f"job-{n}",
+            name=f"job {n}",
+            status="FAILED",
+            error_log=log,
+            failure_signature=signature(log),
+            create_time=at,
+            finish_time=at,
+            first_seen_at=at,
+            last_seen_at=at,
+            synced_at=at,
+        )
     assert signature(NEWER_2022) != signature(NEWER_PRECHECK)  # two messages, one cause
     found = causes(failures([tenant], None, "(no error log)"))
     titles = [c.title for c in found]

@@ -221,18 +221,40 @@ def cli(simulator_server, simulator_config, tmp_path_factory):
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     added = subprocess.run(
-        [*manage, "tenant", "add", "--name", "Fleet", "--region", "ap-southeast-3",
-         "--project-id", simulator_config.project_id, "--auth", "aksk", "--ak", access_key,
-         "--drs-endpoint", simulator_server.url],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            *manage,
+            "tenant",
+            "add",
+            "--name",
+            "Fleet",
+            "--region",
+            "ap-southeast-3",
+            "--project-id",
+            simulator_config.project_id,
+            "--auth",
+            "aksk",
+            "--ak",
+            access_key,
+            "--drs-endpoint",
+            simulator_server.url,
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     slug = added.stdout.strip().splitlines()[-1]
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [*manage, "jobs", *(a.replace("SLUG", slug) for a in args)],
-            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     return run
 
@@ -302,18 +324,31 @@ def test_job_to_api_on_odd_fields():
     assert data["create_time"] == "2024-08-19T02:27:15Z"
     assert data["finish_time"] is None
     assert data["backup_info"]["file_info"] == [
-        {"file_name": "a.bak", "file_size": "12.5 MB", "file_size_bytes": 13107200,
-         "file_last_modify": "2024-01-29T06:56:00.123Z"},
-        {"file_name": "b.bak", "file_size": "huge", "file_size_bytes": None, "file_last_modify": None},
-    ]  # fmt: skip
+        {
+            "file_name": "a.bak",
+            "file_size": "12.5 MB",
+            "file_size_bytes": 13107200,
+            "file_last_modify": "2024-01-29T06:56:00.123Z",
+        },
+        {
+            "file_name": "b.bak",
+            "file_size": "huge",
+            "file_size_bytes": None,
+            "file_last_modify": None,
+        },
+    ]
     assert data["options"]["is_cover"] is True
     assert data["options"]["is_precheck"] is None
     assert data["options"]["is_last_backup"] is None
     assert data["options"]["db_names"] == ["A"]
     assert data["new_db_names"] == "[not json"
     assert data["base_info"] == {
-        "name": "", "engine_type": "", "description": "", "enterprise_project_id": "", "tags": []
-    }  # fmt: skip
+        "name": "",
+        "engine_type": "",
+        "description": "",
+        "enterprise_project_id": "",
+        "tags": [],
+    }
     assert job_to_api(Job.parse({}))["new_db_names"] is None
     json.dumps(data)  # everything is JSON-ready
 

@@ -72,8 +72,9 @@ def test_failures_only_from_my_tenants(login, tenant, make_tenant, people):
     assert "0 failed jobs" in html
 
 
-def test_lookup_finds_a_job_by_id_alone_across_tenants(login, tenant, make_tenant, people,
-                                                        simulator):  # fmt: skip
+def test_lookup_finds_a_job_by_id_alone_across_tenants(
+    login, tenant, make_tenant, people, simulator
+):
     other = make_tenant("Other", auth="aksk", project_id="0b4c7e2f9a8d4f6e8c1b3a5d7e9f0c2a")
     Membership.objects.create(user=people["viewer"], tenant=other, role="viewer")
     job_id = simulator.store.ids()[5]
@@ -104,8 +105,13 @@ def test_sync_status_page_and_metrics(login, tenant, client, settings):
     html = login("root").get("/sync/").content.decode()
     assert 'id="sync-acme"' in html and " ms" in html
     text = client.get("/metrics").content.decode()
-    for name in ("drs_sync_lag_seconds", "drs_sync_upstream_calls_total", "drs_jobs{",
-                 "drs_job_events_waiting", "drs_sync_failing"):  # fmt: skip
+    for name in (
+        "drs_sync_lag_seconds",
+        "drs_sync_upstream_calls_total",
+        "drs_jobs{",
+        "drs_job_events_waiting",
+        "drs_sync_failing",
+    ):
         assert name in text, name
     assert f'drs_sync_upstream_calls_total{{outcome="ok",tenant="{tenant.slug}"}}' in text
     settings.METRICS_TOKEN = "scrape-secret"

@@ -23,22 +23,37 @@ def test_seed_example_field_by_field(login, tenant, settings):
     html = response.content.decode()
     text = text_of(html)
     expected = [
-        "DRS-6813", "SUCCESS", EXAMPLE_ID, tenant.name, "Engine SQL Server",
+        "DRS-6813",
+        "SUCCESS",
+        EXAMPLE_ID,
+        tenant.name,
+        "Engine SQL Server",
         "Database state: RESTORING — waiting for the next backup in the chain.",
-        "Created 2024-08-19 02:27:15 UTC", "Finished 2024-08-19 02:29:03 UTC",
-        "Duration 1 min 48 s", "Error log empty",
-        "Source OBS bucket", "Bucket zyy-obs", "Files 1, about 704 KB in total an estimate",
-        "1706510914000_1_Test_Database.bak", "704 KB", "2024-01-29 06:56:00 UTC",
-        "Instance id 0a3182607bc549bcb46cc9a8755761a6in04", "Instance name —",
+        "Created 2024-08-19 02:27:15 UTC",
+        "Finished 2024-08-19 02:29:03 UTC",
+        "Duration 1 min 48 s",
+        "Error log empty",
+        "Source OBS bucket",
+        "Bucket zyy-obs",
+        "Files 1, about 704 KB in total an estimate",
+        "1706510914000_1_Test_Database.bak",
+        "704 KB",
+        "2024-01-29 06:56:00 UTC",
+        "Instance id 0a3182607bc549bcb46cc9a8755761a6in04",
+        "Instance name —",
         "FILESTREAM on the target not reported by DRS",
         "Recovery mode Full migration",
         "Last backup no More backups are expected",
-        "Overwrites the existing database yes", "Pre-check before restoring yes",
-        "Deletes the downloaded backup file afterwards no", "Consistency check (DBCC) not set for this job",
-        "Databases to restore all databases in the backup", "New database names none",
+        "Overwrites the existing database yes",
+        "Pre-check before restoring yes",
+        "Deletes the downloaded backup file afterwards no",
+        "Consistency check (DBCC) not set for this job",
+        "Databases to restore all databases in the backup",
+        "New database names none",
         "Description Destination RDS instance name: rds-sqlserver2022-stand",
-        "Enterprise project default (0)", "Tags —",
-    ]  # fmt: skip
+        "Enterprise project default (0)",
+        "Tags —",
+    ]
     for fact in expected:
         assert fact in text, fact
     assert "RDS backup file id" not in text  # restored from OBS: there is no RDS file

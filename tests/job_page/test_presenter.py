@@ -97,8 +97,10 @@ def test_the_rds_backup_line_follows_the_file_source():
     assert missing["RDS backup file id"] == "not reported by DRS"  # never "restored from OBS"
 
 
-@pytest.mark.parametrize(("mode", "words"), [("1", "Full migration"), ("2", "Incremental migration"),
-                                             ("incre", "Incremental migration")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("mode", "words"),
+    [("1", "Full migration"), ("2", "Incremental migration"), ("incre", "Incremental migration")],
+)
 def test_numeric_recovery_modes_read_as_words(mode, words):
     assert facts(job(options__recovery_mode=mode))["Recovery mode"] == words
 

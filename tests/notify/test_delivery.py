@@ -151,13 +151,21 @@ def test_a_killed_worker_process_is_retried_once(ntenant, webhook, receiver):
     if connection.vendor == "sqlite":
         database = f"sqlite:///{connection.settings_dict['NAME']}"
         child = subprocess.Popen(
-            [sys.executable, "-c", "import django; django.setup(); "
-             "from jobs.notify.worker import claim_due; print(len(claim_due(10)), flush=True); "
-             "import time; time.sleep(60)"],
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-                 "DATABASE_URL": database},
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); "
+                "from jobs.notify.worker import claim_due; print(len(claim_due(10)), flush=True); "
+                "import time; time.sleep(60)",
+            ],
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+                "DATABASE_URL": database,
+            },
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout.readline().strip() == "1"
         child.send_signal(signal.SIGKILL)
         child.wait()

@@ -132,8 +132,9 @@ def test_no_second_digest_after_a_restart(ntenant, smtp, people_in):
     sending; the next one sends it; a third (another restart) sends nothing more."""
     local_now = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo("Asia/Tokyo"))
     at = (local_now - timedelta(minutes=5)).time() if local_now.time() >= time(0, 5) else time(0)
-    _subscriber(people_in, ntenant, digest_at=at.replace(second=0, microsecond=0),
-                time_zone="Asia/Tokyo")  # fmt: skip
+    _subscriber(
+        people_in, ntenant, digest_at=at.replace(second=0, microsecond=0), time_zone="Asia/Tokyo"
+    )
 
     assert enqueue_periodic() == 1  # the first process, killed before its pool sent anything
     for _ in range(2):  # two restarts
@@ -154,17 +155,26 @@ NOW = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
 
 def _job(tenant, job_id, status, finished=None, error_log="", stalled=False, deleted=False):
     return MirroredJob.objects.create(
-        tenant=tenant, job_id=job_id, name=f"{job_id} restore", status=status,
-        engine_type="sqlserver", error_log=error_log, create_time=NOW - timedelta(days=5),
-        finish_time=(NOW - finished) if finished else None, first_seen_at=NOW,
-        last_seen_at=NOW, synced_at=NOW, stalled_at=NOW if stalled else None,
+        tenant=tenant,
+        job_id=job_id,
+        name=f"{job_id} restore",
+        status=status,
+        engine_type="sqlserver",
+        error_log=error_log,
+        create_time=NOW - timedelta(days=5),
+        finish_time=(NOW - finished) if finished else None,
+        first_seen_at=NOW,
+        last_seen_at=NOW,
+        synced_at=NOW,
+        stalled_at=NOW if stalled else None,
         deleted_at=NOW if deleted else None,
-    )  # fmt: skip
+    )
 
 
 def _tenant(name):
-    tenant = Tenant(name=name, region="ap-southeast-3", project_id="p", auth_method="aksk",
-                    access_key="AK")  # fmt: skip
+    tenant = Tenant(
+        name=name, region="ap-southeast-3", project_id="p", auth_method="aksk", access_key="AK"
+    )
     tenant.secret_key = "sk"
     tenant.save()
     return tenant
@@ -187,8 +197,13 @@ def test_the_digest_counts_each_visible_tenant_and_lists_failures_with_their_cau
 
     _job(ntenant, "ok-1", "SUCCESS", finished=timedelta(hours=2))
     _job(ntenant, "bad-1", "FAILED", finished=timedelta(hours=3), error_log=ERROR_LOG)
-    _job(ntenant, "bad-2", "PRECHECK FAILED", finished=timedelta(hours=1),
-         error_log="\n  The source and target versions do not match\nmore detail")  # fmt: skip
+    _job(
+        ntenant,
+        "bad-2",
+        "PRECHECK FAILED",
+        finished=timedelta(hours=1),
+        error_log="\n  The source and target versions do not match\nmore detail",
+    )
     _job(ntenant, "run-1", "TRANSFERRING")
     _job(ntenant, "stall-1", "TRANSFERRING", stalled=True)
     _job(ntenant, "old-ok", "SUCCESS", finished=timedelta(days=2))  # before the window
@@ -202,11 +217,17 @@ def test_the_digest_counts_each_visible_tenant_and_lists_failures_with_their_cau
 
     assert subject == "Daily digest of your DRS backup migrations"
     assert _counts(text, "Acme") == {
-        "Succeeded": 1, "Failed": 2, "Running": 2, "Running longer than usual": 1,
-    }  # fmt: skip
+        "Succeeded": 1,
+        "Failed": 2,
+        "Running": 2,
+        "Running longer than usual": 1,
+    }
     assert _counts(text, "Beta") == {
-        "Succeeded": 1, "Failed": 0, "Running": 0, "Running longer than usual": 0,
-    }  # fmt: skip
+        "Succeeded": 1,
+        "Failed": 0,
+        "Running": 0,
+        "Running longer than usual": 0,
+    }
     failures = [line.strip() for line in text.splitlines() if line.strip().startswith("- ")]
     assert failures == [
         "- bad-2 restore (2026-06-02 08:00 UTC): The source and target versions do not match",

@@ -28,8 +28,13 @@ def test_an_address_signed_up_through_its_link_gets_failures_by_smtp(
     Membership.objects.create(user=person, tenant=ntenant, role="viewer")
     client = Client()
     client.force_login(person)
-    assert client.post("/notifications/", {"failures": "on", "digest_at": "",
-                                           "time_zone": "UTC", "language": "en"}).status_code == 302  # fmt: skip
+    assert (
+        client.post(
+            "/notifications/",
+            {"failures": "on", "digest_at": "", "time_zone": "UTC", "language": "en"},
+        ).status_code
+        == 302
+    )
 
     page = client.post("/accounts/email/", {"email": "dana@example.org"}, follow=True)
     assert "Waiting for you to open the link we sent to dana@example.org" in page.content.decode()

@@ -40,11 +40,19 @@ def transition(tenant, job_id: str, status: str, seen_again: int = 0) -> None:
 
     now = timezone.now()
     finish = now + timedelta(seconds=1)
-    mirror.observe(tenant, [seen(job_id, "TRANSFERRING", finish_time=None)], now,
-                   events_since=now - timedelta(hours=1))  # fmt: skip
+    mirror.observe(
+        tenant,
+        [seen(job_id, "TRANSFERRING", finish_time=None)],
+        now,
+        events_since=now - timedelta(hours=1),
+    )
     for n in range(seen_again + 1):  # later syncs see the same finished job again
-        mirror.observe(tenant, [seen(job_id, status, finish_time=finish)],
-                       finish + timedelta(seconds=30 * n), events_since=now - timedelta(hours=1))  # fmt: skip
+        mirror.observe(
+            tenant,
+            [seen(job_id, status, finish_time=finish)],
+            finish + timedelta(seconds=30 * n),
+            events_since=now - timedelta(hours=1),
+        )
 
 
 def _job_page(client, tenant, job_id=JOB) -> str:
@@ -172,8 +180,11 @@ def test_my_page_takes_the_account_s_zone_and_language_and_shows_only_my_watches
     response = client.post("/notifications/", {"digest_at": "07:30"})
     assert response.status_code == 302
     sub = Subscription.objects.get(user=viewer)
-    assert (str(sub.digest_at), sub.time_zone, sub.language) == ("07:30:00", "Europe/Paris",
-                                                                  "zh-hans")  # fmt: skip
+    assert (str(sub.digest_at), sub.time_zone, sub.language) == (
+        "07:30:00",
+        "Europe/Paris",
+        "zh-hans",
+    )
     client.post("/accounts/preferences/", {"time_zone": "Asia/Tokyo", "language": "en"})
     sub.refresh_from_db()
     assert (sub.time_zone, sub.language) == ("Asia/Tokyo", "en")  # changed with the account

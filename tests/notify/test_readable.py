@@ -32,12 +32,15 @@ LOG = (
     [
         (LOG, "The operating system returned the error '32(The process"),
         ("Msg 3201, Level 16, State 2, Line 1 Cannot open backup device 'x'.", "Cannot open"),
-        ("2024-08-19 02:28:01.12 spid57      Error: 3041, Severity: 16, State: 1.\n"
-         "2024-08-19 02:28:01.12 spid57      BACKUP failed to complete.", "BACKUP failed"),
+        (
+            "2024-08-19 02:28:01.12 spid57      Error: 3041, Severity: 16, State: 1.\n"
+            "2024-08-19 02:28:01.12 spid57      BACKUP failed to complete.",
+            "BACKUP failed",
+        ),
         ("Precheck failed: the backup file version is later.", "Precheck failed: the backup"),
         ("Msg 3201, Level 16, State 2, Line 1\n", ""),
     ],
-)  # fmt: skip
+)
 def test_the_error_is_the_first_line_that_is_not_a_header(log, first):
     found = first_error_line(log)
     assert found.startswith(first) if first else found == ""
@@ -71,8 +74,12 @@ def test_make_run_points_links_at_its_own_port(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_BASE_URL"}
     done = subprocess.run(
         [make, "-s", "-o", ".venv/.installed", "run", "PORT=9137", f"PY={probe}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "BASE=http://127.0.0.1:9137 LEVEL=WARNING DRS=WARNING" in done.stdout, (
         done.stdout + done.stderr
     )

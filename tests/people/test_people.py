@@ -20,8 +20,9 @@ def choose_password(path: str, password: str = "a-new-long-passphrase-42") -> Cl
     client = Client()
     form = client.get(path, follow=True)  # Django moves the token into the session first
     assert form.status_code == 200 and b"new_password1" in form.content
-    done = client.post(form.redirect_chain[-1][0],
-                       {"new_password1": password, "new_password2": password})  # fmt: skip
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
+    )
     assert done.status_code == 302 and done["Location"] == "/accounts/reset/done/"
     return client
 
@@ -30,8 +31,10 @@ def test_an_admin_invites_someone_who_chooses_a_password_and_signs_in(
     login, tenant, people, smtp, django_user_model
 ):
     admin = login("admin")
-    response = admin.post("/people/invite/", {"email": "frank@example.org", "username": "",
-                                              "tenant": tenant.pk, "role": "operator"})  # fmt: skip
+    response = admin.post(
+        "/people/invite/",
+        {"email": "frank@example.org", "username": "", "tenant": tenant.pk, "role": "operator"},
+    )
     assert response.status_code == 302
     frank = django_user_model.objects.get(username="frank")
     assert frank.email == "frank@example.org" and not frank.has_usable_password()
@@ -47,11 +50,13 @@ def test_an_admin_invites_someone_who_chooses_a_password_and_signs_in(
     assert AuditEvent.objects.filter(action="password_reset_done", actor=frank).exists()
 
 
-def test_a_tenant_admin_invites_only_into_their_own_tenants(login, tenant, people, make_tenant,
-                                                            smtp):  # fmt: skip
+def test_a_tenant_admin_invites_only_into_their_own_tenants(
+    login, tenant, people, make_tenant, smtp
+):
     other = make_tenant("Elsewhere")
-    response = login("admin").post("/people/invite/", {"email": "x@example.org",
-                                                       "tenant": other.pk, "role": "viewer"})  # fmt: skip
+    response = login("admin").post(
+        "/people/invite/", {"email": "x@example.org", "tenant": other.pk, "role": "viewer"}
+    )
     assert response.status_code == 400 and smtp.messages == []
     assert login("viewer").get("/people/").status_code == 404
 
@@ -74,8 +79,11 @@ def test_a_password_reset_by_email_and_a_deactivation(login, tenant, people, smt
     assert not Client().login(username="viewer", password="viewer-chose-this-9")
     admin.post(f"/people/{viewer.pk}/", {"action": "reactivate"})
     assert Client().login(username="viewer", password="viewer-chose-this-9")
-    actions = list(AuditEvent.objects.filter(detail__member="viewer").order_by("at", "id")
-                   .values_list("action", flat=True))  # fmt: skip
+    actions = list(
+        AuditEvent.objects.filter(detail__member="viewer")
+        .order_by("at", "id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["password_reset_sent", "account_deactivated", "account_reactivated"]
 
 
@@ -129,8 +137,9 @@ def test_with_local_passwords_off_no_password_link_is_sent(login, tenant, people
     settings.LOCAL_PASSWORDS = False  # single sign-on is the way in
     root = login("root")
     root.post(f"/people/{people['viewer'].pk}/", {"action": "reset"})
-    root.post("/people/invite/", {"email": "hal@example.org", "tenant": tenant.pk,
-                                  "role": "viewer"})  # fmt: skip
+    root.post(
+        "/people/invite/", {"email": "hal@example.org", "tenant": tenant.pk, "role": "viewer"}
+    )
     Client().post("/accounts/password_reset/", {"email": "operator@example.com"})
     (invitation,) = smtp.messages  # the invitation only, and without a password link
     assert invitation["To"] == "hal@example.org"

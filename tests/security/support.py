@@ -9,8 +9,16 @@ from django.db import connection
 
 from jobs.tenants import access
 
-PLACEHOLDERS = ("<slug:slug>", "<job_id:job_id>", "<int:member_id>", "<int:channel_id>",
-                "<int:rule_id>", "<int:token_id>", "<slug>", "<job_id>")  # fmt: skip
+PLACEHOLDERS = (
+    "<slug:slug>",
+    "<job_id:job_id>",
+    "<int:member_id>",
+    "<int:channel_id>",
+    "<int:rule_id>",
+    "<int:token_id>",
+    "<slug>",
+    "<job_id>",
+)
 # Notification objects and API tokens: 0 (none) is enough.
 OTHER_IDS = ("<int:channel_id>", "<int:rule_id>", "<int:token_id>")
 SLUGS = ("<slug:slug>", "<slug>")  # the read API's routes (django-ninja) name them plainly

@@ -32,6 +32,14 @@ class _Rollback(Exception):
     pass
 
 
+@pytest.fixture(autouse=True)
+def _actions_on(tenant):
+    """Job actions on, so their routes are probed for what they would change (off, they
+    refuse every POST before looking at it)."""
+    tenant.actions_enabled = True
+    tenant.save()
+
+
 def payload(name: str, tenant, people, simulator_config) -> dict:
     """What a forged form would send: something that changes state if it got through."""
     access_key, secret_key = next(iter(simulator_config.access_keys.items()))
@@ -146,6 +154,12 @@ def test_the_probe_finds_the_post_routes(tenant, people, simulator_config):
         "tenant_delete",
         "tenant_members",
         "tenant_member",
+        "tenant_actions",
+        "job_create",
+        "job_rename",
+        "job_tags",
+        "job_delete",
+        "jobs_delete",
     }
     assert "job_detail" not in found and "healthz" not in found
 

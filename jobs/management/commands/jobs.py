@@ -1,22 +1,33 @@
-"""`manage.py jobs show|list`: a tenant's DRS jobs from a terminal or a script.
+"""`manage.py jobs show|list|create|recreate|rename|delete`: a tenant's DRS jobs from a terminal
+or a script. The changes (create, recreate, rename, delete) need the tenant's job actions on,
+ask for confirmation unless `--yes`, and are audited as `manage.py`; create and recreate print
+the new job's id on the last line.
 
-Exit status: 0 when it worked; 1 for a job DRS does not have, an invalid job id, a bad filter
-or an unknown tenant; 2 when DRS or the credentials failed (rejected, throttled, unavailable).
+Exit status: 0 when it worked; 1 for a job DRS does not have, an invalid job id, a bad filter,
+an unknown tenant, or a change refused before any call (with the reason); 2 when DRS or the
+credentials failed (rejected, throttled, unavailable).
 Errors go to stderr with the DRS error code and request id. `--json` prints only JSON on stdout.
 Each run asks DRS directly: no cache, no snapshot.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from jobs import drs
+from jobs.actions import services
+from jobs.actions.body import from_body, problems
+from jobs.actions.prefill import RECREATE, prefill
+from jobs.actions.services import Actor, Refused
 from jobs.drs.models import BackupFile, Job
 from jobs.fleet.serialize import job_to_api, summary_to_api
 from jobs.hints import hints_for
@@ -29,6 +40,7 @@ from jobs.upstream.client import client_for
 from jobs.upstream.messages import describe, reference
 
 T = TypeVar("T")
+CLI = Actor(name="manage.py")
 NOT_FOUND, UPSTREAM = 1, 2
 WRAP = 100
 DEFAULT_LIMIT = 50
@@ -53,6 +65,22 @@ class Command(BaseCommand):
         listing.add_argument("--limit", type=int, default=DEFAULT_LIMIT)
         listing.add_argument("--offset", type=int, default=0)
         listing.add_argument("--json", action="store_true", dest="as_json")
+        create = sub.add_parser("create", help="Create a job from a CreateOfflineTaskReq body.")
+        create.add_argument("slug")
+        create.add_argument("--file", required=True, help="The JSON body (- for stdin).")
+        recreate = sub.add_parser("recreate", help="Create a failed job again, with the fix.")
+        recreate.add_argument("slug")
+        recreate.add_argument("job_id")
+        rename = sub.add_parser("rename", help="Rename a job (and change its description).")
+        rename.add_argument("slug")
+        rename.add_argument("job_id")
+        rename.add_argument("name")
+        rename.add_argument("--description", default=None)
+        delete = sub.add_parser("delete", help="Delete finished jobs; running ones are refused.")
+        delete.add_argument("slug")
+        delete.add_argument("job_ids", nargs="+", metavar="JOB_ID")
+        for parser_ in (create, recreate, rename, delete):
+            parser_.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
     @no_translations
     def handle(self, *args, action, verbosity=1, **options):
@@ -91,8 +119,11 @@ class Command(BaseCommand):
             tenant, lambda: client_for(tenant).list_jobs(filters, limit=limit, offset=offset)
         )
         if as_json:
-            data = {"count": page.count, "jobs": [summary_to_api(j) for j in page.jobs],
-                    "skipped": page.skipped}  # fmt: skip
+            data = {
+                "count": page.count,
+                "jobs": [summary_to_api(j) for j in page.jobs],
+                "skipped": page.skipped,
+            }
             self.stdout.write(json_text(data, indent=2))
             return
         now = datetime.now(UTC)
@@ -116,6 +147,97 @@ class Command(BaseCommand):
         if page.skipped:
             footer += f"; {page.skipped} items without a usable job id skipped"
         self.stdout.write(footer)
+
+    # -- changes (jobs/actions) ------------------------------------------------------------
+
+    def _create(self, *, slug, file, yes, **options):
+        tenant = self._tenant(slug)
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+            request = from_body(json.loads(text))
+        except (OSError, ValueError) as error:
+            raise CommandError(safe(f"Cannot read {file}: {error}"), returncode=NOT_FOUND) from None
+        self._send_create(tenant, request, yes)
+
+    def _recreate(self, *, slug, job_id, yes, **options):
+        tenant = self._tenant(slug)
+        job = self._call(tenant, lambda: client_for(tenant).get_job(job_id), job_id=job_id)
+        if not job.is_failed:
+            raise CommandError(
+                safe(
+                    f"Job {job_id} did not fail ({job.status_raw or 'no status'}): only failed "
+                    "jobs are recreated; use `jobs create` for others."
+                ),
+                returncode=NOT_FOUND,
+            )
+        filled = prefill(job, RECREATE)
+        for proposal in filled.proposals:
+            self.stdout.write(safe(f"Proposed fix: {proposal.why}"))
+        for note in filled.notes:
+            self.stdout.write(safe(f"Note: {note}"))
+        self._send_create(tenant, filled.request, yes)
+
+    def _send_create(self, tenant: Tenant, request, yes: bool) -> None:
+        found = problems(request)
+        if found:
+            reasons = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in found.items())
+            raise CommandError(safe(f"Refused before sending: {reasons}"), returncode=NOT_FOUND)
+        self.stdout.write(json_text(request.body(), indent=2))
+        self._confirm(
+            f"Create job {request.name} on {request.target_instance_id} in {tenant.slug}?", yes
+        )
+        outcome = self._act(tenant, lambda: services.create(tenant, request, CLI))
+        if not outcome.job_id:
+            raise CommandError(safe(outcome.message), returncode=UPSTREAM)
+        self.stdout.write(safe(outcome.message))
+        self.stdout.write(outcome.job_id)
+
+    def _rename(self, *, slug, job_id, name, description, yes, **options):
+        tenant = self._tenant(slug)
+        self._confirm(f"Rename job {job_id} to {name} in {tenant.slug}?", yes)
+        self._act(
+            tenant,
+            lambda: services.rename(tenant, job_id, CLI, name=name, description=description),
+            job_id,
+        )
+        self.stdout.write(safe(f"Renamed {job_id} to {name}"))
+
+    def _delete(self, *, slug, job_ids, yes, **options):
+        tenant = self._tenant(slug)
+        selection = self._act(tenant, lambda: services.select_for_delete(tenant, job_ids))
+        for job_id, name, why in selection.refused:
+            self.stderr.write(safe(f"Not deleted: {job_id} {name}: {why}"))
+        if not selection.deletable:
+            raise CommandError("Nothing to delete.", returncode=NOT_FOUND)
+        names = ", ".join(f"{name or '-'} ({job_id})" for job_id, name in selection.deletable)
+        self._confirm(f"Delete {len(selection.deletable)} job(s) in DRS: {names}?", yes)
+        outcomes = self._act(
+            tenant, lambda: services.delete(tenant, [i for i, _ in selection.deletable], CLI)
+        )
+        for outcome in outcomes:
+            state = "Deleted" if outcome.deleted else "Not deleted"
+            self.stdout.write(safe(f"{state}: {outcome.job_id} {outcome.name}: {outcome.message}"))
+        if selection.refused or any(not o.deleted for o in outcomes):
+            raise CommandError("Some jobs were not deleted.", returncode=NOT_FOUND)
+
+    def _confirm(self, question: str, yes: bool) -> None:
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "Confirmation needed: pass --yes (stdin is not a terminal).", returncode=NOT_FOUND
+            )
+        answer = input(safe(question) + " [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CommandError("Not confirmed: nothing was sent.", returncode=NOT_FOUND)
+
+    def _act(self, tenant: Tenant, call: Callable[[], T], job_id: str = "") -> T:
+        try:
+            return self._call(tenant, call, job_id)
+        except Refused as refused:
+            reasons = "; ".join(" ".join(m) for m in refused.problems.values())
+            message = refused.message + (f" {reasons}" if reasons else "")
+            raise CommandError(safe(message), returncode=NOT_FOUND) from None
 
     # -- shared --------------------------------------------------------------------------
 

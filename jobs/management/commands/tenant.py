@@ -1,4 +1,5 @@
-"""`manage.py tenant add|list|test|grant|remove`: tenants from scripts. Secrets never on argv."""
+"""`manage.py tenant add|list|test|grant|remove|actions`: tenants from scripts. Secrets never
+on argv."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ ACTOR = "manage.py"  # the audit log's actor for what the CLI does
 
 
 class Command(BaseCommand):
-    help = "Manage tenants: add, list, test, grant, remove."
+    help = "Manage tenants: add, list, test, grant, actions, remove."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -50,6 +51,11 @@ class Command(BaseCommand):
         grant.add_argument("slug")
         grant.add_argument("username")
         grant.add_argument("--role", required=True, choices=[r.value for r in Role])
+        actions = sub.add_parser(
+            "actions", help="Turn job actions (create, rename, delete, tags) on or off."
+        )
+        actions.add_argument("slug")
+        actions.add_argument("state", choices=["on", "off"])
         remove = sub.add_parser("remove", help="Delete a tenant and its memberships.")
         remove.add_argument("slug")
 
@@ -126,6 +132,12 @@ class Command(BaseCommand):
         if not created:
             services.membership_role_change(membership=membership, role=role, actor_name=ACTOR)
         self.stdout.write(safe(f"{username} is {role} of {tenant.slug}"))
+
+    def _actions(self, *, slug, state, **options):
+        tenant = self._tenant(slug)
+        changed = services.set_actions(tenant=tenant, enabled=state == "on", actor_name=ACTOR)
+        already = "" if changed else " (already)"
+        self.stdout.write(safe(f"Job actions are {state} for {tenant.slug}{already}"))
 
     def _remove(self, *, slug, **options):
         tenant = self._tenant(slug)

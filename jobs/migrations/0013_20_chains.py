@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0011_sync_cursor'),
+        ('jobs', '0012_actions'),
     ]
 
     operations = [

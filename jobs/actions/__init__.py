@@ -1,0 +1,1 @@
+"""Job actions: create, recreate, rename, tag and delete DRS jobs, exactly once and audited."""
