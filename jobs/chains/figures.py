@@ -59,8 +59,9 @@ def period(name: str, start: str = "", end: str = "", now: datetime | None = Non
         first, last = _date(start), _date(end)
         if first and last and first <= last and (last - first).days <= MAX_CUSTOM_DAYS:
             begin = datetime.combine(first, time.min, tzinfo=now.tzinfo)
-            return Period(name, begin, datetime.combine(last, time.min, tzinfo=now.tzinfo)
-                          + timedelta(days=1))  # fmt: skip
+            return Period(
+                name, begin, datetime.combine(last, time.min, tzinfo=now.tzinfo) + timedelta(days=1)
+            )
     return Period("week", midnight - timedelta(days=now.weekday()), tomorrow)
 
 

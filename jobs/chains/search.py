@@ -54,9 +54,17 @@ def search(tenants: list[Tenant], text: str) -> list[Hit]:
         by_id = len(text) >= MIN_ID and text.lower() in row.job_id.lower()
         matched, value = ("id", row.job_id) if by_id else ("name", row.name)
         hits.append(
-            Hit("job", by_pk[row.tenant_id], row.name or row.job_id, row.status, matched,
-                _rank(value, text), row.create_time, job_id=row.job_id)
-        )  # fmt: skip
+            Hit(
+                "job",
+                by_pk[row.tenant_id],
+                row.name or row.job_id,
+                row.status,
+                matched,
+                _rank(value, text),
+                row.create_time,
+                job_id=row.job_id,
+            )
+        )
     chains = (
         Chain.objects.filter(
             Q(database__icontains=text)
@@ -66,9 +74,16 @@ def search(tenants: list[Tenant], text: str) -> list[Hit]:
             tenant__in=tenants,
         )
         .order_by("-since")
-        .only("tenant_id", "database", "target_instance_id", "instance_name", "bucket", "state",
-              "since")[: LIMIT * 2]
-    )  # fmt: skip
+        .only(
+            "tenant_id",
+            "database",
+            "target_instance_id",
+            "instance_name",
+            "bucket",
+            "state",
+            "since",
+        )[: LIMIT * 2]
+    )
     for chain in chains:
         keys = (
             ("database", chain.database),
@@ -81,9 +96,17 @@ def search(tenants: list[Tenant], text: str) -> list[Hit]:
             key=lambda kv: _rank(kv[1], text),
         )
         hits.append(
-            Hit("migration", by_pk[chain.tenant_id], chain.database,
-                chain.instance_name or chain.target_instance_id, matched, _rank(value, text),
-                chain.since, instance=chain.target_instance_id, database=chain.database)
-        )  # fmt: skip
+            Hit(
+                "migration",
+                by_pk[chain.tenant_id],
+                chain.database,
+                chain.instance_name or chain.target_instance_id,
+                matched,
+                _rank(value, text),
+                chain.since,
+                instance=chain.target_instance_id,
+                database=chain.database,
+            )
+        )
     newest_first = sorted(hits, key=lambda h: h.when.timestamp() if h.when else 0, reverse=True)
     return sorted(newest_first, key=lambda h: h.rank)[:LIMIT]

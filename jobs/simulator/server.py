@@ -195,9 +195,13 @@ class Simulator:
             database, position = f"Live{count // 4 + 1:03d}", count % 4
             target = TARGETS[count // 4 % len(TARGETS)]
             job = live_step(
-                self._rng, time.time(), duration, database, target,
+                self._rng,
+                time.time(),
+                duration,
+                database,
+                target,
                 f"live-{database.lower()}-{('full', 'log-1', 'log-2', 'cutover')[position]}",
-            )  # fmt: skip
+            )
         job.data["options"].update(
             recovery_mode="full" if position == 0 else "incre", is_last_backup=position == 3
         )

@@ -171,11 +171,14 @@ class Run:
                     % {"pages": settings.SYNC_MAX_PAGES}
                 )
             if self.skipped:
-                notes.append(ngettext(
-                    "%(count)d list item without a usable job id was skipped.",
-                    "%(count)d list items without a usable job id were skipped.",
-                    self.skipped,
-                ) % {"count": self.skipped})  # fmt: skip
+                notes.append(
+                    ngettext(
+                        "%(count)d list item without a usable job id was skipped.",
+                        "%(count)d list items without a usable job id were skipped.",
+                        self.skipped,
+                    )
+                    % {"count": self.skipped}
+                )
             self.result.note = " ".join(notes)
         except BudgetSpent:
             self.result.note = _("Call budget spent; the sync continues on its next run.")

@@ -50,9 +50,7 @@ def migrations_overview(request: HttpRequest) -> HttpResponse:
 
 def _export(rows, span, kind: str):
     header = ["tenant", *STATES, "total"]
-    items = [
-        {"tenant": row.tenant.slug, **row.counts, "total": row.total} for row in rows
-    ]  # fmt: skip
+    items = [{"tenant": row.tenant.slug, **row.counts, "total": row.total} for row in rows]
     name = f"migrations-{span.start:%Y%m%d}-{span.end:%Y%m%d}"
     if kind == "csv":
         return csv_response(f"{name}.csv", header, ([i[h] for h in header] for i in items))

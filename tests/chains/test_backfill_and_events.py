@@ -85,10 +85,20 @@ def test_rules_for_chain_events_from_the_cli_and_the_digest_counts_databases(syn
 
     services.add_channel(synced, "log", "json://127.0.0.1:9/x", actor_name="t")
     for event in ("awaiting-cutover", "database-online", "chain-blocked"):
-        call_command("notify", "rule-add", synced.slug, "--event", event, "--channel", "log",
-                     stdout=StringIO())  # fmt: skip
+        call_command(
+            "notify",
+            "rule-add",
+            synced.slug,
+            "--event",
+            event,
+            "--channel",
+            "log",
+            stdout=StringIO(),
+        )
     assert set(Rule.objects.filter(tenant=synced).values_list("event", flat=True)) == {
-        "awaiting_cutover", "database_online", "chain_blocked"
-    }  # fmt: skip
+        "awaiting_cutover",
+        "database_online",
+        "chain_blocked",
+    }
     databases = tenant_summary(synced, synced.created_at, "UTC")["databases"]
     assert databases["stalled"] >= 1 and databases["online"] >= 2 and databases["failed"] >= 1

@@ -119,8 +119,10 @@ def test_a_run_that_finds_nothing_new_costs_three_queries_and_little_cpu(sim, si
         began = time.thread_time()  # this thread's CPU: the simulator serves from its own
         assert sync_tenant(tenant).ok
         cpu.append((time.thread_time() - began) * 1000)
-    print(f"nothing-new run, worker CPU ms: min {min(cpu):.2f} median "
-          f"{statistics.median(cpu):.2f} max {max(cpu):.2f}")  # fmt: skip
+    print(
+        f"nothing-new run, worker CPU ms: min {min(cpu):.2f} median "
+        f"{statistics.median(cpu):.2f} max {max(cpu):.2f}"
+    )
     # The least of 15, the run's own cost with the least interference. The goal, 5 ms, is
     # the bench's figure on PostgreSQL (min/median/max, on a quiet machine); here, beside other
     # processes on a shared machine, twice that still catches a run that does real work again
