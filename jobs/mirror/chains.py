@@ -71,7 +71,8 @@ def place(tenant: Tenant, row: MirroredJob, job: Job, events_since: datetime | N
 
 def refresh_job(row: MirroredJob, events_since: datetime | None) -> None:
     """The job changed (status, deletion): refresh the chains it is in."""
-    for chain in Chain.objects.select_for_update().filter(chain_steps__job=row).distinct():
+    steps = ChainStep.objects.filter(job=row).values("chain_id")
+    for chain in Chain.objects.select_for_update().filter(pk__in=steps):  # PostgreSQL: no DISTINCT
         refresh(chain, events_since)
 
 
