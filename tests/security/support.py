@@ -23,8 +23,16 @@ PLACEHOLDERS = (
 OTHER_IDS = ("<int:channel_id>", "<int:rule_id>", "<int:token_id>")
 SLUGS = ("<slug:slug>", "<slug>")  # the read API's routes (django-ninja) name them plainly
 JOB_IDS = ("<job_id:job_id>", "<job_id>")
-# People (jobs/views/people.py): no such person, and links whose token is not valid.
-FIXED = {"<int:user_id>": "0", "<str:token>": "not-a-token", "<uidb64>": "MQ", "<token>": "bad"}
+# People (jobs/views/people.py): no such person, and links whose token is not valid; a migration
+# that does not exist.
+FIXED = {
+    "<int:user_id>": "0",
+    "<str:token>": "not-a-token",
+    "<uidb64>": "MQ",
+    "<token>": "bad",
+    "<str:instance>": "no-such-instance",  # a migration: (tenant, instance, database)
+    "<str:database>": "no-such-database",
+}
 
 
 def routes() -> list[tuple[str, str]]:
