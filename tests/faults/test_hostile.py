@@ -210,6 +210,7 @@ def fast(settings):
     settings.SYNC_CALLS_PER_MINUTE = 10_000  # the session simulator gathers many live jobs
     settings.SYNC_PAGE_SIZE = SYNC_PAGE
     settings.SYNC_DETAILS_PER_RUN = SYNC_DETAILS
+    settings.SYNC_BACKFILL_PER_RUN = 0  # the back-fill of details has its own suite (tests/chains)
 
 
 def viewer_in(login, people, zone: str):
