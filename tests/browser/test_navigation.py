@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-EVERYONE = ["Failures", "Tenants", "Notifications"]
+EVERYONE = ["Migrations", "Failures", "Tenants", "Notifications"]
 EXPECTED = {
     "viewer": EVERYONE,
     "operator": EVERYONE,
-    "admin": ["Failures", "Tenants", "Audit log", "Notifications"],
-    "root": ["Failures", "Tenants", "Audit log", "Sync status", "Notifications"],
+    "admin": ["Migrations", "Failures", "Tenants", "Audit log", "Notifications"],
+    "root": ["Migrations", "Failures", "Tenants", "Audit log", "Sync status", "Notifications"],
 }
 
 
