@@ -165,3 +165,21 @@ def offered(tenant, role: str, job: Job) -> dict | None:
         "chain": from_obs and restoring,
         "tag_form": TagForm(),
     }
+
+
+def offered_on_chain(tenant, role: str, migration) -> dict | None:
+    """The next step a migration page offers `role`: Restore next backup and Cut over while the
+    database awaits its next backup, Recreate when a step failed; from the chain's last job,
+    while DRS still has it. None when actions are off, for viewers, or when nothing applies."""
+    from jobs.tenants.models import Role
+
+    if not tenant.actions_enabled or Role(role).rank < Role.OPERATOR.rank:
+        return None
+    chain, job = migration.chain, migration.chain.last_job
+    if job is None or job.deleted_at is not None:
+        return None
+    awaiting = migration.state in ("awaiting", "stalled") and bool(chain.bucket)
+    failed = migration.state == "failed"
+    if not (awaiting or failed):
+        return None
+    return {"job_id": job.job_id, "job_name": job.name, "chain": awaiting, "failed": failed}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from jobs.actions.prefill import offered_on_chain
 from jobs.chains import figures
 from jobs.chains.present import STATE_LABELS, STATES, completeness, present, tenant_chains
 from jobs.fleet.export import csv_response, json_response
@@ -90,5 +91,10 @@ def migration_detail(request: HttpRequest, tenant, instance: str, database: str)
     ).first()
     if chain is None:
         raise Http404("No such migration")
-    context = {"tenant": tenant, "m": present(chain, tenant, timezone.now(), steps=True)}
+    migration = present(chain, tenant, timezone.now(), steps=True)
+    context = {
+        "tenant": tenant,
+        "m": migration,
+        "actions": offered_on_chain(tenant, request.role, migration),
+    }
     return render(request, "migrations/chain.html", context)

@@ -430,3 +430,44 @@ def test_a_finished_jobs_cached_page_offers_actions_per_person(login, on, simula
     assert 'id="delete"' in login("operator").get(url).content.decode()  # from the cache
     viewer = login("viewer").get(url).content.decode()
     assert "cached-page-job" in viewer and 'id="job-actions"' not in viewer
+
+
+def _chain(simulator, tenant, settings, outcome: str, database: str) -> str:
+    """A one-step chain of `database` in the mirror (its job's outcome), and its page's path."""
+    from jobs.sync.tenant import sync_tenant
+
+    settings.SYNC_CALLS_PER_MINUTE = 1000
+    job_id = simulator.add_live_job(
+        0,
+        outcome,
+        name=unique("chain"),
+        bucket_name="erp-backups",
+        recovery_mode="full",
+        is_last_backup=False,
+        is_default_restore=False,
+        db_names=[database],
+    )
+    instance = simulator.store.get(job_id)["target_db_info"]["target_instance_id"]
+    for _run in range(2):  # the list in bulk, then the details newest first
+        assert sync_tenant(tenant).ok
+    return job_id, f"/tenants/{tenant.slug}/migrations/{instance}/{database}/"
+
+
+def test_a_chain_awaiting_its_next_backup_offers_next_and_cut_over(login, on, simulator, settings):
+    job_id, path = _chain(simulator, on, settings, "SUCCESS", unique("Awaits"))
+    html = login("operator").get(path).content.decode()
+    assert f"/jobs/new/?from={job_id}&amp;kind=next" in html
+    assert f"/jobs/new/?from={job_id}&amp;kind=cutover" in html
+    assert "kind=recreate" not in html
+    viewer = login("viewer").get(path)
+    assert viewer.status_code == 200 and 'id="chain-actions"' not in viewer.content.decode()
+    on.actions_enabled = False
+    on.save()
+    assert 'id="chain-actions"' not in login("operator").get(path).content.decode()
+
+
+def test_a_failed_chain_offers_recreate_of_its_failed_step(login, on, simulator, settings):
+    job_id, path = _chain(simulator, on, settings, "FAILED", unique("Broken"))
+    html = login("operator").get(path).content.decode()
+    assert f"/jobs/new/?from={job_id}&amp;kind=recreate" in html
+    assert "kind=cutover" not in html and "kind=next" not in html
