@@ -23,7 +23,7 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -38,75 +38,80 @@ STATES = ["online", "awaiting", "failed", "restoring"]
 
 
 def seed(tenants: int, jobs: int) -> None:
-    if Tenant.objects.filter(slug__startswith="chains-").count() >= tenants:
-        return
-    rng = random.Random(11)
     now = timezone.now()
+    done = set(Tenant.objects.filter(slug__startswith="chains-").values_list("slug", flat=True))
     for n in range(tenants):
-        tenant = Tenant.objects.create(
-            name=f"Chains {n:04d}",
-            slug=f"chains-{n:04d}",
-            region="ap-southeast-3",
-            project_id=f"ch{n:04d}",
-            auth_method="aksk",
-            access_key="AK",
-            drs_endpoint="http://127.0.0.1:9",
-            iam_endpoint="http://127.0.0.1:9",
+        if f"chains-{n:04d}" not in done:
+            with transaction.atomic():  # a run stopped midway resumes at a whole tenant
+                _seed_tenant(n, jobs, now)
+
+
+def _seed_tenant(n: int, jobs: int, now) -> None:
+    rng = random.Random(11 + n)
+    tenant = Tenant.objects.create(
+        name=f"Chains {n:04d}",
+        slug=f"chains-{n:04d}",
+        region="ap-southeast-3",
+        project_id=f"ch{n:04d}",
+        auth_method="aksk",
+        access_key="AK",
+        drs_endpoint="http://127.0.0.1:9",
+        iam_endpoint="http://127.0.0.1:9",
+    )
+    TenantSyncState.objects.create(tenant=tenant, last_success_at=now, jobs_total=jobs)
+    rows = [
+        MirroredJob(
+            tenant=tenant,
+            job_id=f"{n:08x}-{i:04x}-0000-0000-chain{i:07d}",
+            name=f"mig-db{i // STEPS:05d}-{i % STEPS}",
+            status="SUCCESS",
+            engine_type="sqlserver",
+            create_time=now - timedelta(minutes=(jobs - i) * 5),
+            finish_time=now - timedelta(minutes=(jobs - i) * 5 - 3),
+            total_bytes=rng.randint(10**7, 10**10),
+            first_seen_at=now,
+            last_seen_at=now,
+            synced_at=now,
         )
-        TenantSyncState.objects.create(tenant=tenant, last_success_at=now, jobs_total=jobs)
-        rows = [
-            MirroredJob(
+        for i in range(jobs)
+    ]
+    MirroredJob.objects.bulk_create(rows, batch_size=2000)
+    ids = dict(MirroredJob.objects.filter(tenant=tenant).values_list("job_id", "pk"))
+    chains = []
+    for c in range(jobs // STEPS):
+        last = rows[c * STEPS + STEPS - 1]
+        chains.append(
+            Chain(
                 tenant=tenant,
-                job_id=f"{n:08x}-{i:04x}-0000-0000-chain{i:07d}",
-                name=f"mig-db{i // STEPS:05d}-{i % STEPS}",
-                status="SUCCESS",
-                engine_type="sqlserver",
-                create_time=now - timedelta(minutes=(jobs - i) * 5),
-                finish_time=now - timedelta(minutes=(jobs - i) * 5 - 3),
-                total_bytes=rng.randint(10**7, 10**10),
-                first_seen_at=now,
-                last_seen_at=now,
-                synced_at=now,
+                target_instance_id=f"inst{c % 20:02d}in04",
+                database=f"DB{c:05d}",
+                instance_name=f"rds-{c % 20:02d}",
+                state=STATES[c % 4],
+                since=last.finish_time,
+                started_at=rows[c * STEPS].create_time,
+                steps=STEPS,
+                bucket=f"bucket-{c % 7}",
+                last_job_id=ids[last.job_id],
+                updated_at=now,
             )
-            for i in range(jobs)
-        ]
-        MirroredJob.objects.bulk_create(rows, batch_size=2000)
-        ids = dict(MirroredJob.objects.filter(tenant=tenant).values_list("job_id", "pk"))
-        chains = []
-        for c in range(jobs // STEPS):
-            last = rows[c * STEPS + STEPS - 1]
-            chains.append(
-                Chain(
-                    tenant=tenant,
-                    target_instance_id=f"inst{c % 20:02d}in04",
-                    database=f"DB{c:05d}",
-                    instance_name=f"rds-{c % 20:02d}",
-                    state=STATES[c % 4],
-                    since=last.finish_time,
-                    started_at=rows[c * STEPS].create_time,
-                    steps=STEPS,
-                    bucket=f"bucket-{c % 7}",
-                    last_job_id=ids[last.job_id],
-                    updated_at=now,
-                )
-            )
-        Chain.objects.bulk_create(chains, batch_size=2000)
-        chain_ids = dict(Chain.objects.filter(tenant=tenant).values_list("database", "pk"))
-        steps = [
-            ChainStep(
-                chain_id=chain_ids[f"DB{i // STEPS:05d}"],
-                job_id=ids[row.job_id],
-                create_time=row.create_time,
-                run=1,
-                position=i % STEPS + 1,
-                full=i % STEPS == 0,
-                last_backup=i % STEPS == STEPS - 1,
-                file_count=3,
-            )
-            for i, row in enumerate(rows)
-            if i // STEPS < jobs // STEPS
-        ]
-        ChainStep.objects.bulk_create(steps, batch_size=5000)
+        )
+    Chain.objects.bulk_create(chains, batch_size=2000)
+    chain_ids = dict(Chain.objects.filter(tenant=tenant).values_list("database", "pk"))
+    steps = [
+        ChainStep(
+            chain_id=chain_ids[f"DB{i // STEPS:05d}"],
+            job_id=ids[row.job_id],
+            create_time=row.create_time,
+            run=1,
+            position=i % STEPS + 1,
+            full=i % STEPS == 0,
+            last_backup=i % STEPS == STEPS - 1,
+            file_count=3,
+        )
+        for i, row in enumerate(rows)
+        if i // STEPS < jobs // STEPS
+    ]
+    ChainStep.objects.bulk_create(steps, batch_size=5000)
 
 
 def run(tenants: int = 100, jobs: int = 10_000) -> dict:

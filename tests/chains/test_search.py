@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
+import pytest
+from django.db import connection
+
+from jobs.mirror.models import Chain, MirroredJob
 from jobs.tenants.models import Membership
 from tests.chains.conftest import job_named
 from tests.chains.test_chains import T
@@ -56,3 +60,28 @@ def test_a_full_unknown_id_still_asks_drs_and_outsiders_find_nothing(
     assert client.get("/jobs/lookup/", {"q": "Ledger"}).status_code == 400
     missing = client.get("/jobs/lookup/", {"q": "0667845a-6291-4e2a-95b0-190c0abjb70x"})
     assert missing.status_code == 404
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL only"
+)
+@pytest.mark.parametrize(
+    ("model", "column"),
+    [
+        (MirroredJob, "name"),
+        (MirroredJob, "job_id"),
+        (Chain, "database"),
+        (Chain, "target_instance_id"),
+        (Chain, "instance_name"),
+        (Chain, "bucket"),
+    ],
+)
+def test_on_postgresql_each_key_is_searched_through_its_trigram_index(db, model, column):
+    """The index (migration 0014) is over the very expression Django's icontains sends."""
+    query = model.objects.filter(**{f"{column}__icontains": "ledger"}).values("pk")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"{model._meta.db_table}_{column}_trgm" in plan, plan
