@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from jobs.lib.locks import CacheLock
-from jobs.upstream import client as tenant_client
+from jobs.upstream import client as upstream_client
 from jobs.upstream import iam_tokens
 from jobs.upstream.iam_tokens import SharedTokenCache
 from tests.support import EXAMPLE_ID, run_in_threads
@@ -24,7 +24,7 @@ def workers(monkeypatch):
 
     def new_worker() -> SharedTokenCache:
         fresh = SharedTokenCache()
-        monkeypatch.setattr(tenant_client, "SHARED_TOKENS", fresh)
+        monkeypatch.setattr(upstream_client, "SHARED_TOKENS", fresh)
         return fresh
 
     return new_worker
@@ -34,9 +34,9 @@ def test_many_workers_and_a_restart_log_in_once(tenant, simulator, workers):
     simulator.iam.issued = 0
     for _ in range(3):  # three workers, each with its own memory
         workers()
-        tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+        upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     workers()  # a restart
-    tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+    upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     assert simulator.tokens_issued == 1
 
 
@@ -46,7 +46,7 @@ def test_concurrent_workers_wait_for_one_login(tenant, simulator, workers):
     errors = []
 
     def worker():
-        client = tenant_client.client_for(tenant)
+        client = upstream_client.client_for(tenant)
         start.wait()
         try:
             client.get_job(EXAMPLE_ID)
@@ -61,7 +61,7 @@ def test_concurrent_workers_wait_for_one_login(tenant, simulator, workers):
 
 def test_the_shared_token_is_encrypted(tenant, simulator, workers):
     workers()
-    tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+    upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     [name] = _token_keys()
     token, _expires = iam_tokens._read(name)
     assert len(token) > 20 and token not in cache.get(name)
@@ -69,13 +69,13 @@ def test_the_shared_token_is_encrypted(tenant, simulator, workers):
 
 def test_a_refused_token_is_dropped_for_every_worker(tenant, simulator, workers):
     workers()
-    tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+    upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     simulator.set_fault("expired_token", count=1)
     simulator.iam.issued = 0
     workers()  # another worker meets the refusal and logs in again
-    tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+    upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     workers()  # a third worker uses the new token, not the refused one
-    tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+    upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     assert simulator.tokens_issued == 1
 
 
@@ -94,7 +94,7 @@ def _token_keys() -> list[str]:
 
 def test_nothing_is_shared_when_the_keys_cannot_open_it(tenant, simulator, workers, settings):
     workers()
-    tenant_client.client_for(tenant).get_job(EXAMPLE_ID)
+    upstream_client.client_for(tenant).get_job(EXAMPLE_ID)
     name = _token_keys()[0]
     cache.set(name, "not a fernet token", 60)
     assert iam_tokens._read(name) is None

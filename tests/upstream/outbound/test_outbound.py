@@ -11,6 +11,7 @@ import time
 import pytest
 
 from jobs import drs
+from jobs.lib.addresses import is_public
 from jobs.notify import services
 from jobs.notify.messages import for_test
 from jobs.notify.models import Channel, Delivery
@@ -295,7 +296,7 @@ def test_a_rebinding_drs_or_iam_endpoint_is_refused_at_connect_time(field, dns, 
 )
 def test_embedded_internal_addresses_are_refused(address, dns, ntenant, tripwire):
     dns.names["v6.example"] = [address]
-    assert not connect.is_public(address)
+    assert not is_public(address)
     with pytest.raises(TargetRefused):
         checked("jsons://v6.example/h")
     dns.names["drs.ap-southeast-3.myhuaweicloud.com"] = [address]
@@ -351,7 +352,7 @@ def test_our_parser_and_urllib3_agree_on_every_accepted_url(url, dns):
     theirs = parse_url("http" + url[url.index("://") :])
     assert (theirs.host or "").lower().strip("[]") == ours.host.lower() == target.host
     assert theirs.port == ours.port
-    assert connect.is_public(PUBLIC) and target.host in ("pub.example", "pub.example.")
+    assert is_public(PUBLIC) and target.host in ("pub.example", "pub.example.")
 
 
 def test_the_backslash_case_reads_two_ways_and_is_refused():
