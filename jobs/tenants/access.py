@@ -92,7 +92,7 @@ PICKER_MAX = 20  # tenants a picker offers at once: it searches, it never lists 
 def find_tenants(user, text: str, limit: int = PICKER_MAX) -> list[Tenant]:
     """Up to `limit` of this person's tenants whose name or slug contains `text` (any case),
     an exact slug first, then by name; the first ones by name for no text."""
-    text = text.strip()[:100]
+    text = text.replace("\x00", "").strip()[:100]  # no NUL reaches PostgreSQL
     rows = visible_tenants(user)
     if text:
         rows = rows.filter(Q(name__icontains=text) | Q(slug__icontains=text))
@@ -104,7 +104,7 @@ def find_tenants(user, text: str, limit: int = PICKER_MAX) -> list[Tenant]:
 def pick_tenant(user, text: str) -> Tenant | None:
     """The tenant a picker's text names: the one with that slug, else the only one whose name
     or slug contains it; None when none or several do."""
-    text = text.strip()
+    text = text.replace("\x00", "").strip()[:100]
     exact = visible_tenants(user).filter(slug=text.lower()).first() if text else None
     if exact is not None:
         return exact

@@ -6,7 +6,6 @@ finds nothing serious on what changed."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from django.utils import timezone
