@@ -31,9 +31,9 @@ def version(tenants: QuerySet[Tenant], *parts: object) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def view_key(kind: str, tenants: Iterable[Tenant], slot: int, *parts: object) -> str:
+def view_key(kind: str, tenant_ids: Iterable[int], slot: int, *parts: object) -> str:
     """The cache key of one view: exactly this set of tenants (never a look-alike set: the
     render shows their data) and the view's parts, in this time slot."""
-    ids = ",".join(str(pk) for pk in sorted(t.pk for t in tenants))
+    ids = ",".join(str(pk) for pk in sorted(tenant_ids))
     text = "|".join(str(p) for p in (ids, slot, *parts))
     return f"{kind}:{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"

@@ -185,11 +185,12 @@ def home(request: HttpRequest) -> HttpResponse:
     current = refresh.version(visible, *view)
     if fragment and seen == current:
         return HttpResponse(status=204)  # htmx keeps what it shows; the poll goes on
-    tenants = list(visible)
     seconds = REFRESH_SECONDS
-    key = refresh.view_key("overview", tenants, int(time.time() // seconds), *view)
+    ids = visible.values_list("pk", flat=True)  # the key needs ids only, not 1,000 tenants
+    key = refresh.view_key("overview", ids, int(time.time() // seconds), *view)
     shown = cache.get(key)
     if shown is None:
+        tenants = list(visible)
         context = _overview(tenants, sort, direction, q, number) | {"version": current}
         shown = (current, render_to_string("jobs/overview.html#fleet", context, request))
         cache.set(key, shown, seconds * 2)
