@@ -100,6 +100,7 @@ urlpatterns = [
     ),
     path("audit/", tenants.audit_log, name="audit_log"),
     path("jobs/lookup/", job_page.lookup, name="job_lookup"),
+    path("jobs/lookup/tenants/", tenants.tenant_search, name="tenant_search"),
     path("tenants/<slug:slug>/jobs/", fleet.job_list, name="job_list"),
     path("tenants/<slug:slug>/jobs/new/", actions.job_create, name="job_create"),
     path("tenants/<slug:slug>/jobs/delete/", actions.jobs_delete, name="jobs_delete"),

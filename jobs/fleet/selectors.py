@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from jobs import drs
@@ -122,7 +122,8 @@ class TenantRow:
     stalled: int = 0
     failed_7d: int = 0
     succeeded_7d: int = 0
-    longest: MirroredJob | None = None
+    longest: MirroredJob | None = None  # loaded for the rows shown (`with_longest`)
+    started: datetime | None = None  # the longest running job's start, for every row
 
     @property
     def success_rate(self) -> float | None:
@@ -131,7 +132,9 @@ class TenantRow:
 
     @property
     def longest_elapsed(self) -> timedelta | None:
-        return self.longest.duration(self.fresh.now) if self.longest else None
+        if self.longest:
+            return self.longest.duration(self.fresh.now)
+        return max(self.fresh.now - self.started, timedelta(0)) if self.started else None
 
 
 OVERVIEW_SORTS = {
@@ -186,14 +189,32 @@ def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False
         row.running, row.stalled = item["n"], item["stalled"]
         if item["started"]:
             started[item["tenant_id"]] = item["started"]
-    if started:
-        query = Q()
-        for tenant_id, at in started.items():
-            query |= Q(tenant_id=tenant_id, create_time=at)
-        for job in running(tenants).filter(query, status=TRANSFERRING):
-            rows[job.tenant_id].longest = job
+    for tenant_id, at in started.items():
+        rows[tenant_id].started = at
     ordered = sorted(rows.values(), key=OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["name"]))
     return ordered[::-1] if descending else ordered
+
+
+def with_longest(rows: list[TenantRow]) -> list[TenantRow]:
+    """The longest running job of each of these rows (the page's, not every tenant's: one
+    query whose size is the page's)."""
+    started = [row for row in rows if row.started and row.longest is None]
+    if started:
+        query = Q()
+        for row in started:
+            query |= Q(tenant_id=row.tenant.pk, create_time=row.started)
+        by_tenant = {row.tenant.pk: row for row in started}
+        for job in running([row.tenant for row in started]).filter(query, status=TRANSFERRING):
+            by_tenant[job.tenant_id].longest = job
+    return rows
+
+
+def matching(rows: list[TenantRow], text: str) -> list[TenantRow]:
+    """The rows whose tenant's name or slug contains `text` (any case); all for no text."""
+    text = text.strip().casefold()
+    if not text:
+        return rows
+    return [r for r in rows if text in r.tenant.name.casefold() or text in r.tenant.slug]
 
 
 @dataclass(frozen=True)
@@ -311,8 +332,22 @@ def failures(tenants: list[Tenant], since: datetime | None, no_log: str) -> list
         for s in stats
     ]
     groups.sort(key=lambda g: (-g.count, g.signature))
-    for group in groups[:MAX_GROUPS]:
-        group.jobs = list(group_jobs(rows, group)[:GROUP_JOBS])
+    shown = {group.key: group for group in groups[:MAX_GROUPS]}
+    newest = (  # each shown cause's newest GROUP_JOBS, in one query (not one per cause)
+        rows.filter(failure_signature__in=list(shown))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("failure_signature"),
+                order_by=[F("create_time").desc(nulls_last=True), F("pk").desc()],
+            )
+        )
+        .filter(rank__lte=GROUP_JOBS)
+        .select_related("tenant")
+        .order_by("failure_signature", "rank")
+    )
+    for job in newest if shown else ():
+        shown[job.failure_signature].jobs.append(job)
     return groups
 
 

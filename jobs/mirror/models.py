@@ -298,6 +298,9 @@ class TenantSyncState(models.Model):
     calls_ok_total = models.PositiveBigIntegerField(default=0)
     calls_failed_total = models.PositiveBigIntegerField(default=0)
     calls_throttled_total = models.PositiveBigIntegerField(default=0)
+    # When a run last changed what the fleet pages show (mirror rows, counts, failing or not, the
+    # note): the overview's refresh answers "unchanged" while no visible tenant's stamp moved.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"sync of {self.tenant_id}"

@@ -192,8 +192,10 @@ class Run:
             self.result.calls = self.meter.calls
             self._finish(clock, error)
         if (self.result.ok or self.result.incomplete) and (self.running_jobs or self.written):
-            flag_stalls(self.tenant, timezone.now())
-            chains.mark_awaiting(self.tenant, timezone.now())
+            flagged = flag_stalls(self.tenant, timezone.now())
+            flagged += chains.mark_awaiting(self.tenant, timezone.now())
+            if flagged:
+                TenantSyncState.objects.filter(pk=self.tenant.pk).update(changed_at=timezone.now())
         return self.result
 
     def progress_note(self) -> str:
@@ -426,6 +428,13 @@ class Run:
                 "next_due_at": now + schedule.backoff(failures, throttled, running),
             }
             update |= self._cursor(now, failed=True)
+        if (
+            self.written
+            or self.result.details
+            or self.result.deleted
+            or _shown_change(state, update)
+        ):
+            update["changed_at"] = now
         TenantSyncState.objects.filter(pk=state.pk).update(**update)
 
     def _cursor(self, now: datetime, *, failed: bool = False) -> dict:
@@ -451,6 +460,15 @@ class Run:
         if not failed:
             cursor["next_due_at"] = now + timedelta(seconds=settings.SYNC_RUNNING_SECONDS)
         return cursor
+
+
+SHOWN = ("running_jobs", "jobs_total", "last_note", "error", "error_code", "failing_since")
+
+
+def _shown_change(state: TenantSyncState, update: dict) -> bool:
+    """Whether a run's bookkeeping changes what the fleet pages show of the tenant (its ages
+    in "synced N s ago" tick in the browser)."""
+    return any(name in update and update[name] != getattr(state, name) for name in SHOWN)
 
 
 def _start(tenant: Tenant, now: datetime) -> TenantSyncState:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -84,6 +84,32 @@ def visible_tenants(user) -> QuerySet[Tenant]:
     if user.is_superuser:
         return Tenant.objects.all()
     return Tenant.objects.filter(memberships__user=user)
+
+
+PICKER_MAX = 20  # tenants a picker offers at once: it searches, it never lists them all
+
+
+def find_tenants(user, text: str, limit: int = PICKER_MAX) -> list[Tenant]:
+    """Up to `limit` of this person's tenants whose name or slug contains `text` (any case),
+    an exact slug first, then by name; the first ones by name for no text."""
+    text = text.replace("\x00", "").strip()[:100]  # no NUL reaches PostgreSQL
+    rows = visible_tenants(user)
+    if text:
+        rows = rows.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+    found = list(rows.order_by("name", "pk")[:limit])
+    found.sort(key=lambda t: t.slug != text.lower())  # stable: the rest keep their order
+    return found
+
+
+def pick_tenant(user, text: str) -> Tenant | None:
+    """The tenant a picker's text names: the one with that slug, else the only one whose name
+    or slug contains it; None when none or several do."""
+    text = text.replace("\x00", "").strip()[:100]
+    exact = visible_tenants(user).filter(slug=text.lower()).first() if text else None
+    if exact is not None:
+        return exact
+    found = find_tenants(user, text, limit=2) if text else []
+    return found[0] if len(found) == 1 else None
 
 
 def administered_tenants(user) -> QuerySet[Tenant]:

@@ -3,22 +3,28 @@ across tenants, failures by cause. Each page refreshes itself through its own fr
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import time
+from datetime import datetime, timedelta
+from datetime import time as day_time
 from itertools import islice
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jobs.accounts.models import UserPreference
 from jobs.chains import figures
 from jobs.drs.models import TRANSFERRING
-from jobs.fleet import selectors
+from jobs.fleet import refresh, selectors
 from jobs.fleet.causes import causes
 from jobs.fleet.export import csv_response, json_response
 from jobs.fleet.forms import JobListForm, TriageForm
@@ -90,7 +96,7 @@ def _filter_words(data: dict) -> list[str]:
 def _day_start(day) -> datetime | None:
     if not day:
         return None
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    return datetime.combine(day, day_time.min, tzinfo=timezone.get_current_timezone())
 
 
 def _list_query(data: dict) -> selectors.ListQuery:
@@ -112,6 +118,8 @@ def _list_page(request, tenant, form, rows, status: int = 200, restored=False) -
     if rows is not None:
         page = Paginator(rows, size).get_page(number)
         page.object_list = selectors.with_progress(page.object_list, now)
+        for job in page.object_list:
+            job.tenant = tenant  # the rows' links: not one tenant query per row
     query = request.GET.copy()
     for key in ("page", "format", "refresh"):
         query.pop(key, None)
@@ -154,33 +162,77 @@ def _seconds(job) -> int | str:
 # -- the overview ---------------------------------------------------------------------------
 
 
+OVERVIEW_PAGE = 50  # tenant rows per page of the overview; the totals count every tenant
+FAILING_SHOWN = 5  # failing tenants' banners on the overview; the rest are counted
+QUERY_MAX = 100
+
+
 @signed_in
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """One row per visible tenant, totals on top, the jobs running now, a chart per day."""
-    tenants = list(visible_tenants(request.user))
+    """Totals over every visible tenant, a page of their rows (searchable, sortable), the jobs
+    running now, a chart per day. Its refresh sends the version it shows (`u`): unchanged is
+    204 and no render; a render is shared for REFRESH_SECONDS by everyone with the same view."""
     sort = request.GET.get("sort", "name")
     sort = sort if sort in selectors.OVERVIEW_SORTS else "name"
-    descending = request.GET.get("dir") == "desc"
-    rows = selectors.overview(tenants, sort, descending)
+    direction = "desc" if request.GET.get("dir") == "desc" else "asc"
+    q = request.GET.get("q", "").strip()[:QUERY_MAX]
+    number = _page_number(request.GET.get("page"))
+    view = (get_language(), timezone.get_current_timezone_name(), sort, direction, q, number)
+    visible = visible_tenants(request.user)
+    fragment = _fragment(request, "fleet")
+    seen = request.GET.get("u", "")
+    current = refresh.version(visible, *view)
+    if fragment and seen == current:
+        return HttpResponse(status=204)  # htmx keeps what it shows; the poll goes on
+    seconds = REFRESH_SECONDS
+    ids = visible.values_list("pk", flat=True)  # the key needs ids only, not 1,000 tenants
+    key = refresh.view_key("overview", ids, int(time.time() // seconds), *view)
+    shown = cache.get(key)
+    if shown is None:
+        tenants = list(visible)
+        context = _overview(tenants, sort, direction, q, number) | {"version": current}
+        shown = (current, render_to_string("jobs/overview.html#fleet", context, request))
+        cache.set(key, shown, seconds * 2)
+    version, html = shown
+    if fragment:
+        return HttpResponse(status=204) if seen == version else HttpResponse(html)
+    context = {"fleet": mark_safe(html), "q": q, "sort": sort, "dir": direction}  # noqa: S308
+    return render(request, "jobs/overview.html", context)
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
+
+
+def _overview(tenants: list, sort: str, direction: str, q: str, number: int) -> dict:
+    rows = selectors.overview(tenants, sort, direction == "desc")
+    page = Paginator(selectors.matching(rows, q), OVERVIEW_PAGE).get_page(number)
+    page.object_list = selectors.with_longest(list(page.object_list))
     days = selectors.per_day(tenants)
-    context = {
+    failing = [r for r in rows if r.fresh.failing]
+    return {
         "databases": figures.totals(figures.by_tenant(tenants, figures.all_time())),
-        "rows": rows,
+        "page": page,
+        "rows": page.object_list,
         "totals": _totals(rows),
-        "failing": [r for r in rows if r.fresh.failing],
+        "failing": failing[:FAILING_SHOWN],
+        "failing_more": len(failing) - len(failing[:FAILING_SHOWN]),
         "running": selectors.running_jobs(tenants),
         "finished": selectors.finished_recently(tenants),
         "days": days,
         "chart": _chart(days),
         "sort": sort,
-        "dir": "desc" if descending else "asc",
+        "dir": direction,
+        "q": q,
+        "query": urlencode({k: v for k, v in (("q", q), ("sort", sort), ("dir", direction)) if v}),
         "poll_seconds": REFRESH_SECONDS,
         "now": timezone.now(),
         "show_tenant": len(tenants) > 1,
     }
-    template = "jobs/overview.html#fleet" if _fragment(request, "fleet") else "jobs/overview.html"
-    return render(request, template, context)
 
 
 def _totals(rows) -> dict:

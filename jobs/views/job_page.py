@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -35,7 +36,14 @@ from jobs.job_page.state import (
 )
 from jobs.mirror.models import JobSnapshot, JobStatusChange, MirroredJob
 from jobs.sync.progress import Typical
-from jobs.tenants.access import Role, signed_in, tenant_for, tenant_role, visible_tenants
+from jobs.tenants.access import (
+    Role,
+    pick_tenant,
+    signed_in,
+    tenant_for,
+    tenant_role,
+    visible_tenants,
+)
 from jobs.upstream import rate_limits
 from jobs.upstream.client import drs_language
 from jobs.upstream.messages import explain
@@ -367,9 +375,16 @@ def _int(value: str | None) -> int:
 def lookup(request: HttpRequest) -> HttpResponse:
     """Find the job id in what was pasted and go to its page: in the chosen tenant, else in
     whichever visible tenant has it (the mirror first, then each tenant's DRS)."""
-    tenants = list(visible_tenants(request.user))
-    slug = request.GET.get("tenant", "")
+    slug = request.GET.get("tenant", "").strip()
     text = request.GET.get("q", "")
+    if slug:  # the picker's text: a slug, or a part of one tenant's name or slug
+        chosen = pick_tenant(request.user, slug)
+        if chosen is None:
+            return redirect(f"{reverse('tenant_search')}?{urlencode({'q': slug, 'job': text})}")
+        slug = chosen.slug
+        if not text.strip():
+            return redirect(reverse("job_list", args=[slug]))
+    tenants = list(visible_tenants(request.user))
     job_id = drs.find_job_id(text)
     found, status, hits = [], 400, []
     if job_id and slug:
@@ -409,7 +424,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
             "a part of one needs at least 8 characters."
         )
     context = {
-        "tenants": tenants,
         "selected": slug,
         "q": text,
         "problem": problem,

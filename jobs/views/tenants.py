@@ -13,7 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jobs.tenants import audit, services
 from jobs.tenants.access import (
+    PICKER_MAX,
     administered_tenants,
+    find_tenants,
     signed_in,
     superuser,
     tenant_role,
@@ -37,6 +39,25 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
         for tenant in visible_tenants(request.user)
     ]
     return render(request, "tenants/list.html", {"tenants": tenants})
+
+
+@signed_in
+@require_GET
+def tenant_search(request: HttpRequest) -> HttpResponse:
+    """The tenant picker's search: up to PICKER_MAX of the person's tenants by name or slug.
+    The picker (htmx) gets its <option>s; without JavaScript, a page of links (to the tenant's
+    jobs, or to the lookup of `job` in that tenant)."""
+    q = (request.GET.get("q") or request.GET.get("tenant") or "").strip()[:100]
+    found = find_tenants(request.user, q, PICKER_MAX + 1)
+    context = {
+        "q": q,
+        "found": found[:PICKER_MAX],
+        "more": len(found) > PICKER_MAX,
+        "limit": PICKER_MAX,
+        "job": request.GET.get("job", "")[:2000],
+    }
+    template = "jobs/tenant_search.html#options" if request.htmx else "jobs/tenant_search.html"
+    return render(request, template, context)
 
 
 @superuser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from jobs.tenants.access import administered_tenants, visible_tenants
+from jobs.tenants.access import PICKER_MAX, administered_tenants, find_tenants
 
 
 def navigation(request) -> dict:
@@ -17,8 +17,14 @@ def navigation(request) -> dict:
     def audit_allowed() -> bool:
         return user.is_superuser or administered_tenants(user).exists()
 
+    def picker() -> dict:
+        first = find_tenants(user, "", PICKER_MAX)
+        return {"first": first, "many": len(first) > 1}
+
     return {
-        "lookup_tenants": visible_tenants(user),
+        # The job lookup's tenant picker: the first PICKER_MAX by name, one bounded query when a
+        # page shows it; typing searches the rest (jobs/lookup/tenants/).
+        "lookup_picker": SimpleLazyObject(picker),
         "nav": {
             "audit": SimpleLazyObject(audit_allowed),
             "sync": user.is_superuser,

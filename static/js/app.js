@@ -44,10 +44,15 @@
     skipped.clear();
   });
 
+  // A 204 answers "unchanged since the version you sent" (the element's hx-get carries it):
+  // nothing is swapped, so the element stays as it is and polls again.
   document.addEventListener("htmx:afterRequest", function (event) {
     var el = event.detail.elt;
-    if (el && el.dataset && el.dataset.pollSeconds && !event.detail.successful) {
+    if (!el || !el.dataset || !el.dataset.pollSeconds) return;
+    if (!event.detail.successful) {
       el.dataset.pollErrors = String((Number(el.dataset.pollErrors) || 0) + 1);
+      schedule(el);
+    } else if (event.detail.xhr && event.detail.xhr.status === 204) {
       schedule(el);
     }
   });
@@ -73,8 +78,15 @@
     });
   });
 
-  // Live elapsed time for running jobs.
+  // Live elapsed time for running jobs; "synced N s ago" counts on between refreshes (its one
+  // number is the seconds since data-seconds-since, in any language).
   function tick() {
+    document.querySelectorAll("[data-seconds-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.secondsSince);
+      if (isNaN(since)) return;
+      var seconds = Math.max(0, Math.floor((Date.now() - since) / 1000));
+      el.textContent = el.textContent.replace(/\d+/, String(seconds));
+    });
     document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
       var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
       var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;

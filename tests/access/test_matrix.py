@@ -46,6 +46,7 @@ EXPECTED: dict[str, tuple[str, dict]] = {
     "tenant_member": ("POST", {**TENANT_ADMIN, "others": 302}),
     "preferences": ("GET", SIGNED_IN),
     "job_lookup": ("GET", {"anonymous": LOGIN, "others": 400}),  # no text given: 400 + message
+    "tenant_search": ("GET", SIGNED_IN),  # only the person's own tenants
     "job_detail": ("GET", TENANT_READ),
     "job_error_log": ("GET", TENANT_READ),
     "job_files": ("GET", TENANT_READ),

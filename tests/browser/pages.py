@@ -41,6 +41,7 @@ def every_page(tenant, simulator, running_id: str) -> list[Visit]:
         Visit("job-running", f"/tenants/{slug}/jobs/{running_id}/"),
         Visit("job-missing", f"/tenants/{slug}/jobs/{MISSING_ID}/"),
         Visit("lookup-problem", "/jobs/lookup/?q=no+id+in+here"),
+        Visit("tenant-search", "/jobs/lookup/tenants/?q=a"),
         Visit("migrations", "/migrations/?period=all"),
         Visit("tenant-migrations", f"/tenants/{slug}/migrations/"),
         Visit("audit-log", "/audit/"),

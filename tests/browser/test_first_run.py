@@ -91,7 +91,7 @@ def test_make_run_prints_one_ready_block_that_works(make_run, browser: Browser):
         with page.expect_navigation():
             page.get_by_role("button", name="Sign in").click()
         # Both demo tenants read the simulator's default project: pick one, as a DBA would.
-        page.locator("#lookup-tenant-top").select_option("demo-token")
+        page.locator("#lookup-tenant-top").fill("demo-token")
         page.locator("#lookup-q-top").fill(job_id)
         with page.expect_navigation():
             page.locator("#lookup-q-top").press("Enter")

@@ -134,11 +134,19 @@ def test_job_list(as_user, tenant, query, zone, htmx):
 
 
 @FUZZ
-@given(query=params("tenant", "days", "format"), zone=ZONES)
+@given(query=params("tenant", "days", "format", "q", "page", "sort", "dir", "u"), zone=ZONES)
 def test_overview_and_failures(as_user, tenant, query, zone):
     client = as_user("viewer", zone)
     check(client.get("/", query))
+    check(client.get("/", query, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="fleet"))
     check(client.get("/failures/", query))
+
+
+@FUZZ
+@given(query=params("q", "tenant", "job"), htmx=st.booleans())
+def test_tenant_search(as_user, tenant, query, htmx):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    check(as_user("viewer").get("/jobs/lookup/tenants/", query, **extra))
 
 
 @FUZZ
