@@ -105,13 +105,26 @@ def move(pairs: Iterable[tuple[JobState | None, JobState | None]]) -> None:
                 vector[i] += n
             if after.duration is not None:
                 longest[after.key] = max(longest.get(after.key, 0), after.duration)
-    keys = [k for k, v in deltas.items() if any(v) or k in longest or k in left]
+    keys = sorted(k for k, v in deltas.items() if any(v) or k in longest or k in left)
     if not keys:
         return
     JobDay.objects.bulk_create(
         [JobDay(tenant_id=k[0], day=k[1], status=k[2], deleted=k[3]) for k in keys],
         ignore_conflicts=True,
     )
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        _add(keys[start : start + KEYS_PER_STATEMENT], deltas, longest)
+    stale = sorted(left)
+    for start in range(0, len(stale), KEYS_PER_STATEMENT):
+        _recompute_longest({k: left[k] for k in stale[start : start + KEYS_PER_STATEMENT]})
+
+
+# Buckets per UPDATE: a page of jobs touches a few days, so one statement; a page spread over
+# years stays within the databases' limits on parameters (SQLite's 32,766).
+KEYS_PER_STATEMENT = 200
+
+
+def _add(keys: list[tuple], deltas: dict[tuple, list[int]], longest: dict[tuple, int]) -> None:
     where = Q()
     for key in keys:
         where |= _key_q(key)
@@ -120,13 +133,11 @@ def move(pairs: Iterable[tuple[JobState | None, JobState | None]]) -> None:
         whens = [When(_key_q(k), then=Value(deltas[k][i])) for k in keys if deltas[k][i]]
         if whens:
             changes[name] = F(name) + Case(*whens, default=Value(0))
-    whens = [When(_key_q(k), then=Value(v)) for k, v in longest.items() if k in keys]
+    whens = [When(_key_q(k), then=Value(longest[k])) for k in keys if k in longest]
     if whens:
         changes["duration_max"] = Greatest(F("duration_max"), Case(*whens, default=Value(0)))
     if changes:
         JobDay.objects.filter(where).update(**changes)
-    if left:
-        _recompute_longest(left)
 
 
 def _recompute_longest(left: dict[tuple, int]) -> None:
