@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db import connection, transaction
+from django.db.models import Case, Q, Value, When
 
 from jobs.mirror.models import Chain, ChainDay, ChainStep, JobDay, MirroredJob
 
@@ -125,19 +124,53 @@ KEYS_PER_STATEMENT = 200
 
 
 def _add(keys: list[tuple], deltas: dict[tuple, list[int]], longest: dict[tuple, int]) -> None:
-    where = Q()
+    sums = {
+        name: {k: deltas[k][i] for k in keys if deltas[k][i]} for i, name in enumerate(JOB_SUMS)
+    }
+    _add_to(JobDay, JOB_KEY, keys, sums, {k: longest[k] for k in keys if k in longest})
+
+
+JOB_KEY = ("tenant_id", "day", "status", "deleted")
+CHAIN_KEY = ("tenant_id", "day", "state")
+
+
+def _add_to(model, columns, keys, sums: dict[str, dict], longest: dict | None = None) -> None:
+    """One UPDATE of `model`'s rows with these keys (values of `columns`): each column of
+    `sums` plus its delta for the row's key, `duration_max` raised to `longest`'s. Plain SQL,
+    the same on SQLite and PostgreSQL: building it as Django expressions cost more CPU than
+    the statement (20-30 ms a page)."""
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    match = "(" + " AND ".join(f"{ops.quote_name(c)} = %s" for c in columns) + ")"
+
+    def key_params(key) -> list:
+        return [ops.adapt_datefield_value(v) if isinstance(v, date) else v for v in key]
+
+    sets, params = [], []
+    for name, by_key in sums.items():
+        if not by_key:
+            continue
+        column = ops.quote_name(name)
+        whens = []
+        for key, delta in by_key.items():
+            whens.append(f"WHEN {match} THEN %s")
+            params.extend([*key_params(key), delta])
+        sets.append(f"{column} = {column} + CASE {' '.join(whens)} ELSE 0 END")
+    if longest:
+        column = ops.quote_name("duration_max")
+        whens = []
+        for key, value in longest.items():
+            whens.append(f"WHEN {match} AND {column} < %s THEN %s")
+            params.extend([*key_params(key), value, value])
+        sets.append(f"{column} = CASE {' '.join(whens)} ELSE {column} END")
+    if not sets:
+        return
+    where = " OR ".join(match for _key in keys)
     for key in keys:
-        where |= _key_q(key)
-    changes = {}
-    for i, name in enumerate(JOB_SUMS):
-        whens = [When(_key_q(k), then=Value(deltas[k][i])) for k in keys if deltas[k][i]]
-        if whens:
-            changes[name] = F(name) + Case(*whens, default=Value(0))
-    whens = [When(_key_q(k), then=Value(longest[k])) for k in keys if k in longest]
-    if whens:
-        changes["duration_max"] = Greatest(F("duration_max"), Case(*whens, default=Value(0)))
-    if changes:
-        JobDay.objects.filter(where).update(**changes)
+        params.extend(key_params(key))
+    with connection.cursor() as cursor:
+        # Identifiers are the model's, quoted; every value is a parameter.
+        cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {where}", params)  # noqa: S608
 
 
 def _recompute_longest(left: dict[tuple, int]) -> None:
@@ -206,12 +239,7 @@ def move_chains(pairs: Iterable[tuple[tuple | None, tuple | None]]) -> None:
     ChainDay.objects.bulk_create(
         [ChainDay(tenant_id=k[0], day=k[1], state=k[2]) for k in deltas], ignore_conflicts=True
     )
-    whens, where = [], Q()
-    for (tenant_id, day, state), n in deltas.items():
-        key = Q(tenant_id=tenant_id, day=day, state=state)
-        whens.append(When(key, then=Value(n)))
-        where |= key
-    ChainDay.objects.filter(where).update(chains=F("chains") + Case(*whens, default=Value(0)))
+    _add_to(ChainDay, CHAIN_KEY, sorted(deltas), {"chains": deltas})
 
 
 # -- rebuilding -----------------------------------------------------------------------------
