@@ -8,14 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jobs.chains.present import STALLED, STATES
 from jobs.drs.models import EARLIEST, LATEST
-from jobs.mirror.models import Chain, ChainStep, MirroredJob
+from jobs.mirror import rollups
+from jobs.mirror.models import Chain, ChainDay, ChainStep, JobDay, MirroredJob
 from jobs.tenants.models import Tenant
 
 PERIODS = ("today", "week", "month", "all", "custom")
@@ -141,13 +142,39 @@ def _shown(span: Period, earliest: date | None, most_days: int) -> tuple[date, d
     return max(first, last - timedelta(days=most_days)), last
 
 
+def _from_rollups(span: Period) -> bool:
+    """The period's days are UTC days: the rollups answer for them."""
+    return rollups.utc_days(timezone.get_current_timezone(), span.start, span.end)
+
+
 def online_per_week(tenants: list[Tenant], span: Period) -> list[Bar]:
-    online = Chain.objects.filter(
-        tenant__in=tenants, state=Chain.State.ONLINE, since__gte=span.start, since__lt=span.end
-    )
+    """Databases brought online per week (from Monday): the rollups (`ChainDay`) when the
+    period's days are UTC days, else the chains."""
     weeks: dict[date, int] = defaultdict(int)
-    for day in online.annotate(day=TruncDate("since")).values_list("day", flat=True):
-        weeks[day - timedelta(days=day.weekday())] += 1
+    if _from_rollups(span):
+        days = (
+            ChainDay.objects.filter(
+                tenant__in=tenants,
+                state=Chain.State.ONLINE,
+                day__gte=span.start.date(),
+                day__lt=span.end.date(),
+                chains__gt=0,
+            )
+            .values("day")
+            .annotate(n=Sum("chains"))
+            .values_list("day", "n")
+            .order_by()
+        )
+    else:
+        online = Chain.objects.filter(
+            tenant__in=tenants, state=Chain.State.ONLINE, since__gte=span.start, since__lt=span.end
+        )
+        days = [
+            (day, 1)
+            for day in online.annotate(day=TruncDate("since")).values_list("day", flat=True)
+        ]
+    for day, n in days:
+        weeks[day - timedelta(days=day.weekday())] += n
     first, last = _shown(span, min(weeks, default=None), MAX_WEEKS * 7)
     monday = first - timedelta(days=first.weekday())
     pairs = []
@@ -158,16 +185,33 @@ def online_per_week(tenants: list[Tenant], span: Period) -> list[Bar]:
 
 
 def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
-    """Bytes of backup files restored per day by jobs that are steps of a chain."""
-    jobs = MirroredJob.objects.filter(
-        tenant__in=tenants,
-        create_time__gte=span.start,
-        create_time__lt=span.end,
-    ).filter(Exists(ChainStep.objects.filter(job=OuterRef("pk"))))
+    """Bytes of backup files restored per day by jobs that are steps of a chain: the rollups
+    (`JobDay.chain_bytes`) when the period's days are UTC days, else the jobs."""
     per_day: dict[date, int] = defaultdict(int)
-    zone = timezone.get_current_timezone()
-    for created, size in jobs.values_list("create_time", "total_bytes").iterator(2000):
-        per_day[created.astimezone(zone).date()] += size or 0
+    if _from_rollups(span):
+        days = (
+            JobDay.objects.filter(
+                tenant__in=tenants,
+                day__gte=span.start.date(),
+                day__lt=span.end.date(),
+                chain_jobs__gt=0,
+            )
+            .values("day")
+            .annotate(n=Sum("chain_bytes"))
+            .values_list("day", "n")
+            .order_by()
+        )
+        for day, size in days:
+            per_day[day] += size
+    else:
+        jobs = MirroredJob.objects.filter(
+            tenant__in=tenants,
+            create_time__gte=span.start,
+            create_time__lt=span.end,
+        ).filter(Exists(ChainStep.objects.filter(job=OuterRef("pk"))))
+        zone = timezone.get_current_timezone()
+        for created, size in jobs.values_list("create_time", "total_bytes").iterator(2000):
+            per_day[created.astimezone(zone).date()] += size or 0
     first, last = _shown(span, min(per_day, default=None), MAX_DAYS)
     day, pairs = first, []
     while day < last:

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from jobs import drs
 from jobs.drs.models import TRANSFERRING
 from jobs.hints import Hint, hints_for
+from jobs.mirror import rollups
 from jobs.mirror.models import (
     FAILED_STATUSES,
     SUCCESS,
     TERMINAL_STATUSES,
+    JobDay,
     MirroredJob,
     TenantSyncState,
 )
@@ -153,27 +155,21 @@ def running(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
 
 
 def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False) -> list:
-    """Each tenant's job count as its last sync counted it; the last week's outcomes and the
-    running jobs in grouped queries over indexes (`mirror_recent`, `mirror_unfinished`)."""
+    """Each tenant's job count as its last sync counted it; the last week's outcomes from the
+    rollups (`finished_since`) and the running jobs in grouped queries over an index
+    (`mirror_unfinished`)."""
     now = timezone.now()
     week = now - timedelta(days=7)
     fresh = freshness(tenants, now)
     rows = {t.pk: TenantRow(t, fresh[t.pk]) for t in tenants}
     for row in rows.values():
         row.total = row.fresh.state.jobs_total if row.fresh.state else 0
-    recent = (
-        mirror(tenants)
-        .filter(create_time__gte=week, status__in=TERMINAL_STATUSES)  # SUCCESS or failed
-        .values("tenant_id", "status")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    for item in recent:
-        row = rows[item["tenant_id"]]
-        if item["status"] == SUCCESS:
-            row.succeeded_7d += item["n"]
+    for tenant_id, status, n in finished_since(tenants, week):
+        row = rows[tenant_id]
+        if status == SUCCESS:
+            row.succeeded_7d += n
         else:
-            row.failed_7d += item["n"]
+            row.failed_7d += n
     started = {}
     for item in (
         running(tenants)
@@ -217,6 +213,32 @@ def matching(rows: list[TenantRow], text: str) -> list[TenantRow]:
     return [r for r in rows if text in r.tenant.name.casefold() or text in r.tenant.slug]
 
 
+def finished_since(tenants: list[Tenant], since: datetime) -> list[tuple[int, str, int]]:
+    """(tenant id, status, jobs) of the alive jobs created from `since` on with a terminal
+    status (SUCCESS or failed): the rollups' whole UTC days after `since`'s, and the rows of
+    the rest of its day (the `mirror_recent` index)."""
+    day = rollups.day_of(since)
+    midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    whole = (
+        JobDay.objects.filter(
+            tenant__in=tenants, deleted=False, day__gt=day, status__in=TERMINAL_STATUSES
+        )
+        .values("tenant_id", "status")
+        .annotate(n=Sum("jobs"))
+        .values_list("tenant_id", "status", "n")
+        .order_by()
+    )
+    edge = (
+        mirror(tenants)
+        .filter(create_time__gte=since, create_time__lt=midnight, status__in=TERMINAL_STATUSES)
+        .values("tenant_id", "status")
+        .annotate(n=Count("*"))
+        .values_list("tenant_id", "status", "n")
+        .order_by()
+    )
+    return [item for item in [*whole, *edge] if item[2]]
+
+
 @dataclass(frozen=True)
 class Day:
     day: date
@@ -230,20 +252,31 @@ class Day:
 
 
 def per_day(tenants: list[Tenant], days: int = RECENT_DAYS) -> list[Day]:
-    """Jobs created per day (in the user's zone) over the last `days`, by outcome."""
+    """Jobs created per day (in the user's zone) over the last `days`, by outcome: from the
+    rollups (`JobDay`) when the zone's days are UTC days, else from the rows."""
     today = timezone.localdate()
     start = datetime.combine(
         today - timedelta(days=days - 1), datetime.min.time(), timezone.get_current_timezone()
     )
     counts: dict[date, dict[str, int]] = {}
-    rows = (
-        mirror(tenants)
-        .filter(create_time__gte=start)
-        .values("status", day=TruncDate("create_time", tzinfo=timezone.get_current_timezone()))
-        .annotate(n=Count("*"))
-        .values_list("day", "status", "n")
-        .order_by()
-    )
+    zone = timezone.get_current_timezone()
+    if rollups.utc_days(zone, start, start + timedelta(days=days)):
+        rows = (  # the rollups' days are the viewer's
+            JobDay.objects.filter(tenant__in=tenants, deleted=False, day__gte=start.date())
+            .values("day", "status")
+            .annotate(n=Sum("jobs"))
+            .values_list("day", "status", "n")
+            .order_by()
+        )
+    else:
+        rows = (
+            mirror(tenants)
+            .filter(create_time__gte=start)
+            .values("status", day=TruncDate("create_time", tzinfo=zone))
+            .annotate(n=Count("*"))
+            .values_list("day", "status", "n")
+            .order_by()
+        )
     for day, status, n in rows:
         kind = "success" if status == SUCCESS else "running"
         kind = "failed" if status in FAILED_STATUSES else kind

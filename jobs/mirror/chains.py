@@ -1,6 +1,7 @@
 """Writing chains: where a job's detail places it (`place`) and each chain's state after one of
 its jobs changed (`refresh_job`). Called by `jobs.mirror.record` inside the transaction that
-writes the job's row, so a chain never disagrees with its jobs.
+writes the job's row, so a chain never disagrees with its jobs (nor `ChainDay`, the databases
+per day and state, nor the restore volume in `JobDay`: `jobs.mirror.rollups`).
 
 A chain's current run starts at its first step, or at the latest full restore with overwrite
 after it (a migration started again); earlier runs stay, numbered. Its state is its current
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from jobs.drs.databases import facts
 from jobs.drs.models import Job
+from jobs.mirror import rollups
 from jobs.mirror.models import Chain, ChainStep, JobEvent, MirroredJob
 from jobs.mirror.signals import job_event_recorded
 from jobs.tenants.models import Tenant
@@ -33,6 +35,7 @@ def place(tenant: Tenant, row: MirroredJob, job: Job, events_since: datetime | N
     refresh them and any chain it left."""
     found = facts(job)
     chains: list[Chain] = []
+    was_chained = ChainStep.objects.filter(job=row).exists()
     now = timezone.now()
     for restore in found.restores if found else ():
         chain, _created = Chain.objects.select_for_update().get_or_create(
@@ -62,6 +65,8 @@ def place(tenant: Tenant, row: MirroredJob, job: Job, events_since: datetime | N
         Chain.objects.filter(chain_steps__job=row).exclude(pk__in=kept).values_list("pk", flat=True)
     )
     ChainStep.objects.filter(job=row, chain_id__in=left).delete()
+    if was_chained != bool(chains):  # its restore volume counts, or no longer
+        rollups.move([(rollups.of_row(row, was_chained), rollups.of_row(row, bool(chains)))])
     for chain in chains:
         refresh(chain, events_since)
     for chain in Chain.objects.select_for_update().filter(pk__in=left):
@@ -82,8 +87,10 @@ def refresh(chain: Chain, events_since: datetime | None) -> Chain:
     steps = list(
         ChainStep.objects.filter(chain=chain).select_related("job").order_by("create_time", "id")
     )
+    counted = rollups.chain_state(chain)
     if not steps:
         chain.delete()
+        rollups.move_chains([(counted, None)])
         return chain
     run, position, changed = 1, 0, []
     for index, step in enumerate(steps):
@@ -110,6 +117,7 @@ def refresh(chain: Chain, events_since: datetime | None) -> Chain:
         chain.awaiting_flagged_at = None
     chain.updated_at = timezone.now()
     chain.save()
+    rollups.move_chains([(counted, rollups.chain_state(chain))])
     kind = STATE_EVENTS.get(state)
     if kind and previous != state and since and events_since and since >= events_since:
         announce(chain, kind, since, {"database": chain.database, "step": len(current)})

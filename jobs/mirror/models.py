@@ -383,3 +383,54 @@ class ChainStep(models.Model):
 
     def __str__(self) -> str:
         return f"step {self.run}.{self.position} of {self.chain_id}"
+
+
+class JobDay(models.Model):
+    """The fleet pages' figures over jobs, per tenant, day (UTC, of the job's create time),
+    status and whether DRS deleted the job: kept by `jobs.mirror.rollups` in the transaction
+    that writes the mirror rows it sums, rebuilt from them by `manage.py rollups rebuild`.
+    A job is in exactly one row (none without a create time); a change of status or a
+    deletion moves it. Durations are whole seconds, create to finish, of jobs with both."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=40, blank=True)
+    deleted = models.BooleanField(default=False)
+    jobs = models.BigIntegerField(default=0)
+    timed = models.BigIntegerField(default=0)  # of them, with a create and a finish time
+    duration_total = models.BigIntegerField(default=0)  # seconds, over the timed ones
+    duration_max = models.BigIntegerField(default=0)  # seconds
+    total_bytes = models.BigIntegerField(default=0)  # their backup files, as far as known
+    chain_jobs = models.BigIntegerField(default=0)  # of them, steps of a chain
+    chain_bytes = models.BigIntegerField(default=0)  # their backup files: restore volume
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "status", "deleted"], name="one_job_day_per_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day} {self.status} {self.jobs}"
+
+
+class ChainDay(models.Model):
+    """Databases (chains) per tenant, day (UTC, of `Chain.since`) and state: how many are in
+    that state since that day. Kept with the chains (`jobs.mirror.chains`), rebuilt with
+    `JobDay`."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    state = models.CharField(max_length=12)
+    chains = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "state"], name="one_chain_day_per_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day} {self.state} {self.chains}"

@@ -29,7 +29,7 @@ from django.utils import timezone
 from jobs.drs import Job, JobSummary
 from jobs.drs.models import FAILED, JOB_ID, PRECHECK_FAILED, SUCCESS
 from jobs.hints import signature
-from jobs.mirror import chains
+from jobs.mirror import chains, rollups
 from jobs.mirror.models import (
     TERMINAL_STATUSES,
     JobEvent,
@@ -189,6 +189,7 @@ def _observe_locked(tenant, by_id, at, events_since, snapshot, touch) -> tuple[s
     }
     known_finished = {i for i, row in rows.items() if row.is_alive and row.is_finished}
     new, changed, untouched, history, events = [], [], [], [], []
+    before = {}  # the changed rows' rollup fields before: where they counted (`rollups`)
     for job_id, item in by_id.items():
         row = rows.get(job_id)
         if row is None:
@@ -197,8 +198,11 @@ def _observe_locked(tenant, by_id, at, events_since, snapshot, touch) -> tuple[s
             )
             _apply(tenant, row, item, at, events_since, snapshot, history, events)
             new.append(row)
-        elif _apply(tenant, row, item, at, events_since, snapshot, history, events):
+            continue
+        was = tuple(getattr(row, name) for name in ROLLUP_FIELDS)
+        if _apply(tenant, row, item, at, events_since, snapshot, history, events):
             changed.append(row)
+            before[row.pk] = was
         elif touch:
             untouched.append(row.pk)
     if new:
@@ -211,6 +215,7 @@ def _observe_locked(tenant, by_id, at, events_since, snapshot, touch) -> tuple[s
         JobStatusChange.objects.bulk_create(
             [JobStatusChange(job=row, **change) for row, change in history]
         )
+    _roll_up(new, changed, before)
     for row, kind, occurred_at, detail in events:
         _event(tenant, row, kind, occurred_at, detail)
     changed_ids = {id(row) for row in changed}
@@ -218,6 +223,36 @@ def _observe_locked(tenant, by_id, at, events_since, snapshot, touch) -> tuple[s
         if not by_id[row.job_id].from_detail:  # a detail places the job itself (saw_detail)
             chains.refresh_job(row, events_since)
     return known_finished, len(new) + len(changed)
+
+
+# What a row's place in the rollups depends on (`rollups.of_row`), besides its chains.
+ROLLUP_FIELDS = ("status", "create_time", "finish_time", "total_bytes", "deleted_at")
+
+
+def _roll_up(new: list[MirroredJob], changed: list[MirroredJob], before: dict) -> None:
+    """The page's new rows into the rollups, its changed rows moved: set-based (`rollups.move`).
+    New rows are in no chain yet; the chains of changed rows are read only for rows whose
+    place moved."""
+    moved = [
+        row
+        for row in changed
+        if before[row.pk] != tuple(getattr(row, name) for name in ROLLUP_FIELDS)
+    ]
+    chained = rollups.chained_ids(row.pk for row in moved)
+    pairs = [(None, rollups.of_row(row, False)) for row in new]
+    for row in moved:
+        status, create_time, finish_time, total_bytes, deleted_at = before[row.pk]
+        was = rollups.job_state(
+            row.tenant_id,
+            status,
+            create_time,
+            finish_time,
+            total_bytes,
+            deleted_at is not None,
+            row.pk in chained,
+        )
+        pairs.append((was, rollups.of_row(row, row.pk in chained)))
+    rollups.move(pairs)
 
 
 WRITTEN_FIELDS = (
@@ -387,10 +422,13 @@ def mark_deleted(tenant: Tenant, job_id: str, at: datetime) -> bool:
         row = MirroredJob.objects.select_for_update().filter(tenant=tenant, job_id=job_id).first()
         if row is None or row.deleted_at is not None:
             return False
+        chained = bool(rollups.chained_ids([row.pk]))
+        was = rollups.of_row(row, chained)
         row.deleted_at = at
         row.needs_detail = False
         row.synced_at = timezone.now()
         row.save(update_fields=["deleted_at", "needs_detail", "synced_at"])
+        rollups.move([(was, rollups.of_row(row, chained))])  # to the deleted ones' bucket
         _event(tenant, row, JobEvent.Kind.DELETED, at, {"status": row.status})
         chains.refresh_job(row, None)  # it keeps its place in its chains, marked
     return True

@@ -31,7 +31,7 @@ from django.utils import timezone  # noqa: E402
 from jobs.drs import DrsClient  # noqa: E402
 from jobs.mirror.models import Chain, ChainStep, MirroredJob, TenantSyncState  # noqa: E402
 from jobs.tenants.models import Tenant  # noqa: E402
-from tests.bench.mirror import timed  # noqa: E402
+from tests.bench.mirror import rollups_for, timed  # noqa: E402
 
 STEPS = 10
 STATES = ["online", "awaiting", "failed", "restoring"]
@@ -119,6 +119,7 @@ def run(tenants: int = 100, jobs: int = 10_000) -> dict:
     began = time.perf_counter()
     seed(tenants, jobs)
     seeded = time.perf_counter() - began
+    rebuilt = rollups_for("chains-")
     setup_test_environment()
     from django.contrib.auth.models import User
 
@@ -140,6 +141,7 @@ def run(tenants: int = 100, jobs: int = 10_000) -> dict:
         "tenants": tenants,
         "jobs_per_tenant": jobs,
         "seed_s": round(seeded, 1),
+        "rollups_rebuild_s": rebuilt,
         "migrations_week_ms": timed(client, "/migrations/?period=week"),
         "migrations_all_ms": timed(client, "/migrations/?period=all"),
         "tenant_migrations_ms": timed(client, f"/tenants/{one}/migrations/"),
