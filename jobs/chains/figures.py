@@ -99,8 +99,15 @@ def by_tenant(tenants: list[Tenant], span: Period, now: datetime | None = None) 
     now = now or timezone.now()
     chains = Chain.objects.filter(tenant__in=tenants, since__gte=span.start, since__lt=span.end)
     rows = {t.pk: TenantRow(t, dict.fromkeys(STATES, 0)) for t in tenants}
-    for item in chains.values("tenant_id", "state").annotate(n=Count("pk")):
-        rows[item["tenant_id"]].counts[item["state"]] += item["n"]
+    if _counted_from_rollups(span):
+        counted = ChainDay.objects.filter(tenant__in=tenants, chains__gt=0)
+        if span.name != "all":
+            counted = counted.filter(day__gte=span.start.date(), day__lt=span.end.date())
+        counted = counted.values("tenant_id", "state").annotate(n=Sum("chains"))
+    else:
+        counted = chains.values("tenant_id", "state").annotate(n=Count("pk"))
+    for tenant_id, state, n in counted.values_list("tenant_id", "state", "n").order_by():
+        rows[tenant_id].counts[state] += n
     stalled = chains.filter(_stalled_filter(tenants, now))
     for item in stalled.values("tenant_id").annotate(n=Count("pk")):
         row = rows[item["tenant_id"]]
@@ -145,6 +152,11 @@ def _shown(span: Period, earliest: date | None, most_days: int) -> tuple[date, d
 def _from_rollups(span: Period) -> bool:
     """The period's days are UTC days: the rollups answer for them."""
     return rollups.utc_days(timezone.get_current_timezone(), span.start, span.end)
+
+
+def _counted_from_rollups(span: Period) -> bool:
+    """A count over the whole period (no per-day bars): all time in any zone, or UTC days."""
+    return span.name == "all" or _from_rollups(span)
 
 
 def online_per_week(tenants: list[Tenant], span: Period) -> list[Bar]:
@@ -222,14 +234,16 @@ def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
 
 def awaiting_ages(tenants: list[Tenant], span: Period, now: datetime | None = None) -> list[Bar]:
     now = now or timezone.now()
-    since = Chain.objects.filter(
+    awaiting = Chain.objects.filter(
         tenant__in=tenants, state=Chain.State.AWAITING, since__gte=span.start, since__lt=span.end
-    ).values_list("since", flat=True)
-    counts = [0] * len(AGE_BUCKETS)
-    for moment in since:
-        age = now - moment
-        for index, (limit, _label) in enumerate(AGE_BUCKETS):
-            if limit is None or age < limit:
-                counts[index] += 1
-                break
+    )
+    buckets, younger = {}, None  # each bucket: younger than its limit, not the one before
+    for index, (limit, _label) in enumerate(AGE_BUCKETS):
+        condition = Q(since__lte=now - younger) if younger else Q()
+        if limit is not None:
+            condition &= Q(since__gt=now - limit)
+        buckets[f"b{index}"] = Count("pk", filter=condition) if condition else Count("pk")
+        younger = limit
+    found = awaiting.aggregate(**buckets)
+    counts = [found[f"b{index}"] for index in range(len(AGE_BUCKETS))]
     return _bars([(str(label), n) for (_limit, label), n in zip(AGE_BUCKETS, counts, strict=True)])

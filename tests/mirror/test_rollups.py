@@ -20,6 +20,7 @@ from jobs.fleet import selectors
 from jobs.mirror import rollups
 from jobs.mirror.models import (
     TERMINAL_STATUSES,
+    Chain,
     ChainDay,
     JobDay,
     MirroredJob,
@@ -162,11 +163,14 @@ def test_the_pages_figures_from_rollups_equal_the_rows(chain_sim, monkeypatch):
         sorted(selectors.finished_since(tenants, week)),
         [figures.online_per_week(tenants, s) for s in spans],
         [figures.volume_per_day(tenants, s) for s in spans],
+        [figures.by_tenant(tenants, s, now) for s in spans],
     )
     assert any(day.total for day in kept[0]) and kept[1]
+    assert any(row.total for rows in kept[4] for row in rows)
     assert any(bar.value for bars in kept[3] for bar in bars)
     # The same figures from the mirror rows and chains (the path of a viewer in another zone).
     monkeypatch.setattr(rollups, "utc_days", lambda *args: False)
+    monkeypatch.setattr(figures, "_counted_from_rollups", lambda span: False)
     raw = (
         MirroredJob.objects.filter(
             tenant__in=tenants, create_time__gte=week, status__in=TERMINAL_STATUSES
@@ -182,7 +186,25 @@ def test_the_pages_figures_from_rollups_equal_the_rows(chain_sim, monkeypatch):
         sorted(raw),
         [figures.online_per_week(tenants, s) for s in spans],
         [figures.volume_per_day(tenants, s) for s in spans],
+        [figures.by_tenant(tenants, s, now) for s in spans],
     )
+
+
+def test_the_ages_of_databases_awaiting_are_counted_in_their_buckets(chain_sim):
+    tenant = make_tenant(chain_sim)
+    for _ in range(4):
+        sync(tenant)
+    now = timezone.now()
+    since = Chain.objects.filter(tenant=tenant, state=Chain.State.AWAITING).values_list(
+        "since", flat=True
+    )
+    expected = [0] * len(figures.AGE_BUCKETS)
+    for moment in since:
+        ages = [limit is None or now - moment < limit for limit, _label in figures.AGE_BUCKETS]
+        expected[ages.index(True)] += 1
+    bars = figures.awaiting_ages([tenant], figures.all_time(), now)
+    assert [bar.value for bar in bars] == expected
+    assert sum(expected) >= 2 and sum(1 for n in expected if n) >= 2  # the seed waits for days
 
 
 def test_only_days_that_are_utc_days_are_read_from_rollups():
