@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jobs.chains.present import STALLED, STATES
+from jobs.chains.present import STALLED, STATE_LABELS, STATES
 from jobs.drs.models import EARLIEST, LATEST
 from jobs.mirror import rollups
 from jobs.mirror.models import Chain, ChainDay, ChainStep, JobDay, MirroredJob
@@ -81,6 +81,11 @@ class TenantRow:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def cells(self) -> list[tuple[str, str, int]]:
+        """(state, its label, databases) in the order of STATES."""
+        return [(state, STATE_LABELS[state], self.counts[state]) for state in STATES]
 
 
 def _stalled_filter(tenants: list[Tenant], now: datetime) -> Q:

@@ -4,6 +4,7 @@ for a period, one tenant's, and one database's timeline. Thin: `jobs.chains` doe
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,11 +15,13 @@ from jobs.actions.prefill import offered_on_chain
 from jobs.chains import figures
 from jobs.chains.present import STATE_LABELS, STATES, completeness, present, tenant_chains
 from jobs.fleet.export import csv_response, json_response
+from jobs.fleet.selectors import matching
 from jobs.job_page.formatting import human_bytes
 from jobs.mirror.models import Chain
 from jobs.tenants.access import Role, signed_in, tenant_role, visible_tenants
 
 PAGE = 50
+TENANT_PAGE = 50  # tenant rows a page of the migrations overview; the totals cover them all
 
 
 @signed_in
@@ -31,10 +34,13 @@ def migrations_overview(request: HttpRequest) -> HttpResponse:
     rows = figures.by_tenant(tenants, span)
     if get.get("format") in ("csv", "json"):
         return _export(rows, span, get["format"])
+    q = get.get("q", "").replace("\x00", "").strip()[:100]
+    page = Paginator(matching(rows, q), TENANT_PAGE).get_page(get.get("page"))
     context = {
         "span": span,
         "periods": figures.PERIODS,
-        "rows": rows,
+        "page": page,
+        "q": q,
         "totals": figures.totals(rows),
         "states": [(s, STATE_LABELS[s]) for s in STATES],
         "online": figures.online_per_week(tenants, span),
@@ -43,6 +49,9 @@ def migrations_overview(request: HttpRequest) -> HttpResponse:
         "picture": completeness(tenants, settings.SYNC_CALLS_PER_MINUTE),
         "query": urlencode(
             {"period": span.name, "from": get.get("from", ""), "to": get.get("to", "")}
+        ),
+        "page_query": urlencode(
+            {"period": span.name, "from": get.get("from", ""), "to": get.get("to", ""), "q": q}
         ),
         "now": timezone.now(),
     }

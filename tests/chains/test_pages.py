@@ -91,3 +91,31 @@ def test_the_overview_headlines_are_databases(viewer, synced):
     ]
     assert "Databases online" in counts and "/migrations/?period=all" in counts
     assert f"/tenants/{synced.slug}/jobs/" in page  # the jobs one click away
+
+
+def test_the_overview_pages_its_tenants_and_finds_one_while_totals_cover_all(
+    viewer, synced, chain_sim, django_user_model
+):
+    from tests.chains.conftest import make_tenant
+
+    user = django_user_model.objects.get(username="dba")
+    for n in range(55):  # 56 tenants: two pages of 50
+        other = make_tenant(chain_sim, f"Zeta {n:02d}")
+        Membership.objects.create(user=user, tenant=other, role="viewer")
+    everything = viewer.get("/migrations/?period=all").content.decode()
+    total = everything.split('data-state="total">', 1)[1].split("<", 1)[0]
+    assert int(total) >= 9  # the synced tenant's databases, wherever its row is
+    assert "page 1 of 2" in text_of(everything)
+    rows = everything.split('id="by-tenant"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert rows.count("<tr>") == 50 and synced.name in rows  # by name: "Migrations" first
+    second = viewer.get("/migrations/?period=all&page=2").content.decode()
+    rows = second.split('id="by-tenant"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert rows.count("<tr>") == 6 and "Zeta 54" in rows
+    assert f'data-state="total">{total}<' in second  # the totals do not follow the page
+    found = viewer.get("/migrations/?period=all&q=zeta 0").content.decode()
+    rows = found.split('id="by-tenant"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert rows.count("<tr>") == 10 and synced.name not in rows
+    assert "10 tenants match" in text_of(found) and f'data-state="total">{total}<' in found
+    assert 'href="/migrations/?period=all&amp;q=zeta+0&amp;page=2"' not in found  # one page
+    export = viewer.get("/migrations/?period=all&format=json")
+    assert len(json.loads(b"".join(export.streaming_content))["tenants"]) == 56
