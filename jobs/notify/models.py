@@ -38,6 +38,12 @@ Event = _choices(
 )
 
 JOB_EVENTS = set(Event) - {Event.SYNC_FAILING}
+# A migration's events (jobs.mirror.chains): on the chain's last step, about its database.
+CHAIN_EVENTS = {
+    JobEvent.Kind.AWAITING_CUTOVER,
+    JobEvent.Kind.DATABASE_ONLINE,
+    JobEvent.Kind.CHAIN_BLOCKED,
+}
 ENDED = {JobEvent.Kind.SUCCEEDED, JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED}
 FAILURES = {JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED}
 

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs.mirror.models import JobEvent, TenantSyncState
+from jobs.mirror.models import ChainStep, JobEvent, TenantSyncState
 from jobs.notify.models import (
+    CHAIN_EVENTS,
     ENDED,
     FAILURES,
     JOB_EVENTS,
@@ -48,10 +49,12 @@ def enqueue_for_event(event: JobEvent) -> int:
         if event.kind in JOB_EVENTS
     ]
     people: dict[int, Delivery.Source] = {}
-    if event.kind in ENDED or event.kind == JobEvent.Kind.AWAITING_CUTOVER:
-        watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
+    watched = _watched_jobs(event)
+    if watched:
+        watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id__in=watched)
         people.update(
-            (user_id, Delivery.Source.WATCH) for user_id in watchers.values_list("user", flat=True)
+            (user_id, Delivery.Source.WATCH)
+            for user_id in watchers.values_list("user", flat=True).distinct()
         )
     if event.kind in FAILURES:
         subscribed = Membership.objects.filter(
@@ -73,6 +76,21 @@ def enqueue_for_event(event: JobEvent) -> int:
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def _watched_jobs(event: JobEvent) -> list[str]:
+    """Whose watchers hear of `event`: the job's, for its end; every step's of the chain, for
+    a chain's event (watching any step of a migration is watching the migration)."""
+    if event.kind in ENDED:
+        return [event.job.job_id]
+    if event.kind not in CHAIN_EVENTS:
+        return []
+    steps = ChainStep.objects.filter(
+        chain__tenant_id=event.tenant_id,
+        chain__target_instance_id=str(event.detail.get("instance", "")),
+        chain__database=str(event.detail.get("database", "")),
+    )
+    return sorted({event.job.job_id, *steps.values_list("job__job_id", flat=True)})
 
 
 def enqueue_sync_failing(now: datetime) -> int:
