@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
 
-from jobs.mirror.models import MirroredJob
+from jobs.chains.present import present
+from jobs.mirror.models import Chain, ChainStep, MirroredJob
 from jobs.notify.models import Channel, Rule
 from jobs.simulator import Simulator, cli
 from jobs.sync.tenant import sync_tenant
@@ -80,6 +83,33 @@ def test_each_demo_tenant_logs_its_notifications(make_run_data):
         channel = Channel.objects.get(tenant__slug=slug, name="Server log")
         assert channel.kind == "log"
         events = set(Rule.objects.filter(channel=channel).values_list("event", flat=True))
-        assert events == {"failed", "precheck_failed", "succeeded", "stalled"}
+        assert events == {
+            "failed",
+            "precheck_failed",
+            "succeeded",
+            "stalled",
+            "awaiting_cutover",
+            "database_online",
+            "chain_blocked",
+        }
     call_command("demo", simulator_url="http://127.0.0.1:1", log_channel=True, stdout=io.StringIO())
-    assert Rule.objects.count() == 8  # run again (every `make run`): nothing doubles
+    assert Rule.objects.count() == 14  # run again (every `make run`): nothing doubles
+
+
+def test_every_demo_tenant_shows_migrations_in_every_state(make_run_data, settings):
+    settings.SYNC_CALLS_PER_MINUTE = 100_000
+    _server, tenants = make_run_data
+    now = timezone.now()
+    for tenant in tenants:
+        for _ in range(10):  # the sync back-fills the details the chains are built from
+            assert sync_tenant(tenant).ok
+            if not MirroredJob.objects.filter(tenant=tenant, snapshot=None).alive().exists():
+                break
+        rows = Chain.objects.filter(tenant=tenant)
+        shown = {present(row, tenant, now).state for row in rows}
+        assert {"online", "awaiting", "stalled", "failed", "restoring"} <= shown, tenant.slug
+        assert rows.filter(inferred=True).exists()  # named from the file names only
+        shared = (
+            ChainStep.objects.filter(chain__tenant=tenant).values("job").annotate(n=Count("id"))
+        )
+        assert shared.filter(n__gt=1).exists()  # a backup holding two databases

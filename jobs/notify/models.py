@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import Chain, ChainStep, JobEvent
 from jobs.tenants import crypto
 from jobs.tenants.models import Tenant
 
@@ -151,6 +151,16 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} watches {self.tenant_id}/{self.job_id}"
+
+
+def open_migration(tenant, job_id: str) -> bool:
+    """Whether the job is a step of a migration not yet online (restoring, awaiting its next
+    backup, blocked): watching it, even finished, is watching that migration's events."""
+    return (
+        ChainStep.objects.filter(chain__tenant=tenant, job__job_id=job_id)
+        .exclude(chain__state=Chain.State.ONLINE)
+        .exists()
+    )
 
 
 class Subscription(models.Model):

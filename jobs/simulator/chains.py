@@ -258,6 +258,7 @@ def live_step(
     kind: str = "log",
     outcome: str = "SUCCESS",
     error_log: str | None = None,
+    files: list[dict] | None = None,
 ) -> Job:
     """A restore of `db` (a name, or a list of names held by one backup) into `target` that
     is TRANSFERRING from `started` for `duration`, then `outcome`. `kind`: a `full` restore of
@@ -266,8 +267,8 @@ def live_step(
     if kind not in STEP_KINDS:
         raise ValueError(f"kind must be one of {', '.join(STEP_KINDS)}")
     names = [db] if isinstance(db, str) else list(db)
-    files: list[dict] = []
-    for name_ in names:
+    files = list(files or ())
+    for name_ in names if not files else ():
         if kind == "full":
             files += full_files(name_, started - HOUR)
         elif kind == "diff":
@@ -353,6 +354,8 @@ class LiveMigrations:
             "plan": ["full", *logs, *ending],
             "steps": 0,
             "last": "",
+            "backup_at": 0.0,  # when the newest backup file restored so far was taken
+            "logs": 0,  # log backups taken so far (their files are numbered on)
         }
         self._active.append(migration)
         return self._step(migration, now, duration)
@@ -373,6 +376,30 @@ class LiveMigrations:
             f"live-{database.lower()}-{label}",
             kind=kind,
             outcome=outcome,
+            files=self._backups(migration, kind, now),
         )
         migration["last"] = job.id
         return job
+
+    def _backups(self, migration: dict, kind: str, now: float) -> list[dict]:
+        """The files a step restores: the full backup taken a while before it; then each step
+        the backups taken since the last one restored (never one twice, none in the future)."""
+        since = migration["backup_at"] or now - 2 * HOUR
+        at = now - 60 if kind != "full" else now - 10 * 60
+        count = self._rng.randint(2, 4)  # log backups taken since the last step
+        files: list[dict] = []
+        for db in migration["databases"]:
+            if kind == "full":
+                files += full_files(db, at)
+            elif kind == "diff":
+                files += diff_files(db, at)
+            else:
+                for i in range(1, count + 1):
+                    taken = since + (at - since) * i / count
+                    seq = migration["logs"] + i
+                    name = f"{db}_LOG_{_stamp(taken)}_{seq:03d}.trn"
+                    files.append(file_entry(name, 104_857_600, taken))
+        if kind in ("log", "cutover"):
+            migration["logs"] += count
+        migration["backup_at"] = at
+        return files

@@ -1,11 +1,11 @@
-"""Template helpers for notifications: `defang` for upstream text in emails, `watching`."""
+"""Template helpers for notifications: `defang` for upstream text in emails, `watching`,
+`open_migration`."""
 
 from __future__ import annotations
 
 from django import template
 
-from jobs.notify import escape
-from jobs.notify.models import Watch
+from jobs.notify import escape, models
 
 register = template.Library()
 
@@ -20,4 +20,9 @@ def defang(value) -> str:
 @register.simple_tag(takes_context=True)
 def watching(context, tenant, job_id) -> bool:
     user = context["request"].user
-    return Watch.objects.filter(user=user, tenant=tenant, job_id=job_id).exists()
+    return models.Watch.objects.filter(user=user, tenant=tenant, job_id=job_id).exists()
+
+
+@register.simple_tag
+def open_migration(tenant, job_id) -> bool:
+    return models.open_migration(tenant, job_id)

@@ -148,3 +148,25 @@ def test_each_wait_past_the_threshold_is_said_once(
     watched = Delivery.objects.filter(source="watch", kind="awaiting_cutover")
     databases = sorted(d.event.detail["database"] for d in watched)
     assert databases == ["Claims", "Warehouse", "Warehouse"]  # the watched step is in both
+
+
+def test_a_finished_step_of_a_migration_not_yet_online_can_be_watched(chain_sim, db, client):
+    from django.contrib.auth import get_user_model
+
+    tenant = synced_tenant(chain_sim, "Watchers")
+    viewer = get_user_model().objects.create_user("dba", "dba@example.com")
+    Membership.objects.create(user=viewer, tenant=tenant, role="viewer")
+    client.force_login(viewer)
+    stalled = job_named(chain_sim, "mig-sales-full")  # Sales awaits its next backup for days
+    page = client.get(f"/tenants/{tenant.slug}/jobs/{stalled}/").content.decode()
+    assert 'id="watch-migration"' in page and "Watch this migration" in page
+    client.post(f"/tenants/{tenant.slug}/jobs/{stalled}/watch/")
+    assert Watch.objects.filter(user=viewer, job_id=stalled).exists()
+    page = client.get(f"/tenants/{tenant.slug}/jobs/{stalled}/").content.decode()
+    assert 'aria-pressed="true"' in page
+
+    online = job_named(chain_sim, "mig-ledger-cutover")  # Ledger is online: nothing to watch
+    page = client.get(f"/tenants/{tenant.slug}/jobs/{online}/").content.decode()
+    assert 'id="watch-finished"' in page and "Watch this migration" not in page
+    client.post(f"/tenants/{tenant.slug}/jobs/{online}/watch/")
+    assert not Watch.objects.filter(user=viewer, job_id=online).exists()
