@@ -177,3 +177,22 @@ def mark_awaiting(tenant: Tenant, now: datetime) -> int:
             )
             flagged += 1
     return flagged
+
+
+def mark_awaiting_everywhere(now: datetime) -> int:
+    """`mark_awaiting` for every tenant with a chain past its threshold and not yet flagged:
+    for the notifier's periodic run, so a tenant where nothing happens (the usual way a
+    migration stalls, and a sync with nothing new skips the flagging) is still told. One query
+    per distinct threshold, then only the tenants that have such a chain."""
+    flagged = 0
+    thresholds = Tenant.objects.values_list("awaiting_threshold_hours", flat=True).distinct()
+    for hours in list(thresholds):
+        due = Chain.objects.filter(
+            tenant__awaiting_threshold_hours=hours,
+            state=Chain.State.AWAITING,
+            since__lt=now - timedelta(hours=hours or 24),
+            awaiting_flagged_at=None,
+        )
+        for tenant in Tenant.objects.filter(pk__in=due.values("tenant")):
+            flagged += mark_awaiting(tenant, now)
+    return flagged

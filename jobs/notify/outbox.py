@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs.mirror import chains
 from jobs.mirror.models import ChainStep, JobEvent, TenantSyncState
 from jobs.notify.models import (
     CHAIN_EVENTS,
@@ -93,6 +94,12 @@ def _watched_jobs(event: JobEvent) -> list[str]:
     return sorted({event.job.job_id, *steps.values_list("job__job_id", flat=True)})
 
 
+def flag_awaiting(now: datetime) -> int:
+    """Chains past their tenant's threshold get their "awaiting cutover" event (its deliveries
+    come with it, through `enqueue_for_event`), whether or not the tenant's sync saw anything."""
+    return chains.mark_awaiting_everywhere(now)
+
+
 def enqueue_sync_failing(now: datetime) -> int:
     """A tenant whose sync has failed for longer than a rule's minutes: one message per rule
     and failure period (keyed by when the failing started)."""
@@ -170,6 +177,10 @@ def enqueue_periodic(now: datetime | None = None) -> int:
     goes on to deliver what is due."""
     now = now or timezone.now()
     made = 0
+    try:  # its deliveries are written with its events (enqueue_for_event), not counted here
+        flag_awaiting(now)
+    except Exception:
+        log.exception("Notifications: flag_awaiting failed; deliveries go on")
     for part in (enqueue_sync_failing, enqueue_digests):
         try:
             made += part(now)

@@ -170,3 +170,21 @@ def test_a_finished_step_of_a_migration_not_yet_online_can_be_watched(chain_sim,
     assert 'id="watch-finished"' in page and "Watch this migration" not in page
     client.post(f"/tenants/{tenant.slug}/jobs/{online}/watch/")
     assert not Watch.objects.filter(user=viewer, job_id=online).exists()
+
+
+def test_a_quiet_tenant_is_told_by_the_notifiers_periodic_run(
+    chain_sim, transactional_db, receiver
+):
+    from jobs.notify.outbox import enqueue_periodic
+
+    tenant = synced_tenant(chain_sim, "Quiet")
+    path = hook(tenant, receiver, "awaiting_cutover")
+    before = set(JobEvent.objects.filter(tenant=tenant, kind="awaiting_cutover"))
+    later = timezone.now() + timedelta(hours=25)  # no sync runs: nothing changes in DRS
+    enqueue_periodic(later)
+    enqueue_periodic(later + timedelta(minutes=1))
+    new = set(JobEvent.objects.filter(tenant=tenant, kind="awaiting_cutover")) - before
+    assert {"Warehouse", "Claims"} <= {e.detail["database"] for e in new}
+    drain()
+    told = [m["database"] for m in receiver.at(path)]
+    assert told.count("Warehouse") == 1 and told.count("Claims") == 1
