@@ -53,6 +53,9 @@ def enqueue_for_event(event: JobEvent) -> int:
     watched = _watched_jobs(event)
     if watched:
         watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id__in=watched)
+        if event.kind in ENDS_A_STEP:  # whoever watches that step hears of its end already
+            own = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
+            watchers = watchers.exclude(user__in=own.values("user"))
         people.update(
             (user_id, Delivery.Source.WATCH)
             for user_id in watchers.values_list("user", flat=True).distinct()
@@ -77,6 +80,11 @@ def enqueue_for_event(event: JobEvent) -> int:
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+# A chain's events that come with its last step's end (succeeded, failed): told to the
+# watchers of the chain's other steps, the step's own watchers having had its end.
+ENDS_A_STEP = {JobEvent.Kind.DATABASE_ONLINE, JobEvent.Kind.CHAIN_BLOCKED}
 
 
 def _watched_jobs(event: JobEvent) -> list[str]:

@@ -150,8 +150,10 @@ def watch_job(request: HttpRequest, tenant: Tenant, job_id: str) -> HttpResponse
         watch.delete()
         messages.success(request, _("You no longer watch this job."))
         return redirect("job_detail", slug=tenant.slug, job_id=job_id)
-    migration = open_migration(tenant, job_id)
-    if _finished(tenant, job_id) and not migration:
+    # A finished step of a migration not yet online is watched for the migration's events.
+    finished = _finished(tenant, job_id)
+    migration = finished and open_migration(tenant, job_id)
+    if finished and not migration:
         messages.info(request, _("This job has already finished: there is nothing to watch."))
         return redirect("job_detail", slug=tenant.slug, job_id=job_id)
     Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
