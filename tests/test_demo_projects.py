@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
-from django.utils import timezone
 
-from jobs.chains.present import present
-from jobs.mirror.models import Chain, ChainStep, MirroredJob
+from jobs.mirror.models import MirroredJob
 from jobs.notify.models import Channel, Rule
 from jobs.simulator import Simulator, cli
 from jobs.sync.tenant import sync_tenant
@@ -96,20 +93,28 @@ def test_each_demo_tenant_logs_its_notifications(make_run_data):
     assert Rule.objects.count() == 14  # run again (every `make run`): nothing doubles
 
 
-def test_every_demo_tenant_shows_migrations_in_every_state(make_run_data, settings):
-    settings.SYNC_CALLS_PER_MINUTE = 100_000
-    _server, tenants = make_run_data
-    now = timezone.now()
-    for tenant in tenants:
-        for _ in range(10):  # the sync back-fills the details the chains are built from
-            assert sync_tenant(tenant).ok
-            if not MirroredJob.objects.filter(tenant=tenant, snapshot=None).alive().exists():
-                break
-        rows = Chain.objects.filter(tenant=tenant)
-        shown = {present(row, tenant, now).state for row in rows}
-        assert {"online", "awaiting", "stalled", "failed", "restoring"} <= shown, tenant.slug
-        assert rows.filter(inferred=True).exists()  # named from the file names only
-        shared = (
-            ChainStep.objects.filter(chain__tenant=tenant).values("job").annotate(n=Count("id"))
-        )
-        assert shared.filter(n__gt=1).exists()  # a backup holding two databases
+def test_make_run_seeds_migrations_in_every_project_and_keeps_them_going():
+    """The simulator as `make run` starts it: every project holds the seeded chains (one
+    awaiting for days, one cut over, one blocked, a backup of two databases, one restoring),
+    and live migrations advance in each while it runs (tests/simulator/test_live_migrations.py
+    reads them as they go; tests/chains builds chains from the same seed)."""
+    options = make_run_options()
+    config = cli.config_from({**options, "no_keep_running": False})
+    assert config.chains and config.keep_running_seconds
+    server = Simulator(cli.config_from(options))
+    try:
+        for project_id, store in server.stores.items():
+            names = {job["base_info"]["name"]: job for _job, job in store.views()}
+            assert {
+                "mig-sales-log-02",  # awaiting its next backup for three days
+                "mig-ledger-cutover",
+                "mig-billing-log-02",  # failed: the chain is blocked
+                "mig-warehouse-claims-full",  # two databases in one backup
+                "mig-catalog-log-01",  # restoring now
+            } <= set(names), project_id
+            assert names["mig-billing-log-02"]["status"] == "FAILED"
+            assert names["mig-catalog-log-01"]["status"] == "TRANSFERRING"
+            both = names["mig-warehouse-claims-full"]["options"]["db_names"]
+            assert both == ["Warehouse", "Claims"]
+    finally:
+        server.stop()
