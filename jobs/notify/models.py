@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from jobs.mirror.models import Chain, ChainStep, JobEvent
@@ -161,6 +162,22 @@ def open_migration(tenant, job_id: str) -> bool:
         .exclude(chain__state=Chain.State.ONLINE)
         .exists()
     )
+
+
+def watch_state(user, tenant, job_id: str) -> tuple[bool, bool]:
+    """(whether `user` watches the job, whether it is a step of a migration not yet online), in
+    one query: the job page asks both for every visitor, around its cached body."""
+    open_steps = ChainStep.objects.filter(chain__tenant=OuterRef("pk"), job__job_id=job_id)
+    row = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .annotate(
+            watching=Exists(Watch.objects.filter(user=user, tenant=OuterRef("pk"), job_id=job_id)),
+            migration=Exists(open_steps.exclude(chain__state=Chain.State.ONLINE)),
+        )
+        .values_list("watching", "migration")
+        .first()
+    )
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
 class Subscription(models.Model):

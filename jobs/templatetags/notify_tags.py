@@ -1,5 +1,5 @@
-"""Template helpers for notifications: `defang` for upstream text in emails, `watching`,
-`open_migration`."""
+"""Template helpers for notifications: `defang` for upstream text in emails,
+`watch_state` (the job page's watch button)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,7 @@ def defang(value) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def watching(context, tenant, job_id) -> bool:
-    user = context["request"].user
-    return models.Watch.objects.filter(user=user, tenant=tenant, job_id=job_id).exists()
-
-
-@register.simple_tag
-def open_migration(tenant, job_id) -> bool:
-    return models.open_migration(tenant, job_id)
+def watch_state(context, tenant, job_id) -> dict:
+    """{"watching": …, "open_migration": …} for the signed-in person, in one query."""
+    watching, migration = models.watch_state(context["request"].user, tenant, job_id)
+    return {"watching": watching, "open_migration": migration}
