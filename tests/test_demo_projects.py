@@ -80,6 +80,41 @@ def test_each_demo_tenant_logs_its_notifications(make_run_data):
         channel = Channel.objects.get(tenant__slug=slug, name="Server log")
         assert channel.kind == "log"
         events = set(Rule.objects.filter(channel=channel).values_list("event", flat=True))
-        assert events == {"failed", "precheck_failed", "succeeded", "stalled"}
+        assert events == {
+            "failed",
+            "precheck_failed",
+            "succeeded",
+            "stalled",
+            "awaiting_cutover",
+            "database_online",
+            "chain_blocked",
+        }
     call_command("demo", simulator_url="http://127.0.0.1:1", log_channel=True, stdout=io.StringIO())
-    assert Rule.objects.count() == 8  # run again (every `make run`): nothing doubles
+    assert Rule.objects.count() == 14  # run again (every `make run`): nothing doubles
+
+
+def test_make_run_seeds_migrations_in_every_project_and_keeps_them_going():
+    """The simulator as `make run` starts it: every project holds the seeded chains (one
+    awaiting for days, one cut over, one blocked, a backup of two databases, one restoring),
+    and live migrations advance in each while it runs (tests/simulator/test_live_migrations.py
+    reads them as they go; tests/chains builds chains from the same seed)."""
+    options = make_run_options()
+    config = cli.config_from({**options, "no_keep_running": False})
+    assert config.chains and config.keep_running_seconds
+    server = Simulator(cli.config_from(options))
+    try:
+        for project_id, store in server.stores.items():
+            names = {job["base_info"]["name"]: job for _job, job in store.views()}
+            assert {
+                "mig-sales-log-02",  # awaiting its next backup for three days
+                "mig-ledger-cutover",
+                "mig-billing-log-02",  # failed: the chain is blocked
+                "mig-warehouse-claims-full",  # two databases in one backup
+                "mig-catalog-log-01",  # restoring now
+            } <= set(names), project_id
+            assert names["mig-billing-log-02"]["status"] == "FAILED"
+            assert names["mig-catalog-log-01"]["status"] == "TRANSFERRING"
+            both = names["mig-warehouse-claims-full"]["options"]["db_names"]
+            assert both == ["Warehouse", "Claims"]
+    finally:
+        server.stop()

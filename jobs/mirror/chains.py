@@ -83,7 +83,8 @@ def refresh_job(row: MirroredJob, events_since: datetime | None) -> None:
 
 def refresh(chain: Chain, events_since: datetime | None) -> Chain:
     """Number the chain's steps into runs and recompute its state; a chain without steps is
-    deleted. A change to online or failed writes its event (not for history we learn of)."""
+        deleted. Reaching online or failed writes its event, once per step that reached it (not for
+    history we learn of)."""
     steps = list(
         ChainStep.objects.filter(chain=chain).select_related("job").order_by("create_time", "id")
     )
@@ -106,20 +107,23 @@ def refresh(chain: Chain, events_since: datetime | None) -> Chain:
     last = current[-1]
     job = last.job
     state, since, failed_step = _state(last, job)
-    previous = chain.state
+    previous, previous_job = chain.state, chain.last_job_id
+    # A new occurrence: another state, or the same one reached again by another step (a retried
+    # log restore that failed too; a new awaiting period after the next backup restored).
+    occurrence = previous != state or previous_job != job.pk
     chain.state, chain.since, chain.failed_step = state, since, failed_step
     chain.started_at = current[0].create_time
     chain.steps, chain.runs = len(current), run
     chain.inferred = any(step.inferred for step in current)
     chain.total_bytes = sum(step.job.total_bytes or 0 for step in current)
     chain.last_job = job
-    if state != Chain.State.AWAITING:
-        chain.awaiting_flagged_at = None
+    if state != Chain.State.AWAITING or occurrence:
+        chain.awaiting_flagged_at = None  # a new wait is flagged when it crosses the threshold
     chain.updated_at = timezone.now()
     chain.save()
     rollups.move_chains([(counted, rollups.chain_state(chain))])
     kind = STATE_EVENTS.get(state)
-    if kind and previous != state and since and events_since and since >= events_since:
+    if kind and occurrence and since and events_since and since >= events_since:
         announce(chain, kind, since, {"database": chain.database, "step": len(current)})
     return chain
 
@@ -136,13 +140,15 @@ def _state(step: ChainStep, job: MirroredJob):
 
 
 def announce(chain: Chain, kind: str, occurred_at: datetime, detail: dict) -> bool:
-    """A chain's event, on its last job; once per (job, kind, time)."""
+    """A chain's event, on its last job; once per (job, kind, time, database): a backup of
+    several databases is a step of several chains, each told on its own."""
     if chain.last_job_id is None:
         return False
     event, created = JobEvent.objects.get_or_create(
         job_id=chain.last_job_id,
         kind=kind,
         occurred_at=occurred_at,
+        database=chain.database,
         defaults={
             "tenant_id": chain.tenant_id,
             "detail": {**detail, "instance": chain.target_instance_id},
@@ -178,4 +184,23 @@ def mark_awaiting(tenant: Tenant, now: datetime) -> int:
                 {"database": chain.database, "since": chain.since.isoformat()},
             )
             flagged += 1
+    return flagged
+
+
+def mark_awaiting_everywhere(now: datetime) -> int:
+    """`mark_awaiting` for every tenant with a chain past its threshold and not yet flagged:
+    for the notifier's periodic run, so a tenant where nothing happens (the usual way a
+    migration stalls, and a sync with nothing new skips the flagging) is still told. One query
+    per distinct threshold, then only the tenants that have such a chain."""
+    flagged = 0
+    thresholds = Tenant.objects.values_list("awaiting_threshold_hours", flat=True).distinct()
+    for hours in list(thresholds):
+        due = Chain.objects.filter(
+            tenant__awaiting_threshold_hours=hours,
+            state=Chain.State.AWAITING,
+            since__lt=now - timedelta(hours=hours or 24),
+            awaiting_flagged_at=None,
+        )
+        for tenant in Tenant.objects.filter(pk__in=due.values("tenant")):
+            flagged += mark_awaiting(tenant, now)
     return flagged

@@ -247,12 +247,15 @@ class JobEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # A chain's event names its database: one backup restores several, each its own migration
+    # with its own event. "" for a job's own events.
+    database = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["job", "kind", "occurred_at"], name="one_event_per_change"
+                fields=["job", "kind", "occurred_at", "database"], name="one_event_per_change"
             )
         ]
         indexes = [

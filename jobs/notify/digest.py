@@ -1,21 +1,24 @@
-"""The daily digest: per tenant, what finished, failed, runs and stalls since yesterday, and the
-failures with their cause. Email only (to the subscriber's own address)."""
+"""The daily digest: per tenant, what finished, failed, runs and stalls since yesterday, the
+failures with their cause, the databases now, and the migrations' events since yesterday
+(online, chain blocked, awaiting too long). Email only (to the subscriber's own address)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jobs.hints import hints_for
-from jobs.mirror.models import Chain, MirroredJob
-from jobs.notify.messages import absolute, clip, first_error_line, when
+from jobs.mirror.models import Chain, JobEvent, MirroredJob
+from jobs.notify.messages import HEADINGS, absolute, clip, first_error_line, when
+from jobs.notify.models import CHAIN_EVENTS
 from jobs.tenants.access import visible_tenants
 
 MAX_FAILURES = 20
+MAX_MIGRATION_EVENTS = 20
 
 
 def tenant_summary(tenant, since: datetime, zone: str) -> dict:
@@ -44,6 +47,7 @@ def tenant_summary(tenant, since: datetime, zone: str) -> dict:
         "stalled": jobs.stalled().count(),
         "databases": _databases(tenant),
         "failures": failures,
+        "migrations": _migration_events(tenant, since, zone),
         "link": absolute(reverse("job_list", args=[tenant.slug])),
     }
 
@@ -72,3 +76,28 @@ def _databases(tenant) -> dict[str, int]:
         "stalled": awaiting.filter(since__lt=cut).count(),
         "failed": chains.filter(state=Chain.State.FAILED).count(),
     }
+
+
+def _migration_events(tenant, since: datetime, zone: str) -> list[dict]:
+    """The chains' events since `since`, newest first: what a rule or a watch would have said."""
+    events = JobEvent.objects.filter(
+        tenant=tenant, kind__in=CHAIN_EVENTS, occurred_at__gte=since
+    ).order_by("-occurred_at", "-id")[:MAX_MIGRATION_EVENTS]
+    said = []
+    for event in events:
+        database = str(event.detail.get("database", ""))
+        instance = str(event.detail.get("instance", ""))
+        try:
+            link = reverse("migration_detail", args=[tenant.slug, instance, database])
+        except NoReverseMatch:  # a name no URL can hold: the tenant's migrations instead
+            link = reverse("tenant_migrations", args=[tenant.slug])
+        said.append(
+            {
+                "what": _(HEADINGS[event.kind]),
+                "database": clip(database, 128),
+                "instance": clip(instance),
+                "when": when(event.occurred_at, zone),
+                "link": absolute(link),
+            }
+        )
+    return said

@@ -16,14 +16,11 @@ from django.utils.translation import gettext_noop
 
 from jobs.hints import hints_for, without_header
 from jobs.mirror.models import JobEvent, TenantSyncState
-from jobs.notify.models import Delivery, Event
+from jobs.notify.models import CHAIN_EVENTS, Delivery, Event
 from jobs.tenants.models import Tenant
 
-CHAIN_EVENTS = {
-    JobEvent.Kind.AWAITING_CUTOVER,
-    JobEvent.Kind.DATABASE_ONLINE,
-    JobEvent.Kind.CHAIN_BLOCKED,
-}
+# A blocked chain's message carries its failed step's error and hint, as a failure's does.
+WITH_ERROR = (JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED, JobEvent.Kind.CHAIN_BLOCKED)
 
 # Marked with gettext_noop so makemessages finds them; translated where a heading is chosen.
 HEADINGS = {
@@ -91,7 +88,7 @@ def for_event(event: JobEvent, language: str, zone: str = "UTC") -> Notice:
             (_("When"), when(event.occurred_at, zone)),
         ]
         error = hint = ""
-        if event.kind in (JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED):
+        if event.kind in WITH_ERROR:
             error = first_error_line(job.error_log)
             hints = hints_for(job.error_log[: 64 * 1024]) if job.error_log else []
             hint = str(hints[0].title) if hints else ""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from jobs.mirror.models import JobEvent
+from jobs.mirror.models import Chain, ChainStep, JobEvent
 from jobs.tenants import crypto
 from jobs.tenants.models import Tenant
 
@@ -38,6 +39,12 @@ Event = _choices(
 )
 
 JOB_EVENTS = set(Event) - {Event.SYNC_FAILING}
+# A migration's events (jobs.mirror.chains): on the chain's last step, about its database.
+CHAIN_EVENTS = {
+    JobEvent.Kind.AWAITING_CUTOVER,
+    JobEvent.Kind.DATABASE_ONLINE,
+    JobEvent.Kind.CHAIN_BLOCKED,
+}
 ENDED = {JobEvent.Kind.SUCCEEDED, JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED}
 FAILURES = {JobEvent.Kind.FAILED, JobEvent.Kind.PRECHECK_FAILED}
 
@@ -145,6 +152,32 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} watches {self.tenant_id}/{self.job_id}"
+
+
+def open_migration(tenant, job_id: str) -> bool:
+    """Whether the job is a step of a migration not yet online (restoring, awaiting its next
+    backup, blocked): watching it, even finished, is watching that migration's events."""
+    return (
+        ChainStep.objects.filter(chain__tenant=tenant, job__job_id=job_id)
+        .exclude(chain__state=Chain.State.ONLINE)
+        .exists()
+    )
+
+
+def watch_state(user, tenant, job_id: str) -> tuple[bool, bool]:
+    """(whether `user` watches the job, whether it is a step of a migration not yet online), in
+    one query: the job page asks both for every visitor, around its cached body."""
+    open_steps = ChainStep.objects.filter(chain__tenant=OuterRef("pk"), job__job_id=job_id)
+    row = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .annotate(
+            watching=Exists(Watch.objects.filter(user=user, tenant=OuterRef("pk"), job_id=job_id)),
+            migration=Exists(open_steps.exclude(chain__state=Chain.State.ONLINE)),
+        )
+        .values_list("watching", "migration")
+        .first()
+    )
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
 class Subscription(models.Model):

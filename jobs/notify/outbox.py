@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs.mirror.models import JobEvent, TenantSyncState
+from jobs.mirror import chains
+from jobs.mirror.models import ChainStep, JobEvent, TenantSyncState
 from jobs.notify.models import (
+    CHAIN_EVENTS,
     ENDED,
     FAILURES,
     JOB_EVENTS,
@@ -48,10 +50,15 @@ def enqueue_for_event(event: JobEvent) -> int:
         if event.kind in JOB_EVENTS
     ]
     people: dict[int, Delivery.Source] = {}
-    if event.kind in ENDED or event.kind == JobEvent.Kind.AWAITING_CUTOVER:
-        watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
+    watched = _watched_jobs(event)
+    if watched:
+        watchers = Watch.objects.filter(tenant_id=event.tenant_id, job_id__in=watched)
+        if event.kind in ENDS_A_STEP:  # whoever watches that step hears of its end already
+            own = Watch.objects.filter(tenant_id=event.tenant_id, job_id=event.job.job_id)
+            watchers = watchers.exclude(user__in=own.values("user"))
         people.update(
-            (user_id, Delivery.Source.WATCH) for user_id in watchers.values_list("user", flat=True)
+            (user_id, Delivery.Source.WATCH)
+            for user_id in watchers.values_list("user", flat=True).distinct()
         )
     if event.kind in FAILURES:
         subscribed = Membership.objects.filter(
@@ -73,6 +80,32 @@ def enqueue_for_event(event: JobEvent) -> int:
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+# A chain's events that come with its last step's end (succeeded, failed): told to the
+# watchers of the chain's other steps, the step's own watchers having had its end.
+ENDS_A_STEP = {JobEvent.Kind.DATABASE_ONLINE, JobEvent.Kind.CHAIN_BLOCKED}
+
+
+def _watched_jobs(event: JobEvent) -> list[str]:
+    """Whose watchers hear of `event`: the job's, for its end; every step's of the chain, for
+    a chain's event (watching any step of a migration is watching the migration)."""
+    if event.kind in ENDED:
+        return [event.job.job_id]
+    if event.kind not in CHAIN_EVENTS:
+        return []
+    steps = ChainStep.objects.filter(
+        chain__tenant_id=event.tenant_id,
+        chain__target_instance_id=str(event.detail.get("instance", "")),
+        chain__database=str(event.detail.get("database", "")),
+    )
+    return sorted({event.job.job_id, *steps.values_list("job__job_id", flat=True)})
+
+
+def flag_awaiting(now: datetime) -> int:
+    """Chains past their tenant's threshold get their "awaiting cutover" event (its deliveries
+    come with it, through `enqueue_for_event`), whether or not the tenant's sync saw anything."""
+    return chains.mark_awaiting_everywhere(now)
 
 
 def enqueue_sync_failing(now: datetime) -> int:
@@ -152,6 +185,10 @@ def enqueue_periodic(now: datetime | None = None) -> int:
     goes on to deliver what is due."""
     now = now or timezone.now()
     made = 0
+    try:  # its deliveries are written with its events (enqueue_for_event), not counted here
+        flag_awaiting(now)
+    except Exception:
+        log.exception("Notifications: flag_awaiting failed; deliveries go on")
     for part in (enqueue_sync_failing, enqueue_digests):
         try:
             made += part(now)

@@ -17,7 +17,16 @@ from jobs.drs import is_terminal
 from jobs.mirror.models import JobSnapshot, MirroredJob
 from jobs.notify import services
 from jobs.notify.forms import ChannelForm, RuleForm, SubscriptionForm
-from jobs.notify.models import ENGLISH, LANGUAGES, Channel, Delivery, Rule, Subscription, Watch
+from jobs.notify.models import (
+    ENGLISH,
+    LANGUAGES,
+    Channel,
+    Delivery,
+    Rule,
+    Subscription,
+    Watch,
+    open_migration,
+)
 from jobs.notify.targets import TargetRefused
 from jobs.notify.worker import send_test
 from jobs.tenants.access import administered_tenants, signed_in, tenant_role
@@ -141,7 +150,10 @@ def watch_job(request: HttpRequest, tenant: Tenant, job_id: str) -> HttpResponse
         watch.delete()
         messages.success(request, _("You no longer watch this job."))
         return redirect("job_detail", slug=tenant.slug, job_id=job_id)
-    if _finished(tenant, job_id):
+    # A finished step of a migration not yet online is watched for the migration's events.
+    finished = _finished(tenant, job_id)
+    migration = finished and open_migration(tenant, job_id)
+    if finished and not migration:
         messages.info(request, _("This job has already finished: there is nothing to watch."))
         return redirect("job_detail", slug=tenant.slug, job_id=job_id)
     Watch.objects.get_or_create(user=request.user, tenant=tenant, job_id=job_id)
@@ -151,6 +163,14 @@ def watch_job(request: HttpRequest, tenant: Tenant, job_id: str) -> HttpResponse
             _(
                 "Watching: add your email address under Preferences → Email address to hear "
                 "when it ends."
+            ),
+        )
+    elif migration:
+        messages.success(
+            request,
+            _(
+                "You will get an email when this migration's database waits too long for its "
+                "next backup, comes online, or is blocked by a failed step."
             ),
         )
     else:

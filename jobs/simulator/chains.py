@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from jobs.simulator import errors
+from jobs.simulator import errors, seed
 from jobs.simulator.seed import (
     DAY,
     TARGETS,
@@ -245,8 +245,36 @@ def chain_jobs(rng: random.Random, now: float) -> list[Job]:
     return jobs
 
 
-def live_step(rng, started: float, duration: float, db: str, target, name: str) -> Job:
-    """A log restore of `db` that is TRANSFERRING from `started` for `duration`."""
+STEP_KINDS = ("full", "diff", "log", "cutover")
+
+
+def live_step(
+    rng,
+    started: float,
+    duration: float,
+    db,
+    target,
+    name: str,
+    kind: str = "log",
+    outcome: str = "SUCCESS",
+    error_log: str | None = None,
+    files: list[dict] | None = None,
+) -> Job:
+    """A restore of `db` (a name, or a list of names held by one backup) into `target` that
+    is TRANSFERRING from `started` for `duration`, then `outcome`. `kind`: a `full` restore of
+    `.bak` files, a `diff` (differential `.bak`), a `log` restore of `.trn` files, or the
+    `cutover`: the last log restore, with `is_last_backup=true` (drs-api.md §10)."""
+    if kind not in STEP_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(STEP_KINDS)}")
+    names = [db] if isinstance(db, str) else list(db)
+    files = list(files or ())
+    for name_ in names if not files else ():
+        if kind == "full":
+            files += full_files(name_, started - HOUR)
+        elif kind == "diff":
+            files += diff_files(name_, started - HOUR)
+        else:
+            files += log_files(name_, started - HOUR, 4)
     spec = Spec(
         job_id(rng),
         name,
@@ -254,16 +282,124 @@ def live_step(rng, started: float, duration: float, db: str, target, name: str) 
         started,
         duration,
         target,
-        log_files(db, started - HOUR, 4),
+        files,
+        description=f"Migration of {', '.join(names)} to {target.name}",
         instance_name=target.name,
         bucket="mig-backups",
         options={
-            "recovery_mode": "incre",
-            "is_last_backup": False,
+            "recovery_mode": "full" if kind == "full" else "incre",
+            "is_last_backup": kind == "cutover",
             "is_default_restore": False,
-            "db_names": [db],
+            "db_names": names,
         },
     )
     data = build(spec)
     data.pop("finish_time")
-    return Job(data, started, ip=target.ip, lifecycle=Lifecycle(started, duration, "SUCCESS", ""))
+    if error_log is None:
+        error_log = ""
+        if outcome == "FAILED":
+            failure = errors.lsn_too_recent if kind in ("log", "cutover") else errors.disk_space
+            error_log = seed.error_log(failure, names[0], files[-1]["file_name"])
+    life = Lifecycle(started, duration, outcome, error_log)
+    return Job(data, started, ip=target.ip, lifecycle=life)
+
+
+LIVE_DATABASES = ("Orders", "Inventory", "Payroll", "Crm", "Reports", "Assets", "Claims", "Hr")
+ACTIVE_MIGRATIONS = 3  # per project: live migrations in progress at once
+
+
+class LiveMigrations:
+    """New migrations keep starting in a project and advance as a DBA drives them in DRS: a
+    full restore, then log restores (a differential now and then) each started once the one
+    before succeeded, then the cutover, after which the database is ONLINE and takes no more
+    restores (drs-api.md §10). A failed step blocks its chain (nothing more is restored to
+    it); some migrations stop short of their cutover and wait RESTORING. One in five backups
+    holds two databases. `next_job` makes one job per call, or none when every migration in
+    progress is still restoring and enough are."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._serial = 0
+        self._active: list[dict] = []
+
+    def next_job(self, now: float, duration: float, status_of) -> Job | None:
+        """`status_of(job_id)`: the job's status now (None if gone)."""
+        for migration in list(self._active):
+            status = status_of(migration["last"])
+            if status == "TRANSFERRING":
+                continue
+            self._active.remove(migration)
+            if status != "SUCCESS" or not migration["plan"]:
+                continue  # blocked, online, or left awaiting its next backup: done here
+            self._active.append(migration)
+            return self._step(migration, now, duration)
+        if len(self._active) >= ACTIVE_MIGRATIONS:
+            return None
+        return self._start(now, duration)
+
+    def _start(self, now: float, duration: float) -> Job:
+        rng = self._rng
+        self._serial += 1
+        base = LIVE_DATABASES[(self._serial - 1) % len(LIVE_DATABASES)]
+        databases = [f"{base}{self._serial:03d}"]
+        if rng.random() < 0.2:
+            databases.append(f"{base}{self._serial:03d}Archive")
+        logs = ["log"] * rng.randint(1, 4)
+        if rng.random() < 0.4:
+            logs.insert(rng.randrange(len(logs) + 1), "diff")
+        ending = ["cutover"] if rng.random() < 0.8 else []  # else: left awaiting
+        migration = {
+            "databases": databases,
+            "target": TARGETS[self._serial % len(TARGETS)],
+            "plan": ["full", *logs, *ending],
+            "steps": 0,
+            "last": "",
+            "backup_at": 0.0,  # when the newest backup file restored so far was taken
+            "logs": 0,  # log backups taken so far (their files are numbered on)
+        }
+        self._active.append(migration)
+        return self._step(migration, now, duration)
+
+    def _step(self, migration: dict, now: float, duration: float) -> Job:
+        kind = migration["plan"].pop(0)
+        migration["steps"] += 1
+        failure_rate = 0.05 if kind == "full" else 0.1
+        outcome = "FAILED" if self._rng.random() < failure_rate else "SUCCESS"
+        database = migration["databases"][0]
+        label = "full" if kind == "full" else f"{kind}-{migration['steps'] - 1:02d}"
+        job = live_step(
+            self._rng,
+            now,
+            duration,
+            migration["databases"],
+            migration["target"],
+            f"live-{database.lower()}-{label}",
+            kind=kind,
+            outcome=outcome,
+            files=self._backups(migration, kind, now),
+        )
+        migration["last"] = job.id
+        return job
+
+    def _backups(self, migration: dict, kind: str, now: float) -> list[dict]:
+        """The files a step restores: the full backup taken a while before it; then each step
+        the backups taken since the last one restored (never one twice, none in the future)."""
+        since = migration["backup_at"] or now - 2 * HOUR
+        at = now - 60 if kind != "full" else now - 10 * 60
+        count = self._rng.randint(2, 4)  # log backups taken since the last step
+        files: list[dict] = []
+        for db in migration["databases"]:
+            if kind == "full":
+                files += full_files(db, at)
+            elif kind == "diff":
+                files += diff_files(db, at)
+            else:
+                for i in range(1, count + 1):
+                    taken = since + (at - since) * i / count
+                    seq = migration["logs"] + i
+                    name = f"{db}_LOG_{_stamp(taken)}_{seq:03d}.trn"
+                    files.append(file_entry(name, 104_857_600, taken))
+        if kind in ("log", "cutover"):
+            migration["logs"] += count
+        migration["backup_at"] = at
+        return files

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 KEPT_JOBS = 200  # per project; older finished jobs this thread started are deleted
 
-StartJob = Callable[[str, float, str], str]  # (project id, duration, outcome) -> job id
+# (project id, duration, outcome) -> the job id started, or None when none was
+StartJob = Callable[[str, float, str], str | None]
 RemoveJob = Callable[[str, str], bool]  # (project id, job id) -> removed (False if running)
 
 
@@ -49,7 +50,9 @@ class LiveFeeder:
             duration = self._rng.uniform(1.5, 6) * self.interval
             outcome = self._rng.choices(("SUCCESS", "FAILED"), (3, 1))[0]
             started = self._started[project_id]
-            started.append(self._start_job(project_id, duration, outcome))
+            job_id = self._start_job(project_id, duration, outcome)
+            if job_id is not None:
+                started.append(job_id)
             while len(started) > KEPT_JOBS and self._remove_finished(project_id, started[0]):
                 started.popleft()
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from jobs.simulator import controls, iam
-from jobs.simulator.chains import chain_jobs, live_step
+from jobs.simulator.chains import LiveMigrations, chain_jobs, live_step
 from jobs.simulator.config import SimulatorConfig
 from jobs.simulator.faults import Fault, FaultSet, new_fault
 from jobs.simulator.gateway import Gateway
@@ -66,7 +66,7 @@ class Simulator:
         self._server = HttpServer((host, port), self.handle, config.log_requests)
         self._thread: threading.Thread | None = None
         self._feeder: LiveFeeder | None = None
-        self._live_steps: dict[str, int] = {}
+        self._live_migrations: dict[str, LiveMigrations] = {}
         if config.keep_running_seconds is not None:
             self._feeder = LiveFeeder(
                 config.keep_running_seconds,
@@ -146,7 +146,10 @@ class Simulator:
             lines.append(f"  AK/SK: {access_key} / {secret_key}")
         if self.config.keep_running_seconds is not None:
             every = self.config.keep_running_seconds
-            lines.append(f"  a new live job in every project every {every:g} s")
+            if self.config.chains:
+                lines.append(f"  live migrations advance in every project every {every:g} s")
+            else:
+                lines.append(f"  a new live job in every project every {every:g} s")
         lines.append(f"  controls: {self.url}/_sim/state")
         return "\n".join(lines)
 
@@ -186,28 +189,59 @@ class Simulator:
         _apply_fields(job.data, fields)
         return store.add(job)
 
-    def _live_chain_step(self, project_id: str, duration: float, outcome: str) -> str:
-        """The demo's next live job: the next step of a live migration (a full restore, two
-        log restores, the cutover), a new database every four steps."""
+    def add_chain_step(
+        self,
+        databases: str | list[str],
+        kind: str = "log",
+        duration_seconds: float = 1.0,
+        outcome: str = "SUCCESS",
+        *,
+        name: str,
+        target_instance_id: str | None = None,
+        project_id: str | None = None,
+    ) -> str:
+        """Add the next restore of a migration (`kind`: full, diff, log or cutover, as
+        `chains.live_step` makes it) into the target instance `target_instance_id` (one of the
+        seed's targets; default the first), TRANSFERRING now and `outcome` after
+        `duration_seconds`."""
+        store = self.store_for(project_id or self.config.project_id)
+        outcome = str(outcome).strip().upper()
+        if outcome not in TERMINAL_OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(TERMINAL_OUTCOMES)}")
+        wanted = target_instance_id or TARGETS[0].id
+        target = next((t for t in TARGETS if t.id == wanted), None)
+        if target is None:
+            raise ValueError(f"no seeded target instance {wanted!r}")
         with self._rng_lock:
-            count = self._live_steps.get(project_id, 0)
-            self._live_steps[project_id] = count + 1
-            database, position = f"Live{count // 4 + 1:03d}", count % 4
-            target = TARGETS[count // 4 % len(TARGETS)]
             job = live_step(
                 self._rng,
                 time.time(),
-                duration,
-                database,
+                float(duration_seconds),
+                databases,
                 target,
-                f"live-{database.lower()}-{('full', 'log-1', 'log-2', 'cutover')[position]}",
+                name,
+                kind=kind,
+                outcome=outcome,
             )
-        job.data["options"].update(
-            recovery_mode="full" if position == 0 else "incre", is_last_backup=position == 3
-        )
-        if job.lifecycle is not None and outcome in TERMINAL_OUTCOMES:
-            job.lifecycle.outcome = outcome
-        return self.store_for(project_id).add(job)
+        return store.add(job)
+
+    def _live_chain_step(self, project_id: str, duration: float, outcome: str) -> str | None:
+        """The demo's next live job: the next step of one of the project's live migrations,
+        or the full restore of a new one (`chains.LiveMigrations`); None when every one in
+        progress is still restoring. The feeder's `outcome` is not used: a migration's steps
+        mostly succeed, and a failed one blocks its chain."""
+        store = self.store_for(project_id)
+
+        def status_of(job_id: str) -> str | None:
+            view = store.get(job_id)
+            return view.get("status") if view else None
+
+        with self._rng_lock:
+            migrations = self._live_migrations.setdefault(
+                project_id, LiveMigrations(random.Random(f"{self.config.random_seed}:{project_id}"))
+            )
+            job = migrations.next_job(time.time(), duration, status_of)
+        return store.add(job) if job is not None else None
 
     def set_fault(
         self, kind: str, target: str = "*", count: int | None = None, **params: Any

@@ -1,11 +1,11 @@
-"""Template helpers for notifications: `defang` for upstream text in emails, `watching`."""
+"""Template helpers for notifications: `defang` for upstream text in emails,
+`watch_state` (the job page's watch button)."""
 
 from __future__ import annotations
 
 from django import template
 
-from jobs.notify import escape
-from jobs.notify.models import Watch
+from jobs.notify import escape, models
 
 register = template.Library()
 
@@ -18,6 +18,7 @@ def defang(value) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def watching(context, tenant, job_id) -> bool:
-    user = context["request"].user
-    return Watch.objects.filter(user=user, tenant=tenant, job_id=job_id).exists()
+def watch_state(context, tenant, job_id) -> dict:
+    """{"watching": …, "open_migration": …} for the signed-in person, in one query."""
+    watching, migration = models.watch_state(context["request"].user, tenant, job_id)
+    return {"watching": watching, "open_migration": migration}

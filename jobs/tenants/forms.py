@@ -10,7 +10,14 @@ from django.views.decorators.debug import sensitive_variables
 from jobs.drs import REGIONS, endpoints_for
 from jobs.tenants import credentials, crypto
 from jobs.tenants.endpoints import endpoint_problem
-from jobs.tenants.models import AuditEvent, Role, Tenant
+from jobs.tenants.models import (
+    AWAITING_HOURS_DEFAULT,
+    AWAITING_HOURS_MAX,
+    AWAITING_HOURS_MIN,
+    AuditEvent,
+    Role,
+    Tenant,
+)
 
 HINT_MIN_LENGTH = 16  # shorter secrets would give away too much of themselves
 
@@ -24,6 +31,14 @@ def _hint(read) -> str:
     if len(value) < HINT_MIN_LENGTH:
         return str(_("set; leave empty to keep"))
     return str(_("set (…%(last4)s); leave empty to keep")) % {"last4": value[-4:]}
+
+
+class _KeptWhenEmpty(forms.IntegerField):
+    """A number a form may leave out (scripts and older pages post without it): empty keeps
+    the stored value, and is no change."""
+
+    def has_changed(self, initial, data) -> bool:
+        return data not in self.empty_values and super().has_changed(initial, data)
 
 
 def _region_label(region: str) -> str:
@@ -63,6 +78,18 @@ class TenantForm(forms.ModelForm):
         help_text=_("Leave empty to use the region's endpoint."),
     )
 
+    awaiting_threshold_hours = _KeptWhenEmpty(
+        label=_("Stalled after (hours awaiting the next backup)"),
+        required=False,
+        min_value=AWAITING_HOURS_MIN,
+        max_value=AWAITING_HOURS_MAX,
+        help_text=_(
+            "A database restored and left RESTORING while it waits for its next backup counts "
+            "as stalled after this many hours (1 to 720; 24 unless changed), and the "
+            "“awaiting cutover” notification is sent then."
+        ),
+    )
+
     class Meta:
         model = Tenant
         fields = [
@@ -77,6 +104,7 @@ class TenantForm(forms.ModelForm):
             "enterprise_project_id",
             "drs_endpoint",
             "iam_endpoint",
+            "awaiting_threshold_hours",
         ]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -98,6 +126,12 @@ class TenantForm(forms.ModelForm):
             self.fields["password"].help_text = _hint(lambda: tenant.password)
         if tenant.pk and tenant.secret_key_encrypted:
             self.fields["secret_key"].help_text = _hint(lambda: tenant.secret_key)
+
+    def clean_awaiting_threshold_hours(self) -> int:
+        hours = self.cleaned_data.get("awaiting_threshold_hours")
+        if hours is None:  # left out: keep what is stored (the default for a new tenant)
+            return self.instance.awaiting_threshold_hours or AWAITING_HOURS_DEFAULT
+        return hours
 
     def clean_drs_endpoint(self) -> str:
         return self._endpoint("drs_endpoint")

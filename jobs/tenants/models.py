@@ -14,6 +14,13 @@ from jobs.tenants import crypto
 project_id_validator = RegexValidator(r"^[A-Za-z0-9-]{1,64}\Z", _("Letters, digits and hyphens."))
 
 
+# A chain awaiting its next backup for longer than its tenant's threshold is stalled; the forms
+# hold the threshold to 1 hour .. 30 days.
+AWAITING_HOURS_DEFAULT = 24
+AWAITING_HOURS_MIN = 1
+AWAITING_HOURS_MAX = 720
+
+
 class Tenant(models.Model):
     """One customer's cloud project, with the credentials we call DRS with."""
 
@@ -50,7 +57,7 @@ class Tenant(models.Model):
     enterprise_project_id = models.CharField(_("enterprise project"), max_length=64, blank=True)
     # A database restored and awaiting its next backup for longer than this is "stalled".
     awaiting_threshold_hours = models.PositiveIntegerField(
-        _("hours a database may await its next backup"), default=24
+        _("hours a database may await its next backup"), default=AWAITING_HOURS_DEFAULT
     )
     iam_domain = models.CharField(_("IAM account (domain)"), max_length=100, blank=True)
     iam_user = models.CharField(_("IAM user"), max_length=100, blank=True)

@@ -22,6 +22,16 @@ def acme(make_tenant, transactional_db, simulator):
 
 
 @pytest.fixture
+def one_time_restore(simulator):
+    """A one-time full migration (is_last_backup=true) that has ended: its database is online,
+    so neither the job nor its migration has anything left to say. Gone after the test."""
+    done = "0667845a-6291-4e2a-95b0-190c0abjb7dd"
+    simulator.add_live_job(0, "SUCCESS", id=done, name="one-time restore")
+    yield done
+    simulator.store.remove(done)
+
+
+@pytest.fixture
 def viewer(acme, django_user_model, client):
     user = django_user_model.objects.create_user("vera", "vera@example.com", "pw")
     Membership.objects.create(user=user, tenant=acme, role="viewer")
@@ -190,8 +200,8 @@ def test_my_page_takes_the_account_s_zone_and_language_and_shows_only_my_watches
     assert (sub.time_zone, sub.language) == ("Asia/Tokyo", "en")  # changed with the account
 
 
-def test_a_finished_job_says_so_and_cannot_be_watched(client, acme, viewer, smtp):
-    done = EXAMPLE_ID  # the documented example: SUCCESS in 2024
+def test_a_finished_job_says_so_and_cannot_be_watched(client, acme, viewer, smtp, one_time_restore):
+    done = one_time_restore
     page = _job_page(client, acme, done)
     assert 'id="watch-finished"' in page and "there is nothing left to watch" in page
     assert "Watch this job" not in page and "Email when it ends" not in page
@@ -199,3 +209,13 @@ def test_a_finished_job_says_so_and_cannot_be_watched(client, acme, viewer, smtp
     page = client.get(response["Location"]).content.decode()
     assert "This job has already finished: there is nothing to watch." in page
     assert not Watch.objects.exists()
+
+
+def test_a_finished_step_of_a_migration_still_restoring_can_be_watched(client, acme, viewer, smtp):
+    waiting = EXAMPLE_ID  # the documented example: a full restore, is_last_backup=false, 2024
+    page = _job_page(client, acme, waiting)
+    assert 'id="watch-migration"' in page and "Watch this migration" in page
+    assert "there is nothing left to watch" not in page
+    page = client.get(_watch(client, acme, waiting)["Location"]).content.decode()
+    assert "You will get an email when this migration&#x27;s database waits too long" in page
+    assert Watch.objects.filter(user=viewer, job_id=waiting).count() == 1

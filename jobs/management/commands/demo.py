@@ -14,7 +14,15 @@ DEMO_PASSWORD = "drs-demo-2026"  # noqa: S105 (the printed demo login)
 # tenant has its own jobs, its own live jobs and its own failures.
 AKSK_PROJECT = "ap-southeast-3_erp"
 LOG_CHANNEL = "Server log"
-LOG_EVENTS = (Event.FAILED, Event.PRECHECK_FAILED, Event.SUCCEEDED, Event.STALLED)
+LOG_EVENTS = (
+    Event.FAILED,
+    Event.PRECHECK_FAILED,
+    Event.SUCCEEDED,
+    Event.STALLED,
+    Event.AWAITING_CUTOVER,
+    Event.DATABASE_ONLINE,
+    Event.CHAIN_BLOCKED,
+)
 WHO = {"actor_name": "manage.py demo"}
 ROLE_USERS = {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
 

@@ -39,6 +39,12 @@ class Command(BaseCommand):
         add.add_argument("--iam-endpoint", default="")
         add.add_argument("--language", default=Tenant.Language.EN, choices=Tenant.Language.values)
         add.add_argument("--enterprise-project-id", default="")
+        add.add_argument(
+            "--awaiting-hours",
+            default="",
+            metavar="HOURS",
+            help="a database awaiting its next backup longer than this is stalled (1-720; 24)",
+        )
         listing = sub.add_parser("list", help="List tenants, with a header row.")
         listing.add_argument(
             "--json", action="store_true", dest="as_json", help="A JSON array of objects."
@@ -78,6 +84,7 @@ class Command(BaseCommand):
                 "enterprise_project_id": options["enterprise_project_id"],
                 "drs_endpoint": options["drs_endpoint"],
                 "iam_endpoint": options["iam_endpoint"],
+                "awaiting_threshold_hours": options["awaiting_hours"],
                 "password" if auth == "password" else "secret_key": secret,
             }
         )
