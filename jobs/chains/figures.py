@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,34 +88,15 @@ class TenantRow:
         return [(state, STATE_LABELS[state], self.counts[state]) for state in STATES]
 
 
-def _awaiting_before(tenant_ids: list[int], cut: datetime, span: Period) -> dict[int, int]:
-    """Per tenant, the databases of the period awaiting their next backup since before `cut`:
-    from the rollups' whole UTC days before `cut`'s day and the chains of the rest of it, or
-    from the chains alone when the period's days are not UTC days."""
-    out: dict[int, int] = defaultdict(int)
-    rows = Chain.objects.filter(
-        tenant_id__in=tenant_ids,
-        state=Chain.State.AWAITING,
-        since__gte=span.start,
-        since__lt=min(cut, span.end),
-    )
-    if _counted_from_rollups(span):
-        day = rollups.day_of(cut)
-        whole = ChainDay.objects.filter(
-            tenant_id__in=tenant_ids, state=Chain.State.AWAITING, day__lt=day, chains__gt=0
-        )
-        if span.name != "all":
-            whole = whole.filter(day__gte=span.start.date(), day__lt=span.end.date())
-        for tenant_id, n in (
-            whole.values("tenant_id").annotate(n=Sum("chains")).values_list("tenant_id", "n")
-        ).order_by():
-            out[tenant_id] += n
-        rows = rows.filter(since__gte=datetime.combine(day, time.min, tzinfo=UTC))
-    for tenant_id, n in (
-        rows.values("tenant_id").annotate(n=Count("pk")).values_list("tenant_id", "n").order_by()
-    ):
-        out[tenant_id] += n
-    return out
+def _stalled_filter(tenants: list[Tenant], now: datetime) -> Q:
+    """Awaiting past each tenant's threshold: one condition per distinct threshold."""
+    by_hours: dict[int, list[int]] = defaultdict(list)
+    for tenant in tenants:
+        by_hours[tenant.awaiting_threshold_hours or 24].append(tenant.pk)
+    condition = Q(pk__in=[])
+    for hours, ids in by_hours.items():
+        condition |= Q(tenant_id__in=ids, since__lt=now - timedelta(hours=hours))
+    return Q(state=Chain.State.AWAITING) & condition
 
 
 def by_tenant(tenants: list[Tenant], span: Period, now: datetime | None = None) -> list[TenantRow]:
@@ -132,13 +113,11 @@ def by_tenant(tenants: list[Tenant], span: Period, now: datetime | None = None) 
         counted = chains.values("tenant_id", "state").annotate(n=Count("pk"))
     for tenant_id, state, n in counted.values_list("tenant_id", "state", "n").order_by():
         rows[tenant_id].counts[state] += n
-    by_hours: dict[int, list[int]] = defaultdict(list)  # awaiting past the tenant's threshold
-    for tenant in tenants:
-        by_hours[tenant.awaiting_threshold_hours or 24].append(tenant.pk)
-    for hours, ids in by_hours.items():
-        for tenant_id, n in _awaiting_before(ids, now - timedelta(hours=hours), span).items():
-            rows[tenant_id].counts[STALLED] += n
-            rows[tenant_id].counts["awaiting"] -= n
+    stalled = chains.filter(_stalled_filter(tenants, now))
+    for item in stalled.values("tenant_id").annotate(n=Count("pk")):
+        row = rows[item["tenant_id"]]
+        row.counts[STALLED] += item["n"]
+        row.counts["awaiting"] -= item["n"]
     return list(rows.values())
 
 
@@ -259,12 +238,17 @@ def volume_per_day(tenants: list[Tenant], span: Period, fmt=str) -> list[Bar]:
 
 
 def awaiting_ages(tenants: list[Tenant], span: Period, now: datetime | None = None) -> list[Bar]:
-    """How long the period's databases awaiting their next backup have waited, in AGE_BUCKETS:
-    each bucket is those awaiting since before its lower bound less those before its upper."""
     now = now or timezone.now()
-    ids = [t.pk for t in tenants]
-    limits = [limit for limit, _label in AGE_BUCKETS if limit is not None]
-    before = [sum(_awaiting_before(ids, span.end, span).values())]  # all of them
-    before += [sum(_awaiting_before(ids, now - limit, span).values()) for limit in limits]
-    counts = [before[i] - before[i + 1] for i in range(len(limits))] + [before[-1]]
+    awaiting = Chain.objects.filter(
+        tenant__in=tenants, state=Chain.State.AWAITING, since__gte=span.start, since__lt=span.end
+    )
+    buckets, younger = {}, None  # each bucket: younger than its limit, not the one before
+    for index, (limit, _label) in enumerate(AGE_BUCKETS):
+        condition = Q(since__lte=now - younger) if younger else Q()
+        if limit is not None:
+            condition &= Q(since__gt=now - limit)
+        buckets[f"b{index}"] = Count("pk", filter=condition) if condition else Count("pk")
+        younger = limit
+    found = awaiting.aggregate(**buckets)
+    counts = [found[f"b{index}"] for index in range(len(AGE_BUCKETS))]
     return _bars([(str(label), n) for (_limit, label), n in zip(AGE_BUCKETS, counts, strict=True)])

@@ -190,7 +190,7 @@ def test_the_pages_figures_from_rollups_equal_the_rows(chain_sim, monkeypatch):
     )
 
 
-def test_the_ages_of_databases_awaiting_are_counted_in_their_buckets(chain_sim, monkeypatch):
+def test_the_ages_of_databases_awaiting_are_counted_in_their_buckets(chain_sim):
     tenant = make_tenant(chain_sim)
     for _ in range(4):
         sync(tenant)
@@ -205,14 +205,6 @@ def test_the_ages_of_databases_awaiting_are_counted_in_their_buckets(chain_sim, 
     bars = figures.awaiting_ages([tenant], figures.all_time(), now)
     assert [bar.value for bar in bars] == expected
     assert sum(expected) >= 2 and sum(1 for n in expected if n) >= 2  # the seed waits for days
-    week = [bar.value for bar in figures.awaiting_ages([tenant], figures.period("week"), now)]
-    monkeypatch.setattr(figures, "_counted_from_rollups", lambda span: False)  # another zone
-    assert [bar.value for bar in figures.awaiting_ages([tenant], figures.all_time(), now)] == (
-        expected
-    )
-    assert [bar.value for bar in figures.awaiting_ages([tenant], figures.period("week"), now)] == (
-        week
-    )
 
 
 def test_only_days_that_are_utc_days_are_read_from_rollups():
