@@ -93,7 +93,7 @@ def test_changed_pages_read_in_the_language_fit_and_pass_axe(
             f"/tenants/{tenant.slug}/jobs/{precheck}/",
             [
                 t("Unchanged — the pre-check failed before anything was restored."),
-                t("Email me when a job fails in my tenants"),
+                t("Watch this migration"),  # the step failed; its database's migration goes on
             ],
         ),
         (
@@ -371,8 +371,11 @@ def test_5_watch_on_a_finished_job_says_it_has_finished(reader, live_server, dem
     tenant, _erp = demo
     t = reader.t
     page = reader("viewer")
-    page.goto(job_url(live_server, tenant, simulator.store.find(PRECHECK)["id"]))
+    done = simulator.add_live_job(0, "SUCCESS", name="one-time-restore")  # now online
+    finish(simulator, done)
+    page.goto(job_url(live_server, tenant, done))
     expect(page.locator("#watch-finished")).to_be_visible()
+    expect(page.locator("#watch")).to_contain_text(t("Email me when a job fails in my tenants"))
     expect(page.locator("#watch button")).to_have_count(0)  # nothing to watch any more
     expect(page.locator("#watch")).not_to_contain_text(t("Email when it ends"))
     running = simulator.add_live_job(600, "SUCCESS", name="still-going")
