@@ -4,8 +4,6 @@ and a run that finds nothing new is cheap: over real HTTP against the simulator.
 from __future__ import annotations
 
 import re
-import statistics
-import time
 
 import pytest
 from django.core.cache import cache
@@ -106,7 +104,7 @@ def test_a_walk_stopped_by_the_call_budget_resumes_and_finds_deletions(sim, sim_
     assert MirroredJob.objects.filter(tenant=tenant).alive().count() == jobs - 1
 
 
-def test_a_run_that_finds_nothing_new_costs_three_queries_and_little_cpu(sim, sim_tenant, settings):
+def test_a_run_that_finds_nothing_new_costs_three_queries(sim, sim_tenant, settings):
     settings.SYNC_BACKFILL_PER_RUN = 0  # as once every detail is known (tests/chains)
     tenant = sim_tenant()
     assert sync_tenant(tenant).ok
@@ -114,17 +112,5 @@ def test_a_run_that_finds_nothing_new_costs_three_queries_and_little_cpu(sim, si
         result = sync_tenant(tenant)
     assert result.ok and not result.full and result.calls == 1
     assert len(captured) <= 3, [q["sql"][:80] for q in captured]
-    cpu = []
-    for _ in range(15):
-        began = time.thread_time()  # this thread's CPU: the simulator serves from its own
-        assert sync_tenant(tenant).ok
-        cpu.append((time.thread_time() - began) * 1000)
-    print(
-        f"nothing-new run, worker CPU ms: min {min(cpu):.2f} median "
-        f"{statistics.median(cpu):.2f} max {max(cpu):.2f}"
-    )
-    # The least of 15, the run's own cost with the least interference. The goal, 5 ms, is
-    # the bench's figure on PostgreSQL (min/median/max, on a quiet machine); here, beside other
-    # processes on a shared machine, twice that still catches a run that does real work again
-    # (before: 24.8 ms and 13 queries).
-    assert min(cpu) <= 10.0, cpu
+    # Its CPU cost is the bench's figure (tests/bench/sync.py, "a tenant run that finds nothing
+    # new"), not a timed test's: on a shared machine the clock measures the neighbours.
