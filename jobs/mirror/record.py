@@ -67,6 +67,11 @@ class Seen:
     total_bytes: int | None = None
     from_detail: bool = False
 
+    def __post_init__(self) -> None:  # what DRS sends may be longer than the columns hold
+        for name, most in (("name", 255), ("status", 40), ("engine_type", 40)):
+            object.__setattr__(self, name, getattr(self, name)[:most])
+        object.__setattr__(self, "enterprise_project_id", self.enterprise_project_id[:64])
+
     @classmethod
     def of_summary(cls, job: JobSummary) -> Seen:
         return cls(

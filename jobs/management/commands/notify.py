@@ -69,6 +69,8 @@ class Command(BaseCommand):
         listing.add_argument("slug")
 
     def handle(self, *args, action, slug, **options):
+        if any("\x00" in v for v in (slug, *options.values()) if isinstance(v, str)):
+            raise CommandError("An argument contains a NUL character.")
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise CommandError(f"No tenant {slug!r}.")
