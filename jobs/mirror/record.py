@@ -76,14 +76,14 @@ class Seen:
     def of_summary(cls, job: JobSummary) -> Seen:
         return cls(
             job_id=job.id,
-            name=job.name[:255],
-            status=job.status[:40],
-            engine_type=job.engine_type[:40],
+            name=job.name,
+            status=job.status,
+            engine_type=job.engine_type,
             error_log=job.error_log,
             description=job.description,
             create_time=job.create_time,
             finish_time=job.finish_time,
-            enterprise_project_id=job.enterprise_project_id[:64],
+            enterprise_project_id=job.enterprise_project_id,
         )
 
     @classmethod
@@ -92,14 +92,14 @@ class Seen:
         base = job.base_info
         return cls(
             job_id=job_id,
-            name=base.name[:255],
-            status=job.status[:40],
-            engine_type=base.engine_type[:40],
+            name=base.name,
+            status=job.status,
+            engine_type=base.engine_type,
             error_log=job.error_log,
             description=base.description,
             create_time=job.create_time,
             finish_time=job.finish_time,
-            enterprise_project_id=base.enterprise_project_id[:64],
+            enterprise_project_id=base.enterprise_project_id,
             total_bytes=job.backup_info.total_bytes,
             from_detail=True,
         )
