@@ -295,7 +295,7 @@ class Completeness:
 def completeness(tenants, calls_per_minute: int) -> Completeness:
     """From each tenant's last sync run (`TenantSyncState.jobs_total`, `details_known`): no
     count over the mirror at view time."""
-    figures = TenantSyncState.objects.filter(tenant__in=list(tenants)).aggregate(
+    figures = TenantSyncState.objects.filter(tenant__in=tenants).aggregate(
         total=Sum("jobs_total"), known=Sum("details_known")
     )
     total, known = figures["total"] or 0, min(figures["known"] or 0, figures["total"] or 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from jobs.mirror.models import Chain, MirroredJob
 from jobs.tenants.models import Tenant
@@ -36,11 +36,12 @@ def _rank(value: str, text: str) -> int:
     return 0 if value == text else 1 if value.startswith(text) else 2
 
 
-def search(tenants: list[Tenant], text: str) -> list[Hit]:
+def search(tenants: QuerySet[Tenant] | list[Tenant], text: str) -> list[Hit]:
+    """`tenants` as a query stays one subquery however many tenants it holds; only the tenants
+    of the hits are loaded."""
     text = text.strip()[:128]
-    if len(text) < MIN_TEXT or not tenants:
+    if len(text) < MIN_TEXT:
         return []
-    by_pk = {t.pk: t for t in tenants}
     hits: list[Hit] = []
     jobs = Q(name__icontains=text)
     if len(text) >= MIN_ID:
@@ -50,21 +51,6 @@ def search(tenants: list[Tenant], text: str) -> list[Hit]:
         .order_by("-create_time")
         .only("tenant_id", "job_id", "name", "status", "create_time")[: LIMIT * 2]
     )
-    for row in rows:
-        by_id = len(text) >= MIN_ID and text.lower() in row.job_id.lower()
-        matched, value = ("id", row.job_id) if by_id else ("name", row.name)
-        hits.append(
-            Hit(
-                "job",
-                by_pk[row.tenant_id],
-                row.name or row.job_id,
-                row.status,
-                matched,
-                _rank(value, text),
-                row.create_time,
-                job_id=row.job_id,
-            )
-        )
     chains = (
         Chain.objects.filter(
             Q(database__icontains=text)
@@ -84,6 +70,23 @@ def search(tenants: list[Tenant], text: str) -> list[Hit]:
             "since",
         )[: LIMIT * 2]
     )
+    rows, chains = list(rows), list(chains)
+    by_pk = Tenant.objects.in_bulk({r.tenant_id for r in rows} | {c.tenant_id for c in chains})
+    for row in rows:
+        by_id = len(text) >= MIN_ID and text.lower() in row.job_id.lower()
+        matched, value = ("id", row.job_id) if by_id else ("name", row.name)
+        hits.append(
+            Hit(
+                "job",
+                by_pk[row.tenant_id],
+                row.name or row.job_id,
+                row.status,
+                matched,
+                _rank(value, text),
+                row.create_time,
+                job_id=row.job_id,
+            )
+        )
     for chain in chains:
         keys = (
             ("database", chain.database),

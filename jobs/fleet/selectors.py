@@ -37,7 +37,13 @@ SORTS = {"created_at": "create_time", "name": "name", "description": "descriptio
 
 def mirror(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
     """The tenants' jobs that DRS still has."""
-    return MirroredJob.objects.filter(tenant__in=list(tenants)).alive()
+    return MirroredJob.objects.filter(tenant__in=_scope(tenants)).alive()
+
+
+def _scope(tenants: Iterable[Tenant]) -> QuerySet[Tenant] | list[Tenant]:
+    """What `tenant__in` takes: a query as it is (one subquery however many tenants), anything
+    else as a list."""
+    return tenants if isinstance(tenants, QuerySet) else list(tenants)
 
 
 # -- sync freshness, per tenant -------------------------------------------------------------
@@ -66,10 +72,23 @@ class Freshness:
 
 
 def freshness(tenants: Iterable[Tenant], now: datetime | None = None) -> dict[int, Freshness]:
-    tenants = list(tenants)
     now = now or timezone.now()
-    states = TenantSyncState.objects.in_bulk([t.pk for t in tenants])
+    tenants = _scope(tenants)
+    states = {s.tenant_id: s for s in TenantSyncState.objects.filter(tenant__in=tenants)}
     return {t.pk: Freshness(t, states.get(t.pk), now) for t in tenants}
+
+
+def sync_problems(tenants: Iterable[Tenant]) -> list[Freshness]:
+    """The tenants whose sync is failing or left a note, by name: the banners of a page over
+    many tenants (one query, whatever their number when `tenants` is a query)."""
+    now = timezone.now()
+    states = (
+        TenantSyncState.objects.filter(tenant__in=tenants)
+        .filter(Q(failing_since__isnull=False) | ~Q(last_note=""))
+        .select_related("tenant")
+        .order_by("tenant__name")
+    )
+    return [Freshness(state.tenant, state, now) for state in states]
 
 
 # -- one tenant's list ----------------------------------------------------------------------
@@ -151,7 +170,7 @@ OVERVIEW_SORTS = {
 
 def running(tenants: Iterable[Tenant]) -> QuerySet[MirroredJob]:
     """The tenants' running jobs (the `mirror_unfinished` index)."""
-    return MirroredJob.objects.filter(tenant__in=list(tenants)).running()
+    return MirroredJob.objects.filter(tenant__in=_scope(tenants)).running()
 
 
 def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False) -> list:
@@ -189,6 +208,36 @@ def overview(tenants: list[Tenant], sort: str = "name", descending: bool = False
         rows[tenant_id].started = at
     ordered = sorted(rows.values(), key=OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["name"]))
     return ordered[::-1] if descending else ordered
+
+
+def totals(tenants: Iterable[Tenant]) -> dict:
+    """What `overview`'s rows add up to, in aggregates over all these tenants (no row per
+    tenant): tenants, jobs as their last syncs counted them, running and stalled now, the last
+    week's failed jobs and success rate."""
+    tenants = _scope(tenants)
+    week = timezone.now() - timedelta(days=7)
+    finished = {SUCCESS: 0, "failed": 0}
+    for _tenant_id, status, n in finished_since(tenants, week):
+        finished[SUCCESS if status == SUCCESS else "failed"] += n
+    now_running = running(tenants).aggregate(n=Count("*"), stalled=Count("stalled_at"))
+    jobs = TenantSyncState.objects.filter(tenant__in=tenants).aggregate(n=Sum("jobs_total"))
+    done = finished[SUCCESS] + finished["failed"]
+    return {
+        "tenants": len(tenants) if isinstance(tenants, list) else tenants.count(),
+        "total": jobs["n"] or 0,
+        "running": now_running["n"],
+        "stalled": now_running["stalled"],
+        "failed_7d": finished["failed"],
+        "success_rate": finished[SUCCESS] / done if done else None,
+    }
+
+
+def failing(tenants: Iterable[Tenant], limit: int) -> tuple[list[Freshness], int]:
+    """Up to `limit` tenants whose sync is failing (by name), and how many are."""
+    states = TenantSyncState.objects.filter(tenant__in=_scope(tenants), failing_since__isnull=False)
+    now = timezone.now()
+    shown = states.select_related("tenant").order_by("tenant__name")[:limit]
+    return [Freshness(state.tenant, state, now) for state in shown], states.count()
 
 
 def with_longest(rows: list[TenantRow]) -> list[TenantRow]:

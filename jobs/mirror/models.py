@@ -164,6 +164,12 @@ class MirroredJob(models.Model):
                 name="mirror_failures",
                 condition=models.Q(deleted_at=None, status__in=FAILED_STATUSES),
             ),
+            # "Finished in the last hour" across however many tenants: newest end first.
+            models.Index(
+                fields=["-finish_time", "tenant"],
+                name="mirror_finished",
+                condition=models.Q(deleted_at=None, finish_time__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,7 +358,7 @@ class Chain(models.Model):
         ]
         indexes = [
             models.Index(fields=["tenant", "state", "since"], name="chain_tenant_state"),
-            models.Index(fields=["state", "since"], name="chain_state_since"),
+            models.Index(fields=["state", "since"], name="chain_state_since", include=["tenant"]),
             models.Index(fields=["database"], name="chain_database"),
             models.Index(fields=["target_instance_id"], name="chain_instance"),
         ]

@@ -11,6 +11,8 @@ from itertools import islice
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -29,7 +31,7 @@ from jobs.fleet.causes import causes
 from jobs.fleet.export import csv_response, json_response
 from jobs.fleet.forms import JobListForm, TriageForm
 from jobs.fleet.serialize import SUMMARY_FIELDS, mirrored_to_api
-from jobs.tenants.access import Role, signed_in, tenant_role, visible_tenants
+from jobs.tenants.access import Role, pick_tenant, signed_in, tenant_role, visible_tenants
 
 REMEMBERED = ("status", "name", "created_from", "completed_from", "sort", "dir", "size")
 EXPORT_FIELDS = SUMMARY_FIELDS  # a mirror row's columns, as the list API names them
@@ -190,8 +192,7 @@ def home(request: HttpRequest) -> HttpResponse:
     key = refresh.view_key("overview", ids, int(time.time() // seconds), *view)
     shown = cache.get(key)
     if shown is None:
-        tenants = list(visible)
-        context = _overview(tenants, sort, direction, q, number) | {"version": current}
+        context = _overview(visible, sort, direction, q, number) | {"version": current}
         shown = (current, render_to_string("jobs/overview.html#fleet", context, request))
         cache.set(key, shown, seconds * 2)
     version, html = shown
@@ -208,19 +209,28 @@ def _page_number(value: str | None) -> int:
         return 1
 
 
-def _overview(tenants: list, sort: str, direction: str, q: str, number: int) -> dict:
-    rows = selectors.overview(tenants, sort, direction == "desc")
-    page = Paginator(selectors.matching(rows, q), OVERVIEW_PAGE).get_page(number)
+def _overview(tenants, sort: str, direction: str, q: str, number: int) -> dict:
+    """By name (the default), only the page's tenants get rows; another order needs every
+    tenant's figures to sort by, so every tenant gets a row and the page is cut from them."""
+    if sort == "name":
+        shown = tenants.filter(Q(name__icontains=q) | Q(slug__icontains=q)) if q else tenants
+        by_name = (Lower("name").desc(), "-pk") if direction == "desc" else (Lower("name"), "pk")
+        page = Paginator(shown.order_by(*by_name), OVERVIEW_PAGE).get_page(number)
+        page.object_list = selectors.overview(list(page.object_list), sort, direction == "desc")
+    else:
+        rows = selectors.overview(tenants, sort, direction == "desc")
+        page = Paginator(selectors.matching(rows, q), OVERVIEW_PAGE).get_page(number)
     page.object_list = selectors.with_longest(list(page.object_list))
     days = selectors.per_day(tenants)
-    failing = [r for r in rows if r.fresh.failing]
+    failing, failing_count = selectors.failing(tenants, FAILING_SHOWN)
+    totals = selectors.totals(tenants)
     return {
-        "databases": figures.totals(figures.by_tenant(tenants, figures.all_time())),
+        "databases": figures.state_totals(tenants, figures.all_time()),
         "page": page,
         "rows": page.object_list,
-        "totals": _totals(rows),
-        "failing": failing[:FAILING_SHOWN],
-        "failing_more": len(failing) - len(failing[:FAILING_SHOWN]),
+        "totals": totals,
+        "failing": failing,
+        "failing_more": failing_count - len(failing),
         "running": selectors.running_jobs(tenants),
         "finished": selectors.finished_recently(tenants),
         "days": days,
@@ -231,20 +241,7 @@ def _overview(tenants: list, sort: str, direction: str, q: str, number: int) -> 
         "query": urlencode({k: v for k, v in (("q", q), ("sort", sort), ("dir", direction)) if v}),
         "poll_seconds": REFRESH_SECONDS,
         "now": timezone.now(),
-        "show_tenant": len(tenants) > 1,
-    }
-
-
-def _totals(rows) -> dict:
-    failed = sum(r.failed_7d for r in rows)
-    succeeded = sum(r.succeeded_7d for r in rows)
-    return {
-        "tenants": len(rows),
-        "total": sum(r.total for r in rows),
-        "running": sum(r.running for r in rows),
-        "stalled": sum(r.stalled for r in rows),
-        "failed_7d": failed,
-        "success_rate": succeeded / (failed + succeeded) if failed + succeeded else None,
+        "show_tenant": totals["tenants"] > 1,
     }
 
 
@@ -285,20 +282,21 @@ def _chart(days) -> list[dict]:
 @require_GET
 def failures(request: HttpRequest) -> HttpResponse:
     """Failed and pre-check-failed jobs across the user's tenants, grouped by cause."""
-    all_tenants = list(visible_tenants(request.user))
     form = TriageForm(_with_defaults(request.GET, days="30"))
     form.is_valid()
-    chosen = form.cleaned_data.get("tenant") or ""
-    tenants = [t for t in all_tenants if not chosen or t.slug == chosen]
+    asked = form.cleaned_data.get("tenant") or ""
+    picked = pick_tenant(request.user, asked) if asked else None
+    tenants = visible_tenants(request.user)
+    if asked:
+        tenants = tenants.filter(pk=picked.pk) if picked else tenants.none()
+    chosen = picked.slug if picked else asked
     days = form.cleaned_data.get("days", 30)
     since = timezone.now() - timedelta(days=days) if days else None
     groups = selectors.failures(tenants, since, _("(no error log)"))
-    fresh = selectors.freshness(tenants)
+    fresh = selectors.sync_problems(tenants)
     export = request.GET.get("format")
     if export in ("csv", "json"):
-        incomplete = [
-            f"{f.tenant.slug}: {f.state.error}" for f in fresh.values() if f.failing and f.state
-        ]
+        incomplete = [f"{f.tenant.slug}: {f.state.error}" for f in fresh if f.failing]
         return _export_failures(selectors.failed(tenants, since), groups, export, incomplete)
     shown = groups[: selectors.MAX_GROUPS]
     found = causes(shown)
@@ -309,9 +307,9 @@ def failures(request: HttpRequest) -> HttpResponse:
         "hidden_groups": len(groups) - len(shown),
         "tenants_affected": len({job.tenant_id for g in shown for job in g.jobs}),
         "newest": max((g.last_seen for g in shown if g.last_seen), default=None),
-        "fresh": list(fresh.values()),
-        "tenants": all_tenants,
+        "fresh": fresh,
         "chosen": chosen,
+        "unknown_tenant": bool(asked and not picked),
         "days": days,
         "query": urlencode({"tenant": chosen, "days": days}),
         "total": sum(g.count for g in groups),

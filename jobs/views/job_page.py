@@ -384,7 +384,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         slug = chosen.slug
         if not text.strip():
             return redirect(reverse("job_list", args=[slug]))
-    tenants = list(visible_tenants(request.user))
+    tenants = visible_tenants(request.user)
     job_id = drs.find_job_id(text)
     found, status, hits = [], 400, []
     if job_id and slug:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,7 +16,6 @@ from jobs.actions.prefill import offered_on_chain
 from jobs.chains import figures
 from jobs.chains.present import STATE_LABELS, STATES, completeness, present, tenant_chains
 from jobs.fleet.export import csv_response, json_response
-from jobs.fleet.selectors import matching
 from jobs.job_page.formatting import human_bytes
 from jobs.mirror.models import Chain
 from jobs.tenants.access import Role, signed_in, tenant_role, visible_tenants
@@ -28,20 +28,21 @@ TENANT_PAGE = 50  # tenant rows a page of the migrations overview; the totals co
 @require_GET
 def migrations_overview(request: HttpRequest) -> HttpResponse:
     """Per tenant, databases by state in the period; totals; three charts with their tables."""
-    tenants = list(visible_tenants(request.user))
+    tenants = visible_tenants(request.user)
     get = request.GET
     span = figures.period(get.get("period", "week"), get.get("from", ""), get.get("to", ""))
-    rows = figures.by_tenant(tenants, span)
     if get.get("format") in ("csv", "json"):
-        return _export(rows, span, get["format"])
+        return _export(figures.by_tenant(tenants, span), span, get["format"])
     q = get.get("q", "").replace("\x00", "").strip()[:100]
-    page = Paginator(matching(rows, q), TENANT_PAGE).get_page(get.get("page"))
+    shown = tenants.filter(Q(name__icontains=q) | Q(slug__icontains=q)) if q else tenants
+    page = Paginator(shown.order_by("name", "pk"), TENANT_PAGE).get_page(get.get("page"))
+    page.object_list = figures.by_tenant(list(page.object_list), span)
     context = {
         "span": span,
         "periods": figures.PERIODS,
         "page": page,
         "q": q,
-        "totals": figures.totals(rows),
+        "totals": figures.state_totals(tenants, span),
         "states": [(s, STATE_LABELS[s]) for s in STATES],
         "online": figures.online_per_week(tenants, span),
         "volume": figures.volume_per_day(tenants, span, human_bytes),

@@ -234,9 +234,10 @@ def main() -> None:
             database = ""
         rows += stack_rows
     if FLEET:
+        from tests.bench import pages as fleet_pages
         from tests.bench import sync
 
-        rows += sync.rows()
+        rows += fleet_pages.rows() + sync.rows()
     from tests.bench import notify
 
     rows += [(f"{label} (in-process, {_database()})", value) for label, value in notify.rows()]
@@ -260,7 +261,10 @@ def main() -> None:
         )
         + (
             " The fleet-scale rows run each in their own process with DEBUG off, on PostgreSQL "
-            "and Redis (`tests/bench/mirror.py`, `tests/bench/sync.py`)."
+            "and Redis: the pages on gunicorn over a seeded fleet kept in its own database "
+            "(`tests/bench/pages.py`, `tests/bench/seed.py`), the sync in-process "
+            "(`tests/bench/sync.py`). Page figures are wall time at the client over loopback, "
+            "min / **median** / max of interleaved rounds, with their floors from the same run."
             if FLEET
             else ""
         )

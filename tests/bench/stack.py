@@ -44,7 +44,7 @@ SESSION_SCRIPT = """
 from django.contrib.auth import get_user_model
 from django.test import Client
 client = Client()
-client.force_login(get_user_model().objects.get(username="demo"))
+client.force_login(get_user_model().objects.get(username={user!r}))
 print("SESSION", client.cookies["sessionid"].value)
 """
 
@@ -164,11 +164,21 @@ def _drop_postgres_database(name: str) -> None:
 
 
 class Stack:
-    """Simulator + gunicorn (+ Redis, + PostgreSQL or SQLite). A context manager."""
+    """Simulator + gunicorn (+ Redis, + PostgreSQL or SQLite). A context manager. With
+    `database_url`, gunicorn serves that (already seeded, kept) database as `user`, and no
+    simulator or demo tenants are started."""
 
-    def __init__(self, bulk_jobs: int = 300, workers: int = 2) -> None:
+    def __init__(
+        self,
+        bulk_jobs: int = 300,
+        workers: int = 2,
+        database_url: str | None = None,
+        user: str = "demo",
+    ) -> None:
         self.bulk_jobs = bulk_jobs
         self.workers = workers
+        self.database_url = database_url
+        self.user = user
         self.workdir = Path(tempfile.mkdtemp(prefix="drs-stack-"))
         self.log_path = self.workdir / "gunicorn.log"
         self.simulator: RemoteSimulator | None = None
@@ -201,9 +211,11 @@ class Stack:
             raise RuntimeError(
                 f"Redis is not reachable at {REDIS_URL} ({error}); `bash .ci/services` starts it"
             ) from error
-        self.simulator = RemoteSimulator(free_port(), self.bulk_jobs, seed_faults=False)
-        pg = _postgres_database()
-        if pg:
+        pg = None if self.database_url else _postgres_database()
+        if self.database_url:
+            database_url = self.database_url
+            self.database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+        elif pg:
             database_url, self.pg_name = pg
             self.database = "PostgreSQL"
         else:
@@ -233,8 +245,10 @@ class Stack:
             self.env.pop(name, None)
         self.manage("migrate", "--noinput", "-v0")
         self.manage("collectstatic", "--noinput", "-v0")
-        self.manage("demo", "--simulator-url", self.simulator.url)
-        out = self.manage("shell", "-c", SESSION_SCRIPT)
+        if not self.database_url:
+            self.simulator = RemoteSimulator(free_port(), self.bulk_jobs, seed_faults=False)
+            self.manage("demo", "--simulator-url", self.simulator.url)
+        out = self.manage("shell", "-c", SESSION_SCRIPT.format(user=self.user))
         self.session = next(
             line.split()[1] for line in out.splitlines() if line.startswith("SESSION ")
         )

@@ -5,7 +5,7 @@ each measure in its own process and returns the table rows for `make bench`.
     python -m tests.bench.sync steady [T R S]    # T tenants × R running jobs, S seconds
 
 Both print JSON and expect DATABASE_URL (an empty PostgreSQL database) and REDIS_URL set, as
-`rows()` does. The fleet pages over 100 × 10,000 mirror rows are `tests.bench.mirror`.
+`rows()` does. The fleet pages over 100 × 10,000 and 1,000 × 1,000 are `tests.bench.pages`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from tests.bench.stack import (
 )
 
 REDIS_URL = os.environ.get("BENCH_SYNC_REDIS_URL", "redis://127.0.0.1:6379/5")
-MIRROR_DATABASE = os.environ.get("BENCH_MIRROR_DATABASE", "drs_bench_mirror")
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "240"))
 WARMUP_SECONDS = 30  # after every tenant's first sync, before the counted window
 CELERY = str(Path(PYTHON).with_name("celery"))
@@ -358,21 +357,6 @@ def _in_new_database(*args: str) -> dict:
         _drop_postgres_database(name)
 
 
-def _mirror_database(name: str = MIRROR_DATABASE) -> str:
-    """The fleet-pages database, kept between runs (seeding 1,000,000 rows takes minutes)."""
-    import psycopg
-    from psycopg import conninfo
-
-    admin = conninfo.make_conninfo(POSTGRES_URL, dbname="postgres", connect_timeout=3)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        found = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not found:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
-
-
 def _reachable() -> str:
     """Why the stack cannot run, or ""."""
     import psycopg
@@ -392,114 +376,84 @@ def _reachable() -> str:
     return ""
 
 
-def rows() -> list[tuple[str, str]]:
-    """The fleet-scale rows; "not run: …" rows when PostgreSQL or Redis is missing."""
-    labels = (
-        "Fleet pages, 100 tenants × 10,000 jobs in the mirror (PostgreSQL, Redis)",
-        "First full sync of a 10,000-job tenant (PostgreSQL, Redis)",
-        "Steady state, 100 tenants × 5 running jobs (Celery worker + beat on Redis, PostgreSQL)",
-        "Fleet pages, 1,000 tenants × 1,000 jobs in the mirror (PostgreSQL, Redis)",
-        "First sync of a 100,000-job tenant, 30 pages of 1,000 per run (PostgreSQL, Redis)",
-        "A tenant run that finds nothing new, 20 tenants × 9 rounds (PostgreSQL, Redis)",
+def _first(first: dict) -> str:
+    return (
+        f"{first['seconds']:.1f} s ({first['seconds'] / first['floor_seconds']:.2f} × the "
+        f"floor of {first['floor_seconds']:.1f} s; writing the mirror "
+        f"{first['mirror_write_seconds']:.1f} s), {first['statements']} SQL statements, "
+        f"{first['calls']} upstream calls ({first['details']} details), {first['rows']} rows"
+        + ("" if first["ok"] and first["complete"] else f"; incomplete: {first['note']}")
     )
+
+
+def _steady(s: dict) -> str:
+    return (
+        f"{s['calls_per_minute']} upstream calls per minute "
+        f"({s['calls_per_minute'] / s['tenants']:.1f} per tenant); sync lag p50 "
+        f"{s['lag_p50']:.1f} s, p95 {s['lag_p95']:.1f} s, max {s['lag_max']:.1f} s; "
+        f"{s['failing']} tenants failing; window {s['seconds']} s after a {WARMUP_SECONDS} s "
+        f"warm-up, worker concurrency {s['concurrency']}, interval {s['interval']} s"
+    )
+
+
+def _big(big: dict) -> str:
+    return (
+        f"{'complete' if big['ok'] else 'NOT complete'} after {big['runs']} runs, "
+        f"{big['rows']} rows, {big['seconds']:.0f} s in all; the first run said: "
+        f"{(big['notes'] or ['-'])[0]}"
+    )
+
+
+def _idle(idle: dict) -> str:
+    cpu, wall, queries = idle["cpu_ms"], idle["wall_ms"], idle["queries"]
+    return (
+        f"worker CPU {cpu[0]:.1f} / {cpu[1]:.1f} / {cpu[2]:.1f} ms (min / median / max), "
+        f"wall {wall[1]:.1f} ms median, {queries[2]} queries at most, load {idle['load']:.1f}"
+    )
+
+
+ROWS = (
+    (
+        "First full sync of a 10,000-job tenant (PostgreSQL, Redis): one "
+        "`sync_tenant(full=True)`, simulator in its own process; floor: `bulk_create` of the "
+        "same rows and history in the same run; goal ≤ 2 × floor",
+        ("first",),
+        _first,
+    ),
+    (
+        "Steady state, 100 tenants × 5 running jobs (Celery worker + beat on Redis, PostgreSQL), "
+        "one simulator project shared by all tenants; goal lag p95 ≤ 2 intervals",
+        ("steady",),
+        _steady,
+    ),
+    (
+        "First sync of a 100,000-job tenant, 30 pages of 1,000 per run (PostgreSQL, Redis): "
+        "`sync_tenant` run after run until one says ok (the call budget's minute between runs "
+        "left out)",
+        ("first", "100000", "30"),
+        _big,
+    ),
+    (
+        "A tenant run that finds nothing new, 20 tenants × 9 rounds (PostgreSQL, Redis), one "
+        "list call each; goal ≤ 5 ms worker CPU, ≤ 3 queries",
+        ("idle", "20", "9"),
+        _idle,
+    ),
+)
+
+
+def rows() -> list[tuple[str, str]]:
+    """The sync's rows, each in a new database; "not run: …" when PostgreSQL or Redis is
+    missing or a run fails."""
     why = _reachable()
     if why:
-        return [(label, f"not run: {why}; `bash .ci/services` starts both") for label in labels]
+        return [(label, f"not run: {why}; `bash .ci/services` starts both") for label, *_ in ROWS]
     out = []
-    try:
-        env = production_env(_mirror_database())
-        subprocess.run(
-            [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        pages = _run(env, "-m", "tests.bench.mirror")
-        out.append(
-            (
-                f"{labels[0]}: median server time of 5 (test client, DEBUG off); goal overview "
-                "≤ 150 ms, list ≤ 50 ms, API jobs page of 100 ≤ 30 ms, 0 upstream calls",
-                f"overview {pages['overview_ms']:.0f} ms, failures (7 days) "
-                f"{pages['failures_ms']:.0f} ms, tenant list {pages['list_ms']:.0f} ms, "
-                f"list FAILED page 9 {pages['list_failed_page_9_ms']:.0f} ms, "
-                f"API jobs page of 100 {pages['api_jobs_100_ms']:.0f} ms "
-                f"(FAILED, page 5: {pages['api_jobs_failed_page_5_ms']:.0f} ms); "
-                f"{pages['upstream_calls']} upstream calls",
-            )
-        )
-    except (RuntimeError, subprocess.SubprocessError) as error:
-        out.append((labels[0], f"not run: {str(error).splitlines()[0]}"))
-    try:
-        first = _in_new_database("first")
-        out.append(
-            (
-                f"{labels[1]}: one `sync_tenant(full=True)`, simulator in its own process; floor: "
-                "`bulk_create` of the same rows and history in the same run; goal ≤ 2 × floor",
-                f"{first['seconds']:.1f} s ({first['seconds'] / first['floor_seconds']:.2f} × the "
-                f"floor of {first['floor_seconds']:.1f} s; writing the mirror "
-                f"{first['mirror_write_seconds']:.1f} s), {first['statements']} SQL statements, "
-                f"{first['calls']} upstream calls ({first['details']} details), "
-                f"{first['rows']} rows"
-                + ("" if first["ok"] and first["complete"] else f"; incomplete: {first['note']}"),
-            )
-        )
-    except (RuntimeError, subprocess.SubprocessError) as error:
-        out.append((labels[1], f"not run: {str(error).splitlines()[0]}"))
-    try:
-        s = _in_new_database("steady")
-        out.append(
-            (
-                f"{labels[2]}: {s['seconds']} s window after a {WARMUP_SECONDS} s warm-up, worker "
-                f"concurrency {s['concurrency']}, one simulator project shared by all tenants; "
-                f"goal lag p95 ≤ {2 * s['interval']} s",
-                f"{s['calls_per_minute']} upstream calls per minute "
-                f"({s['calls_per_minute'] / s['tenants']:.1f} per tenant); sync lag p50 "
-                f"{s['lag_p50']:.1f} s, p95 {s['lag_p95']:.1f} s, max {s['lag_max']:.1f} s; "
-                f"{s['failing']} tenants failing",
-            )
-        )
-    except (RuntimeError, subprocess.SubprocessError) as error:
-        out.append((labels[2], f"not run: {str(error).splitlines()[0]}"))
-    try:
-        env = production_env(_mirror_database(f"{MIRROR_DATABASE}_1000"))
-        pages = _run(env, "-m", "tests.bench.mirror", "1000", "1000")
-        out.append(
-            (
-                f"{labels[3]}: median server time of 5 (test client, DEBUG off); goal overview "
-                "and failures ≤ 100 ms",
-                f"overview {pages['overview_ms']:.0f} ms, failures (7 days) "
-                f"{pages['failures_ms']:.0f} ms, tenant list {pages['list_ms']:.0f} ms; "
-                f"{pages['upstream_calls']} upstream calls",
-            )
-        )
-    except (RuntimeError, subprocess.SubprocessError) as error:
-        out.append((labels[3], f"not run: {str(error).splitlines()[0]}"))
-    try:
-        big = _in_new_database("first", "100000", "30")
-        out.append(
-            (
-                f"{labels[4]}: `sync_tenant` run after run until one says ok (the call budget's "
-                "minute between runs left out)",
-                f"{'complete' if big['ok'] else 'NOT complete'} after {big['runs']} runs, "
-                f"{big['rows']} rows, {big['seconds']:.0f} s in all; the first run said: "
-                f"{(big['notes'] or ['-'])[0]}",
-            )
-        )
-    except (RuntimeError, subprocess.SubprocessError) as error:
-        out.append((labels[4], f"not run: {str(error).splitlines()[0]}"))
-    try:
-        idle = _in_new_database("idle", "20", "9")
-        cpu, wall, queries = idle["cpu_ms"], idle["wall_ms"], idle["queries"]
-        out.append(
-            (
-                f"{labels[5]}: one list call each; goal ≤ 5 ms worker CPU, ≤ 3 queries",
-                f"worker CPU {cpu[0]:.1f} / {cpu[1]:.1f} / {cpu[2]:.1f} ms (min / median / max), "
-                f"wall {wall[1]:.1f} ms median, {queries[2]} queries at most, "
-                f"load {idle['load']:.1f}",
-            )
-        )
-    except (RuntimeError, subprocess.SubprocessError) as error:
-        out.append((labels[5], f"not run: {str(error).splitlines()[0]}"))
+    for label, args, shown in ROWS:
+        try:
+            out.append((label, shown(_in_new_database(*args))))
+        except (RuntimeError, subprocess.SubprocessError) as error:
+            out.append((label, f"not run: {str(error).splitlines()[0]}"))
     return out
 
 

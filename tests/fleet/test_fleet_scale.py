@@ -223,6 +223,33 @@ def test_without_javascript_the_picker_text_still_finds_the_tenant(login, people
     assert simulator.calls() == 0
 
 
+def test_failures_pick_a_tenant_by_part_of_its_name_and_list_none(login, people, simulator):
+    add_tenants(people["viewer"], 30)
+    client = login("viewer")
+    every = client.get("/failures/", {"days": 0}).content.decode()
+    assert "30 failed jobs" in every
+    start = every.index('class="filters"')
+    form = every[start : every.index("</form>", start)]
+    assert "<select" not in form.replace('<select name="days"', "")  # no list of 30 tenants
+    assert form.count("<option ") == PICKER_MAX + 5  # the picker's first few; the 5 periods
+    one = client.get("/failures/", {"days": 0, "tenant": "Fleet 017"}).content.decode()
+    assert "1 failed job " in one and 'value="fleet-017"' in one
+    assert "fleet-017-failed" in one and "fleet-016-failed" not in one
+    several = client.get("/failures/", {"days": 0, "tenant": "fleet 01"}).content.decode()
+    assert "0 failed jobs" in several and 'id="triage-tenant-problem"' in several
+    assert "None of your tenants, or more than one, matches “fleet 01”" in several
+    assert simulator.calls() == 0
+
+
+def test_the_overview_names_a_few_failing_syncs_and_counts_the_rest(login, people):
+    made = add_tenants(people["viewer"], 8)
+    failing = TenantSyncState.objects.filter(tenant__in=made)
+    failing.update(failing_since=timezone.now(), error="DRS.0001 refused the signature")
+    html = login("viewer").get("/").content.decode()
+    assert html.count("is failing since") == fleet.FAILING_SHOWN
+    assert "The syncs of 3 more tenants are failing too." in html
+
+
 # -- no N+1: as many queries per page at 50 tenants as at 1 --------------------------------------
 
 
