@@ -12,6 +12,11 @@ from django.conf import settings
 
 SAMPLES = 50
 MIN_SAMPLES = 3
+PAGE_CACHE_SECONDS = 300
+
+
+def _cache_key(key: tuple[int, int | None]) -> str:
+    return f"typical:{key[0]}:{key[1]}"
 
 
 def _samples(tenant_id: int, size: int):
@@ -69,19 +74,32 @@ class Typical:
         return self._known[key]
 
     def prefetch(self, rows) -> None:
-        """The typical durations for these rows' running jobs in one query (UNION ALL of the
-        per-class queries) where the database allows it; else `seconds` asks one by one."""
+        """The typical durations for these rows' running jobs, for a page: the ones the cache
+        remembers (PAGE_CACHE_SECONDS: an estimate may lag a finished job by that much), the
+        rest in one query (UNION ALL of the per-class queries) where the database allows it,
+        else one by one."""
+        from django.core.cache import cache
         from django.db import connection
 
         keys = {(r.tenant_id, r.size_class) for r in rows if r.is_running}
         keys = [k for k in keys if k not in self._known and k[1] is not None]
-        if len(keys) < 2 or not connection.features.supports_slicing_ordering_in_compound:
+        remembered = cache.get_many([_cache_key(key) for key in keys]) if keys else {}
+        self._known.update(
+            (k, remembered[_cache_key(k)]) for k in keys if _cache_key(k) in remembered
+        )
+        keys = [k for k in keys if k not in self._known]
+        if len(keys) >= 2 and connection.features.supports_slicing_ordering_in_compound:
+            first, *rest = (_samples(*key) for key in keys)
+            found: dict[tuple[int, int], list] = {key: [] for key in keys}
+            for row in first.union(*rest, all=True):
+                found[(row[0], row[1])].append(row)
+            medians = {key: _median(samples) for key, samples in found.items()}
+        else:
+            medians = {key: typical_seconds(*key) for key in keys}
+        if not medians:
             return
-        first, *rest = (_samples(*key) for key in keys)
-        found: dict[tuple[int, int], list] = {key: [] for key in keys}
-        for row in first.union(*rest, all=True):
-            found[(row[0], row[1])].append(row)
-        self._known.update((key, _median(samples)) for key, samples in found.items())
+        self._known.update(medians)
+        cache.set_many({_cache_key(k): v for k, v in medians.items()}, PAGE_CACHE_SECONDS)
 
     def progress(self, row, now: datetime) -> Progress | None:
         """None for finished jobs and jobs without a create time."""
