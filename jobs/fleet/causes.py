@@ -9,11 +9,11 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from jobs.fleet.selectors import Group
+from jobs.fleet.selectors import GROUP_JOBS, Group
 from jobs.hints import Hint
 
 ROWS_SHOWN = 3  # jobs per cause before "show all"
-ROWS_MAX = 100
+ROWS_MAX = GROUP_JOBS
 
 
 @dataclass

@@ -316,6 +316,7 @@ def failures(request: HttpRequest) -> HttpResponse:
         "poll_seconds": REFRESH_SECONDS,
         "now": timezone.now(),
         "open_causes": OPEN_CAUSES,
+        "rows_max": selectors.GROUP_JOBS,
     }
     template = (
         "jobs/failures.html#groups"

@@ -142,15 +142,19 @@ def run(tenants: int, jobs: int) -> dict:
                 raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
             return response.content
 
-        overview = get("/").decode()
-        version = re.search(r"(?:\?|&amp;)u=([0-9a-f]{16})", overview)
-        if not version:
-            raise RuntimeError("the overview carries no refresh version")
+        def unchanged() -> str:
+            """The refresh URL of the overview as shown now (its version changes with the
+            data, and each VERSION_SECONDS)."""
+            found = re.search(r"(?:\?|&amp;)u=([0-9a-f]{16})", get("/", HTMX_FLEET).decode())
+            if not found:
+                raise RuntimeError("the overview carries no refresh version")
+            return f"/?u={found.group(1)}"
+
         api = {"Authorization": f"Bearer {token}"}
         pages = {
             "overview": ("/", None, 200, None),
             "overview_first_in_interval": ("/", None, 200, clear_shared_renders),
-            "overview_unchanged_refresh": (f"/?u={version.group(1)}", HTMX_FLEET, 204, None),
+            "overview_unchanged_refresh": (unchanged, HTMX_FLEET, 204, None),
             "failures_7d": ("/failures/?days=7", None, 200, None),
             "tenant_jobs": (f"/tenants/{mid}/jobs/?size=25", None, 200, None),
             "api_jobs_100": (f"/api/v1/tenants/{mid}/jobs?size=100", api, 200, None),
@@ -164,16 +168,19 @@ def run(tenants: int, jobs: int) -> dict:
             "search_name": ("/jobs/lookup/?q=mig-db00042-3", None, 200, None),
         }
         bodies = {
-            name: get(path, headers, status) for name, (path, headers, status, _) in pages.items()
+            name: get(path() if callable(path) else path, headers, status)
+            for name, (path, headers, status, _) in pages.items()
         }
         floors = _static_floors(stack, bodies)
         for path, headers, status, _before in pages.values():  # the new workers, warmed
-            get(path, headers, status)
+            get(path() if callable(path) else path, headers, status)
         samples: dict[str, list[float]] = {name: [] for name in [*pages, *floors]}
         for _ in range(ROUNDS):
             for name, (path, headers, status, before) in pages.items():
                 if before:
                     before()
+                if callable(path):
+                    path = path()
                 began = time.perf_counter()
                 get(path, headers, status)
                 samples[name].append((time.perf_counter() - began) * 1000)

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from jobs.fleet.selectors import GROUP_JOBS
+
 
 @pytest.fixture
 def support(page, signed_in_page, live_server, tenant, make_tenant, people, sync) -> Page:
@@ -79,7 +81,7 @@ def test_cards_show_a_few_rows_and_the_rest_behind_show_all(support, live_server
     expect(show_all).to_have_text(f"Show all {count} jobs")
     show_all.focus()
     page.keyboard.press("Enter")  # by keyboard, no script needed: <details>
-    expect(visible).to_have_count(min(count, 100))
+    expect(visible).to_have_count(min(count, GROUP_JOBS))
 
 
 def test_each_explanation_is_inside_its_own_card_and_a_refresh_keeps_what_was_opened(
