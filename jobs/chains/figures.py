@@ -266,7 +266,7 @@ def awaiting_ages(tenants: Tenants, span: Period, now: datetime | None = None) -
         condition = Q(since__lte=now - younger) if younger else Q()
         if limit is not None:
             condition &= Q(since__gt=now - limit)
-        buckets[f"b{index}"] = Count("pk", filter=condition) if condition else Count("pk")
+        buckets[f"b{index}"] = Count("since", filter=condition) if condition else Count("since")
         younger = limit
     found = awaiting.aggregate(**buckets)
     counts = [found[f"b{index}"] for index in range(len(AGE_BUCKETS))]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -29,7 +28,7 @@ def when(value: datetime | None, empty: str = "—"):
         '<time datetime="{}" title="UTC {}">{} {}</time>',
         utc.isoformat().replace("+00:00", "Z"),
         utc.strftime("%Y-%m-%d %H:%M:%S"),
-        date_format(local, "Y-m-d H:i:s"),
+        local.strftime("%Y-%m-%d %H:%M:%S"),  # all digits: no locale to apply
         utc_offset(local),
     )
 

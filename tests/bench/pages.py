@@ -3,7 +3,8 @@
 TENANTS × JOBS, kept in its own database between runs) to a superuser who sees every tenant.
 
 Each page is fetched over loopback with keep-alive in ROUNDS interleaved rounds (every page once
-per round, so a noisy moment hits them all), min / median / max of the wall time at the client.
+per round, so a noisy moment hits them all): min / median / max of gunicorn's own request time
+(its access log, `%(D)s`), and of the wall time at the client.
 Floors measured in the same run: the same bytes served as a static file by the same gunicorn
 (whitenoise), and the one SQL statement each page's figures come down to, run straight on
 PostgreSQL. Also: 200 concurrent `/healthz` probes, and the upstream calls made (none can
@@ -22,6 +23,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -112,6 +114,17 @@ def sql_floor(url: str, sql: str) -> list[float]:
     return spread(samples)
 
 
+def server_times(log: Path, names: list[str]) -> dict[str, list[float]]:
+    """gunicorn's own time for each tagged request (access log `%(D)s`, microseconds): from
+    reading the request to the response sent, without the client's share."""
+    found: dict[str, list[float]] = {name: [] for name in names}
+    for line in log.read_text().splitlines():
+        tag, _, micros = line.rpartition(" ")
+        if tag in found:
+            found[tag].append(int(micros) / 1000)
+    return found
+
+
 def clear_shared_renders() -> None:
     """The overview's shared renders (one per view and interval): gone, so the next request
     renders as the first viewer of an interval does."""
@@ -127,7 +140,8 @@ def run(tenants: int, jobs: int) -> dict:
     url = database_url(tenants, jobs)
     seed = seeded(url, tenants, jobs)
     mid = f"fleet-{tenants // 2:04d}"
-    with Stack(database_url=url, user="bench") as stack:
+    log = Path(tempfile.mkdtemp(prefix="drs-pages-")) / "access.log"
+    with Stack(database_url=url, user="bench", access_log=log) as stack:
         token = next(
             line.split()[1]
             for line in stack.manage("shell", "-c", TOKEN_SCRIPT).splitlines()
@@ -136,8 +150,9 @@ def run(tenants: int, jobs: int) -> dict:
         session = requests.Session()
         session.headers["Cookie"] = stack.cookie
 
-        def get(path: str, headers: dict | None = None, expect: int = 200) -> bytes:
-            response = session.get(stack.url + path, headers=headers or {}, timeout=60)
+        def get(path: str, headers: dict | None = None, expect: int = 200, tag: str = "-") -> bytes:
+            headers = {**(headers or {}), "X-Bench-Id": tag}
+            response = session.get(stack.url + path, headers=headers, timeout=60)
             if response.status_code != expect:
                 raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
             return response.content
@@ -182,20 +197,23 @@ def run(tenants: int, jobs: int) -> dict:
                 if callable(path):
                     path = path()
                 began = time.perf_counter()
-                get(path, headers, status)
+                get(path, headers, status, tag=name)
                 samples[name].append((time.perf_counter() - began) * 1000)
             for name, path in floors.items():
                 began = time.perf_counter()
-                get(path)
+                get(path, tag=name)
                 samples[name].append((time.perf_counter() - began) * 1000)
         probes = healthz(stack)
         errors, first = stack.server_errors()
+    server = server_times(log, list(samples))
+    shutil.rmtree(log.parent, ignore_errors=True)
     figures = {
         "tenants": tenants,
         "jobs_per_tenant": jobs,
         "seed": seed,
         "rounds": ROUNDS,
-        "ms": {name: spread(values) for name, values in samples.items()},
+        "ms": {name: spread(values) for name, values in server.items()},
+        "client_ms": {name: spread(values) for name, values in samples.items()},
         "kb": {name: round(len(body) / 1024) for name, body in bodies.items()},
         "sql_floor_ms": {name: sql_floor(url, sql) for name, sql in FLOOR_SQL.items()},
         "healthz": probes,

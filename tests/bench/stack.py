@@ -174,11 +174,13 @@ class Stack:
         workers: int = 2,
         database_url: str | None = None,
         user: str = "demo",
+        access_log: Path | None = None,
     ) -> None:
         self.bulk_jobs = bulk_jobs
         self.workers = workers
         self.database_url = database_url
         self.user = user
+        self.access_log = access_log  # then one line per request: its X-Bench-Id, microseconds
         self.workdir = Path(tempfile.mkdtemp(prefix="drs-stack-"))
         self.log_path = self.workdir / "gunicorn.log"
         self.simulator: RemoteSimulator | None = None
@@ -235,7 +237,7 @@ class Stack:
             "REDIS_URL": REDIS_URL,
             "DATABASE_URL": database_url,
             "JOB_REFRESH_SECONDS": str(REFRESH_SECONDS),
-            "GUNICORN_ACCESS_LOG": "/dev/null",
+            "GUNICORN_ACCESS_LOG": str(self.access_log or "/dev/null"),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": str(self.workers),
             "LOG_LEVEL": "WARNING",
@@ -254,7 +256,14 @@ class Stack:
         )
         self.log = self.log_path.open("wb")
         self.gunicorn = subprocess.Popen(
-            [GUNICORN, "-c", "dashboard/gunicorn.conf.py", *GUNICORN_ARGS, "dashboard.wsgi"],
+            [
+                GUNICORN,
+                "-c",
+                "dashboard/gunicorn.conf.py",
+                *(["--access-logformat", "%({x-bench-id}i)s %(D)s"] if self.access_log else []),
+                *GUNICORN_ARGS,
+                "dashboard.wsgi",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
