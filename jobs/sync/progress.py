@@ -36,6 +36,31 @@ def _samples(tenant_id: int, size: int):
     )
 
 
+def _ranked_samples(keys: list[tuple[int, int]]):
+    """`_samples` of every key in one query, for a database without LIMIT inside UNION."""
+    from django.db.models import F, Q, Window
+    from django.db.models.functions import RowNumber
+
+    from jobs.mirror.models import MirroredJob
+
+    which = Q()
+    for tenant_id, size in keys:
+        which |= Q(tenant_id=tenant_id, size_class=size)
+    return (
+        MirroredJob.objects.filter(which, create_time__isnull=False, finish_time__isnull=False)
+        .succeeded()
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("tenant_id"), F("size_class")],
+                order_by=F("create_time").desc(),
+            )
+        )
+        .filter(rank__lte=SAMPLES)
+        .values_list("tenant_id", "size_class", "create_time", "finish_time")
+    )
+
+
 def _median(rows) -> float | None:
     durations = [(end - start).total_seconds() for _t, _s, start, end in rows if end >= start]
     return statistics.median(durations) if len(durations) >= MIN_SAMPLES else None
@@ -76,8 +101,8 @@ class Typical:
     def prefetch(self, rows) -> None:
         """The typical durations for these rows' running jobs, for a page: the ones the cache
         remembers (PAGE_CACHE_SECONDS: an estimate may lag a finished job by that much), the
-        rest in one query (UNION ALL of the per-class queries) where the database allows it,
-        else one by one."""
+        rest in one query: a UNION ALL of the per-class queries where the database allows it,
+        else a window over the classes' successful jobs."""
         from django.core.cache import cache
         from django.db import connection
 
@@ -88,16 +113,17 @@ class Typical:
             (k, remembered[_cache_key(k)]) for k in keys if _cache_key(k) in remembered
         )
         keys = [k for k in keys if k not in self._known]
+        if not keys:
+            return
         if len(keys) >= 2 and connection.features.supports_slicing_ordering_in_compound:
             first, *rest = (_samples(*key) for key in keys)
-            found: dict[tuple[int, int], list] = {key: [] for key in keys}
-            for row in first.union(*rest, all=True):
-                found[(row[0], row[1])].append(row)
-            medians = {key: _median(samples) for key, samples in found.items()}
+            samples = first.union(*rest, all=True)
         else:
-            medians = {key: typical_seconds(*key) for key in keys}
-        if not medians:
-            return
+            samples = _ranked_samples(keys)
+        found: dict[tuple[int, int], list] = {key: [] for key in keys}
+        for row in samples:
+            found[(row[0], row[1])].append(row)
+        medians = {key: _median(rows) for key, rows in found.items()}
         self._known.update(medians)
         cache.set_many({_cache_key(k): v for k, v in medians.items()}, PAGE_CACHE_SECONDS)
 
