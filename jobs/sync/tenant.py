@@ -45,7 +45,7 @@ from jobs.drs import DrsClient, JobFilters
 from jobs.drs.models import TRANSFERRING
 from jobs.mirror import chains
 from jobs.mirror import record as mirror
-from jobs.mirror.models import MirroredJob, TenantSyncState
+from jobs.mirror.models import TERMINAL_STATUSES, MirroredJob, TenantSyncState
 from jobs.sync import schedule
 from jobs.sync.budget import BudgetSpent, TenantLock, permits_in_use, take_permit
 from jobs.sync.progress import Typical
@@ -130,6 +130,7 @@ class Run:
     result: SyncResult = field(init=False)
     meter: Meter = field(init=False)
     seen: set[str] = field(default_factory=set)
+    seen_running: set[str] = field(default_factory=set)  # seen with a running status
     skipped: int = 0  # list items without a usable id, shown on the tenant's pages
     written: int = 0  # mirror rows this run inserted or changed
     running_jobs: int = 0  # as the run ends
@@ -193,7 +194,8 @@ class Run:
             self._finish(clock, error)
         if (self.result.ok or self.result.incomplete) and (self.running_jobs or self.written):
             flagged = flag_stalls(self.tenant, timezone.now())
-            flagged += chains.mark_awaiting(self.tenant, timezone.now())
+            if self.written:  # the passing of time alone is the notifier's sweep (outbox)
+                flagged += chains.mark_awaiting(self.tenant, timezone.now())
             if flagged:
                 TenantSyncState.objects.filter(pk=self.tenant.pk).update(changed_at=timezone.now())
         return self.result
@@ -241,9 +243,15 @@ class Run:
     def observe(self, jobs, at: datetime, *, touch: bool = False) -> set[str]:
         self.result.seen += len(jobs)
         self.seen.update(job.id for job in jobs)
+        items = [mirror.Seen.of_summary(j) for j in jobs]
+        self.seen_running.update(
+            i.job_id
+            for i in items
+            if i.status and i.status not in TERMINAL_STATUSES and i.finish_time is None
+        )
         known_finished, written = mirror.observe_counted(
             self.tenant,
-            [mirror.Seen.of_summary(j) for j in jobs],
+            items,
             at,
             events_since=self.events_since,
             touch=touch,
@@ -299,6 +307,8 @@ class Run:
     def refresh_running(self) -> None:
         if not self.state.running_jobs and not self.written:
             return  # none ran after the last run, and this one found nothing new
+        if not self.written and len(self.seen_running) >= self.state.running_jobs:
+            return  # as many running as the mirror has were on the page read, unchanged: those
         running = set(_running(self.tenant).values_list("job_id", flat=True)) - self.seen
         if not running:
             return
@@ -521,7 +531,9 @@ def flag_stalls(tenant: Tenant, now: datetime) -> int:
     """Flag running jobs past their threshold, once each, with a "stalled" event."""
     typical = Typical()
     flagged = 0
-    for row in _running(tenant).filter(stalled_at=None, create_time__isnull=False):
+    rows = list(_running(tenant).filter(stalled_at=None, create_time__isnull=False))
+    typical.prefetch(rows)  # remembered for a few minutes: most runs read none
+    for row in rows:
         progress = typical.progress(row, now)
         if progress is None or not progress.overdue:
             continue

@@ -268,7 +268,8 @@ GOAL_MS = 100
 
 def _cell(figures: dict, name: str) -> str:
     low, median, high = figures["ms"][name]
-    return f"{low:.0f} / **{median:.0f}** / {high:.0f}"
+    digits = 1 if median < 10 else 0
+    return f"{low:.{digits}f} / **{median:.{digits}f}** / {high:.{digits}f}"
 
 
 def rows() -> list[tuple[str, str]]:

@@ -122,7 +122,7 @@ from jobs.tenants.models import Tenant
 client = Client(HTTP_HOST="localhost")
 client.force_login(get_user_model().objects.get(username="demo"))
 fragment = "/tenants/demo-aksk/jobs/{job}/"
-page = "/tenants/demo-aksk/jobs/{seed}/"
+page = "/tenants/demo-token/jobs/{seed}/"  # the showcase job is in its project
 live = {{"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-live"}}
 client.get(fragment); client.get(fragment, {{"seen": "TRANSFERRING"}}, **live); client.get(page)
 for label, url, params, headers in (

@@ -114,3 +114,21 @@ def test_a_run_that_finds_nothing_new_costs_three_queries(sim, sim_tenant, setti
     assert len(captured) <= 3, [q["sql"][:80] for q in captured]
     # Its CPU cost is the bench's figure (tests/bench/sync.py, "a tenant run that finds nothing
     # new"), not a timed test's: on a shared machine the clock measures the neighbours.
+
+
+def test_with_a_job_running_a_run_that_finds_nothing_new_costs_four(sim, sim_tenant, settings):
+    """The running job is on the page read, unchanged: no reconciliation query; its stall check
+    reads the running rows once (the typical durations are remembered); the awaiting-cutover
+    check is the notifier's sweep, not every run's."""
+    settings.SYNC_BACKFILL_PER_RUN = 0
+    tenant = sim_tenant()
+    running = sim.add_live_job(3600)
+    assert sync_tenant(tenant).ok
+    assert sync_tenant(tenant).ok  # its detail fetched; from now on nothing is new
+    assert MirroredJob.objects.filter(tenant=tenant).running().filter(job_id=running).exists()
+    with CaptureQueriesContext(connection) as captured:
+        result = sync_tenant(tenant)
+    assert result.ok and not result.full and result.calls == 1
+    statements = [q["sql"] for q in captured]
+    assert len(statements) <= 4, [q[:80] for q in statements]
+    assert not [q for q in statements if "jobs_chain" in q]
