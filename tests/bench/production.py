@@ -174,7 +174,7 @@ def iam_logins(stack: Stack) -> tuple[str, str]:
     for key in client.scan_iter("*iam-token*"):  # start with no shared token
         client.delete(key)
     before = stack.simulator.state()["tokens_issued"]
-    job = stack.simulator.add_live_job(3600)
+    job = stack.simulator.add_live_job(3600, project_id=None)  # demo-token's: the default one
     path = f"/tenants/demo-token/jobs/{job}/?refresh=1"
 
     def views(n: int) -> None:
