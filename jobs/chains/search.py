@@ -39,7 +39,7 @@ def _rank(value: str, text: str) -> int:
 def search(tenants: QuerySet[Tenant] | list[Tenant], text: str) -> list[Hit]:
     """`tenants` as a query stays one subquery however many tenants it holds; only the tenants
     of the hits are loaded."""
-    text = text.strip()[:128]
+    text = text.replace("\x00", "").strip()[:128]  # no NUL reaches PostgreSQL
     if len(text) < MIN_TEXT:
         return []
     hits: list[Hit] = []

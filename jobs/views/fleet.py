@@ -178,7 +178,7 @@ def home(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     sort = sort if sort in selectors.OVERVIEW_SORTS else "name"
     direction = "desc" if request.GET.get("dir") == "desc" else "asc"
-    q = request.GET.get("q", "").strip()[:QUERY_MAX]
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:QUERY_MAX]  # no NUL for PostgreSQL
     number = _page_number(request.GET.get("page"))
     view = (get_language(), timezone.get_current_timezone_name(), sort, direction, q, number)
     visible = visible_tenants(request.user)

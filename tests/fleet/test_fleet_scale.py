@@ -113,6 +113,7 @@ def test_fifty_rows_a_page_totals_over_all_and_a_search_that_keeps_the_sort(logi
     none = client.get("/", {"q": "nothing-like-it"}).content.decode()
     assert "No tenant’s name or slug contains “nothing-like-it”." in none
     assert client.get("/", {"page": "x", "q": "a" * 500}).status_code == 200  # never a 500
+    assert client.get("/", {"q": "fleet\x00-059"}).status_code == 200  # no NUL reaches SQL
 
 
 def test_the_longest_running_job_is_read_for_the_page_only(login, people):
