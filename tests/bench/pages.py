@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -234,14 +233,7 @@ def _static_floors(stack: Stack, bodies: dict[str, bytes]) -> dict[str, str]:
     for name in ("overview", "failures_7d", "migrations_week", "search_database"):
         (root / f"{name}.html").write_bytes(bodies[name])
         floors[f"static_same_bytes_{name}"] = f"/static/{FLOOR_DIR}/{name}.html"
-    old = stack.worker_pids()
-    stack.gunicorn.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        pids = stack.worker_pids()
-        if len(pids) == stack.workers and not set(pids) & set(old):
-            break
-        time.sleep(0.2)
+    stack.reload_workers()  # whitenoise lists STATIC_ROOT as a worker starts
     time.sleep(1)
     return floors
 

@@ -4,7 +4,6 @@ upstream amplification under many watchers, requests/s with wrk, and peak RSS pe
 from __future__ import annotations
 
 import os
-import signal
 import statistics
 import threading
 import time
@@ -184,14 +183,7 @@ def iam_logins(stack: Stack) -> tuple[str, str]:
             time.sleep(REFRESH_SECONDS / 4)
 
     views(8)
-    old = stack.worker_pids()
-    stack.gunicorn.send_signal(signal.SIGHUP)  # new workers, empty process memory
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        pids = stack.worker_pids()
-        if len(pids) == stack.workers and not set(pids) & set(old):
-            break
-        time.sleep(0.2)
+    stack.reload_workers()  # new workers, empty process memory
     views(8)
     issued = stack.simulator.state()["tokens_issued"] - before
     return (

@@ -321,6 +321,18 @@ class Stack:
         except urllib.error.HTTPError as error:
             return error.code, error.read()
 
+    def reload_workers(self, wait: float = 30) -> None:
+        """SIGHUP: new workers (empty process memory, the app loaded again); back when all
+        `workers` are new ones, or after `wait` seconds."""
+        old = set(self.worker_pids())
+        self.gunicorn.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) == self.workers and not set(pids) & old:
+                return
+            time.sleep(0.2)
+
     def worker_pids(self) -> list[int]:
         """The gunicorn master's children (its workers)."""
         master = self.gunicorn.pid
